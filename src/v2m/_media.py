@@ -1,0 +1,247 @@
+"""Opening media with PyAV: validation, probing and one streaming decode pass.
+
+Everything that opens a user's video goes through :func:`open_media`, so the errors for a
+missing file, a file that is not media, or a file with no video stream are the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import DecodeError, InputError, NoVideoStreamError
+
+log = logging.getLogger("v2m")
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+#: Width in pixels of the analysis frame (BGR, aspect kept). Everything is measured on it.
+ANALYSIS_WIDTH = 256
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about the video stream.
+
+    ``width`` and ``height`` are the display size: rotation metadata and the sample aspect
+    ratio are applied.
+    """
+
+    path: str
+    width: int
+    height: int
+    coded_width: int
+    coded_height: int
+    fps: float
+    duration_s: float
+    rotation_deg: int
+    start_s: float
+    has_audio: bool
+    n_frames_hint: int
+
+
+@dataclass
+class DecodedFrame:
+    """One decoded frame, already downscaled for analysis.
+
+    Attributes
+    ----------
+    index : int
+        Position of the frame in decode order (0-based, counting only good frames).
+    time_s : float
+        Presentation time in seconds, relative to the first frame's presentation time.
+    bgr : np.ndarray, shape (h, ANALYSIS_WIDTH, 3), uint8
+        The frame scaled to the analysis width (display aspect, rotation applied).
+    """
+
+    index: int
+    time_s: float
+    bgr: np.ndarray
+
+
+def is_image_path(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def check_readable(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not a media file")
+    if p.stat().st_size == 0:
+        raise InputError(f"{p}: file is empty (zero length)")
+    return p
+
+
+def open_media(path: str | Path) -> av.container.InputContainer:
+    """Open ``path`` with PyAV, turning FFmpeg's errors into :class:`InputError`."""
+    p = check_readable(path)
+    try:
+        return av.open(str(p), mode="r")
+    except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: not a media file FFmpeg can read ({exc})") from None
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Read the container header of ``path`` and describe its first video stream.
+
+    Raises
+    ------
+    InputError, NoVideoStreamError, DecodeError
+    """
+    p = check_readable(path)
+    with open_media(p) as container:
+        if not container.streams.video:
+            raise NoVideoStreamError(f"{p}: has no video stream")
+        stream = container.streams.video[0]
+        cc = stream.codec_context
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        fps = float(rate)
+        duration_s = 0.0
+        if stream.duration is not None and stream.time_base is not None:
+            duration_s = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration_s = container.duration / 1e6
+        start_s = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        rotation = 0
+        try:
+            frame = next(container.decode(stream))
+            rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+        except (StopIteration, av.error.FFmpegError):
+            pass
+        sar = stream.sample_aspect_ratio or Fraction(1)
+        w = int(round(cc.width * float(sar))) if sar and float(sar) > 0 else cc.width
+        h = cc.height
+        if rotation in (90, 270):
+            w, h = h, w
+        return VideoInfo(
+            path=str(p),
+            width=w,
+            height=h,
+            coded_width=cc.width,
+            coded_height=cc.height,
+            fps=fps,
+            duration_s=duration_s,
+            rotation_deg=rotation,
+            start_s=start_s,
+            has_audio=bool(container.streams.audio),
+            n_frames_hint=int(stream.frames or round(duration_s * fps)),
+        )
+
+
+def _rotate(img: np.ndarray, rotation_deg: int) -> np.ndarray:
+    # FFmpeg's display-matrix rotation is counter-clockwise in degrees.
+    k = {90: 1, 180: 2, 270: 3}.get(rotation_deg % 360, 0)
+    return np.ascontiguousarray(np.rot90(img, k)) if k else img
+
+
+def iter_frames(
+    path: str | Path,
+    info: VideoInfo,
+    *,
+    warnings_out: list[str],
+    width: int = ANALYSIS_WIDTH,
+) -> Iterator[DecodedFrame]:
+    """Decode ``path`` once and yield every frame downscaled to ``width`` pixels.
+
+    Frame times come from presentation timestamps (so variable frame rate is exact). Frames
+    that fail to decode are skipped with a warning; a stream that ends early (truncated
+    file) is reported in ``warnings_out``.
+    """
+    # Scale in swscale (fast) to the display aspect; rotation is applied after scaling.
+    disp_w, disp_h = (
+        (info.height, info.width)
+        if info.rotation_deg in (90, 270)
+        else (
+            info.width,
+            info.height,
+        )
+    )
+    out_w = width
+    out_h = max(2, int(round(width * disp_h / max(disp_w, 1) / 2)) * 2)
+    if info.rotation_deg in (90, 270):
+        scale_w, scale_h = out_h, out_w
+    else:
+        scale_w, scale_h = out_w, out_h
+    n_bad = 0
+    index = 0
+    t0: float | None = None
+    last_t = -1.0
+    with open_media(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        packets = container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as exc:
+                warnings_out.append(
+                    f"{path}: demuxing stopped early ({exc}); analysed what decoded"
+                )
+                break
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                n_bad += 1
+                continue
+            for frame in frames:
+                if frame.pts is None and frame.time is None:
+                    n_bad += 1
+                    continue
+                t = float(frame.time) if frame.time is not None else last_t + 1.0 / info.fps
+                if t0 is None:
+                    t0 = t
+                t -= t0
+                if t <= last_t:  # duplicated or out-of-order timestamp
+                    continue
+                last_t = t
+                img = frame.reformat(width=scale_w, height=scale_h, format="bgr24").to_ndarray()
+                yield DecodedFrame(index=index, time_s=t, bgr=_rotate(img, info.rotation_deg))
+                index += 1
+    if n_bad:
+        msg = f"{path}: {n_bad} packet(s) or frame(s) could not be decoded and were skipped"
+        warnings_out.append(msg)
+    if index == 0:
+        raise DecodeError(f"{path}: no video frame could be decoded")
+    expected = info.duration_s
+    if expected > 0 and last_t + 1.5 / max(info.fps, 1.0) < expected * 0.9:
+        warnings_out.append(
+            f"{path}: file looks truncated: decoded {last_t:.2f} s of {expected:.2f} s"
+        )
+    for w in warnings_out:
+        log.warning(w)
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read a still image as BGR uint8 with EXIF orientation applied.
+
+    Raises
+    ------
+    InputError
+        If the file is missing or is not an image OpenCV or FFmpeg can read.
+    """
+    import cv2
+
+    p = check_readable(path)
+    with warnings.catch_warnings():
+        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    if img is None:
+        # Fall back to FFmpeg for formats OpenCV was built without.
+        try:
+            with av.open(str(p)) as c:
+                frame = next(c.decode(video=0))
+                img = frame.to_ndarray(format="bgr24")
+        except (av.error.FFmpegError, StopIteration, IndexError):
+            raise InputError(f"{p}: not an image that can be read") from None
+    return img

@@ -1,0 +1,75 @@
+"""Pictures of what v2m saw and wrote (matplotlib, Agg backend, written atomically)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ._io import atomic_path
+from .timeline import Timeline
+
+
+def plot_timeline(timeline: Timeline, path: str | Path) -> None:
+    """Plot thumbnails per shot, motion, impact envelope, visual beats and cuts on one axis.
+
+    Thumbnails are drawn when the timeline came from ``analyze(..., keep_thumbnails=True)``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dur = max(timeline.duration_s, 1e-3)
+    fig, axes = plt.subplots(
+        4, 1, figsize=(12, 7), sharex=True, gridspec_kw={"height_ratios": [1.3, 1, 1, 0.8]}
+    )
+    ax_t, ax_m, ax_i, ax_c = axes
+    thumbs = getattr(timeline, "thumbnails", {}) or {}
+    ax_t.set_ylim(0, 1)
+    ax_t.set_yticks([])
+    ax_t.set_title(
+        f"{Path(timeline.source.path).name}: {len(timeline.cuts)} cuts, "
+        f"{len(timeline.visual_beats)} visual beats, visual tempo "
+        f"{timeline.visual_tempo_bpm or 0:.1f} BPM"
+    )
+    frames = sorted(thumbs)
+    for shot, fi in zip(timeline.shots, frames, strict=False):
+        img = thumbs[fi][..., ::-1]
+        ax_t.imshow(img, extent=(shot.start_s, shot.end_s, 0, 1), aspect="auto")
+    for shot in timeline.shots:
+        ax_t.axvline(shot.start_s, color="k", lw=1)
+    m = timeline.motion
+    e = np.asarray(m.get("energy", []))
+    ax_m.plot(np.arange(len(e)) * m.get("hop_s", 0.04), e, color="tab:blue", lw=0.8)
+    ax_m.set_ylabel("motion\n(0..1)")
+    imp = timeline.impact
+    env = np.asarray(imp.get("envelope", []))
+    ax_i.plot(np.arange(len(env)) * imp.get("hop_s", 0.04), env, color="tab:orange", lw=0.8)
+    for b in timeline.visual_beats:
+        ax_i.axvline(b.time_s, color="tab:red", alpha=0.3 + 0.7 * b.strength, lw=1)
+    ax_i.set_ylabel("impact +\nvisual beats")
+    col = timeline.colour
+    if col.get("valence"):
+        tt = np.arange(len(col["valence"])) * col["hop_s"]
+        ax_c.plot(tt, col["valence"], label="valence", color="tab:green")
+        ax_c.plot(tt, col["arousal"], label="arousal", color="tab:purple")
+        ax_c.set_ylim(-1.05, 1.05)
+        ax_c.legend(loc="upper right", fontsize=7)
+    else:
+        for s in timeline.shots:
+            ax_c.hlines(
+                [s.valence, s.arousal], s.start_s, s.end_s, colors=["tab:green", "tab:purple"]
+            )
+    for c in timeline.cuts:
+        for ax in axes[1:]:
+            if c.kind == "gradual":
+                ax.axvspan(c.start_s, c.end_s, color="grey", alpha=0.2)
+            else:
+                ax.axvline(c.time_s, color="k", ls="--", lw=0.8)
+    ax_c.set_xlim(0, dur)
+    ax_c.set_xlabel("time (s)")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90, format=Path(path).suffix.lstrip(".") or "png")
+    plt.close(fig)

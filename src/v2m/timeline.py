@@ -1,0 +1,144 @@
+"""The :class:`Timeline`: what v2m saw in a video or an image, as versioned JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ._io import write_text_atomic
+from .errors import InputError
+
+SCHEMA_VERSION = "1.0"
+
+__all__ = ["SCHEMA_VERSION", "Source", "Cut", "Shot", "VisualBeat", "Timeline"]
+
+
+@dataclass
+class Source:
+    """The analysed file. ``width``/``height`` are display pixels (rotation applied)."""
+
+    path: str
+    kind: str  # "video" or "image"
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    rotation_deg: int = 0
+    has_audio: bool = False
+
+
+@dataclass
+class Cut:
+    """A shot boundary.
+
+    ``time_s`` is the presentation time of the first frame of the new shot (hard cut) or the
+    middle of the transition (gradual); ``frame`` is that frame's decode index. ``score`` is
+    PySceneDetect's content score for hard cuts and the blend-fit change for gradual ones.
+    """
+
+    time_s: float
+    frame: int
+    score: float
+    kind: str  # "hard" or "gradual"
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+@dataclass
+class Shot:
+    """Per-shot statistics. Colour values are means over the shot's analysed frames.
+
+    ``brightness``, ``saturation``, ``contrast`` in 0..1; ``colorfulness`` is Hasler &
+    Suesstrunk's M / 100 (about 0..1.5); ``warmth``, ``valence``, ``arousal`` in -1..1;
+    ``motion`` is the shot's mean normalised motion energy in 0..1 (per-video quantiles).
+    """
+
+    start_s: float
+    end_s: float
+    brightness: float
+    saturation: float
+    colorfulness: float
+    warmth: float
+    contrast: float
+    valence: float
+    arousal: float
+    motion: float
+    motion_raw: float = 0.0
+    motion_peak: float = 0.0
+    thumbnail_frame: int = 0
+
+
+@dataclass
+class VisualBeat:
+    time_s: float
+    strength: float
+
+
+@dataclass
+class Timeline:
+    """The analysis of one video or image.
+
+    ``motion['energy']`` and ``impact['envelope']`` are sampled every ``hop_s`` seconds from
+    t = 0. ``motion['energy']`` is normalised to 0..1 by per-video quantiles;
+    ``motion['energy_raw']`` is mean optical-flow speed in frame widths per second.
+    """
+
+    source: Source
+    cuts: list[Cut] = field(default_factory=list)
+    shots: list[Shot] = field(default_factory=list)
+    motion: dict = field(default_factory=dict)
+    impact: dict = field(default_factory=dict)
+    visual_beats: list[VisualBeat] = field(default_factory=list)
+    visual_tempo_bpm: float | None = None
+    visual_tempo_confidence: float = 0.0
+    colour: dict = field(default_factory=dict)
+    image: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def duration_s(self) -> float:
+        return self.source.duration_s
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d = {"schema_version": d.pop("schema_version"), **d}
+        return d
+
+    def to_json(self, *, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def save(self, path: str | Path) -> None:
+        """Write the timeline as JSON to ``path`` (atomically)."""
+        write_text_atomic(path, self.to_json())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Timeline:
+        version = str(d.get("schema_version", ""))
+        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise InputError(f"timeline schema_version {version!r} is not supported")
+        return cls(
+            source=Source(**d["source"]),
+            cuts=[Cut(**c) for c in d.get("cuts", [])],
+            shots=[Shot(**s) for s in d.get("shots", [])],
+            motion=d.get("motion", {}),
+            impact=d.get("impact", {}),
+            visual_beats=[VisualBeat(**b) for b in d.get("visual_beats", [])],
+            visual_tempo_bpm=d.get("visual_tempo_bpm"),
+            visual_tempo_confidence=d.get("visual_tempo_confidence", 0.0),
+            colour=d.get("colour", {}),
+            image=d.get("image"),
+            warnings=list(d.get("warnings", [])),
+            schema_version=version,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Timeline:
+        p = Path(path)
+        try:
+            return cls.from_dict(json.loads(p.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file") from None
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"{p}: not a v2m timeline JSON ({exc})") from None

@@ -1,0 +1,169 @@
+"""Known-answer media built with PyAV for the tests."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+W, H = 160, 96
+
+
+def shot_image(seed: int, *, w: int = W, h: int = H) -> np.ndarray:
+    """A textured, distinct RGB image per seed (smooth colour field plus blocks)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(30, 225, size=3)
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.empty((h, w, 3), np.float32)
+    for c in range(3):
+        fx, fy = rng.uniform(0.5, 3.0, 2)
+        img[..., c] = base[c] + 40 * np.sin(
+            2 * np.pi * (fx * xx / w + fy * yy / h) + rng.uniform(0, 6)
+        )
+    blocks = rng.integers(0, 255, size=(h // 16 + 1, w // 16 + 1, 3))
+    img = 0.7 * img + 0.3 * np.kron(blocks, np.ones((16, 16, 1)))[:h, :w]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def write_video(
+    path: Path,
+    frames,
+    *,
+    fps: int = 25,
+    times_s=None,
+    rotate: int | None = None,
+    codec: str = "libx264",
+    audio_s: float | None = None,
+) -> Path:
+    """Write RGB frames (iterable of HxWx3 uint8). ``times_s`` gives explicit (VFR) times."""
+    with av.open(str(path), "w") as c:
+        s = c.add_stream(codec, rate=fps)
+        first = True
+        tb = Fraction(1, 1000) if times_s is not None else Fraction(1, fps)
+        if times_s is not None:
+            s.codec_context.time_base = tb
+        a_stream = None
+        if audio_s is not None:
+            a_stream = c.add_stream("aac", rate=44100)
+        for i, img in enumerate(frames):
+            if first:
+                s.width, s.height = img.shape[1], img.shape[0]
+                s.pix_fmt = "yuv420p"
+                s.time_base = tb
+                s.codec_context.options = {"g": "12", "bf": "0"}
+                first = False
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts = int(round(times_s[i] * 1000)) if times_s is not None else i
+            f.time_base = tb
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+        if a_stream is not None:
+            _write_tone(c, a_stream, audio_s)
+    if rotate:
+        set_mp4_rotation(path, rotate)
+    return path
+
+
+def set_mp4_rotation(path: Path, degrees: int) -> None:
+    """Patch the display matrix of the first video track's ``tkhd`` box (ISO 14496-12)."""
+    import struct
+
+    data = bytearray(Path(path).read_bytes())
+    i = data.find(b"tkhd")
+    assert i > 0, "no tkhd box"
+    version = data[i + 4]
+    off = i + 4 + 4 + (32 if version == 1 else 20) + 8 + 8
+    one, zero, w = 0x10000, 0, 0x40000000
+    # FFmpeg reports the counter-clockwise angle that undoes the matrix.
+    mats = {
+        90: (zero, -one, zero, one, zero, zero, zero, zero, w),
+        180: (-one, zero, zero, zero, -one, zero, zero, zero, w),
+        270: (zero, one, zero, -one, zero, zero, zero, zero, w),
+    }
+    data[off : off + 36] = struct.pack(">9i", *mats[degrees % 360])
+    Path(path).write_bytes(bytes(data))
+
+
+def _write_tone(c, a_stream, seconds: float, sr: int = 44100) -> None:
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    x = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    hop = 1024
+    for i in range(0, n, hop):
+        chunk = x[i : i + hop]
+        fr = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
+        fr.sample_rate = sr
+        fr.pts = i
+        for p in a_stream.encode(fr):
+            c.mux(p)
+    for p in a_stream.encode():
+        c.mux(p)
+
+
+def write_audio_only(path: Path, seconds: float = 2.0) -> Path:
+    with av.open(str(path), "w") as c:
+        a = c.add_stream("aac", rate=44100)
+        _write_tone(c, a, seconds)
+    return path
+
+
+def cuts_video(path: Path, *, cut_frames=(20, 45, 83), n_frames=110, fps=25, **kw) -> Path:
+    """Hard cuts at ``cut_frames`` between distinct textured shots (slight drift in each)."""
+    bounds = [0, *cut_frames, n_frames]
+    frames = []
+    for k in range(len(bounds) - 1):
+        img = shot_image(100 + k, w=W + 40, h=H)
+        for j in range(bounds[k], bounds[k + 1]):
+            off = (j - bounds[k]) % 40
+            frames.append(np.ascontiguousarray(img[:, off : off + W]))
+    return write_video(path, frames, fps=fps, **kw)
+
+
+def fade_flash_video(path: Path, fps=25) -> tuple[Path, dict]:
+    """Shot A (0-39), a 1 s dissolve to B (40-64), B with a one-frame white flash at 85,
+    a hard cut to C at 110, end at 140."""
+    a, b, c = shot_image(1), shot_image(2), shot_image(3)
+    frames = [a] * 40
+    for j in range(25):
+        al = (j + 1) / 26
+        frames.append(((1 - al) * a + al * b).astype(np.uint8))
+    frames += [b] * 20
+    frames.append(np.full_like(b, 255))  # flash frame at 85
+    frames += [b] * 24
+    frames += [c] * 30
+    assert len(frames) == 140
+    write_video(path, frames, fps=fps)
+    return path, {"dissolve": (40 / fps, 65 / fps), "flash_frame": 85, "cut_frame": 110}
+
+
+def stop_motion_video(path: Path, fps=25, stops_s=(1.0, 2.2, 3.4, 4.6), duration_s=5.6):
+    """A bright square moves fast and stops abruptly at each time in ``stops_s`` (resting
+    0.4 s before moving again)."""
+    n = int(duration_s * fps)
+    width = 400
+    rng = np.random.default_rng(7)
+    bg = (40 + 30 * rng.random((H // 4, width // 4, 1))).repeat(4, 0).repeat(4, 1)
+    bg = np.broadcast_to(bg, (H, width, 3)).astype(np.uint8)
+    obj = np.kron((np.indices((6, 6)).sum(0) % 2)[..., None], np.ones((6, 6, 1)))
+    obj = (60 + 190 * obj * np.array([1.0, 0.9, 0.3])).astype(np.uint8)
+    x = 10.0
+    xs = []
+    for i in range(n):
+        t = i / fps
+        moving = not any(s <= t < s + 0.4 for s in stops_s)
+        if moving:
+            x += 3.0
+        xs.append(x)
+    frames = []
+    for x in xs:
+        img = bg.copy()
+        xi = int(x)
+        img[30:66, xi : xi + 36] = obj
+        frames.append(img)
+    write_video(path, frames, fps=fps)
+    return path
