@@ -40,6 +40,73 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cue(args: argparse.Namespace) -> int:
+    from .cuesheet import Hit, make_cue
+
+    check_output(args.output, force=args.force)
+    hits = [Hit(time_s=t, strength=1.0, kind="user") for t in (args.hit or [])]
+    cue = make_cue(
+        duration_s=args.duration_s,
+        tempo_bpm=args.tempo_bpm,
+        key=args.key,
+        style=args.style,
+        meter=args.meter,
+        energy=args.energy,
+        seed=args.seed,
+        ending=args.ending,
+        hits=hits,
+    )
+    cue.save(args.output)
+    print(
+        f"{args.output}: {cue.style}, {cue.key}, {cue.tempo_bpm:g} BPM, {cue.meter}, "
+        f"{len(cue.downbeats)} bars, {len(cue.sections)} sections",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_compose(args: argparse.Namespace) -> int:
+    from .composition import compose
+    from .cuesheet import CueSheet
+
+    check_output(args.output, force=args.force, inputs=(args.cue,))
+    if args.plot:
+        check_output(args.plot, force=args.force, inputs=(args.cue,))
+    cue = CueSheet.load(args.cue)
+    if args.seed is not None:
+        cue.seed = args.seed
+    score = compose(cue)
+    score.save(args.output)
+    if args.plot:
+        from .plotting import plot_score
+
+        plot_score(score, args.plot)
+    n = sum(len(v) for v in score.parts.values())
+    print(
+        f"{args.output}: {n} notes in {len(score.roles)} tracks ({', '.join(score.roles)})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from .rendering import render
+
+    check_output(args.output, force=args.force, inputs=(args.input,))
+    out = render(
+        args.input, soundfont=args.soundfont, sample_rate=args.sample_rate, stems=bool(args.stems)
+    )
+    out.save(args.output)
+    if args.stems:
+        out.save_stems(args.stems)
+    print(
+        f"{args.output}: {out.duration_s:.3f} s, {out.loudness_lufs:.1f} LUFS, true peak "
+        f"{out.true_peak_dbtp:.1f} dBTP; SoundFont {out.soundfont} ({out.soundfont_origin})",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _positive(x: str) -> float:
     v = float(x)
     if not v > 0:
@@ -65,6 +132,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--force", action="store_true", help="overwrite existing outputs")
     a.set_defaults(func=_cmd_analyze)
+
+    from .styles import STYLE_NAMES
+
+    c = sub.add_parser("cue", help="write a cue sheet without a video")
+    c.add_argument("--duration-s", type=_positive, required=True)
+    c.add_argument("--tempo-bpm", type=_positive, default=None)
+    c.add_argument("--key", default="C major", help='e.g. "A minor", "D dorian"')
+    c.add_argument("--style", default="cinematic", help=", ".join(STYLE_NAMES))
+    c.add_argument("--meter", default="4/4", choices=["4/4", "3/4", "6/8"])
+    c.add_argument("--energy", type=float, default=0.6, help="overall energy 0..1")
+    c.add_argument("--ending", default="cadence", choices=["cadence", "fade", "stop"])
+    c.add_argument("--hit", type=float, action="append", help="accent at TIME s (repeatable)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("-o", "--output", type=Path, required=True)
+    c.add_argument("--force", action="store_true")
+    c.set_defaults(func=_cmd_cue)
+
+    m = sub.add_parser("compose", help="cue sheet -> multi-track MIDI")
+    m.add_argument("cue", type=Path)
+    m.add_argument("-o", "--output", type=Path, required=True)
+    m.add_argument("--plot", type=Path, help="piano-roll PNG")
+    m.add_argument("--seed", type=int, default=None, help="override the cue sheet's seed")
+    m.add_argument("--force", action="store_true")
+    m.set_defaults(func=_cmd_compose)
+
+    r = sub.add_parser("render", help="MIDI or cue sheet -> mastered WAV/FLAC")
+    r.add_argument("input", type=Path, help="score.mid or cue.json")
+    r.add_argument("-o", "--output", type=Path, required=True, help=".wav or .flac")
+    r.add_argument("--stems", type=Path, help="folder for one WAV per role")
+    r.add_argument("--soundfont", type=Path)
+    r.add_argument("--sample-rate", type=int, default=48000, choices=[44100, 48000])
+    r.add_argument("--force", action="store_true")
+    r.set_defaults(func=_cmd_render)
     return p
 
 

@@ -73,3 +73,67 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=90, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)
+
+
+def plot_score(score, path: str | Path) -> None:
+    """Piano roll of a :class:`~v2m.composition.Score`: one colour per role, time in seconds,
+    bar lines and hits marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    cue = score.cue
+    beats = np.asarray(cue.beats_s)
+    idx = np.arange(len(beats))
+
+    def b2t(b):
+        b = np.asarray(b, float)
+        t = np.interp(b, idx, beats)
+        p0, p1 = beats[1] - beats[0], beats[-1] - beats[-2]
+        return np.where(
+            b < 0, beats[0] + b * p0, np.where(b > idx[-1], beats[-1] + (b - idx[-1]) * p1, t)
+        )
+
+    colours = {
+        "drums": "tab:grey",
+        "bass": "tab:blue",
+        "harmony": "tab:green",
+        "melody": "tab:red",
+        "arp": "tab:orange",
+    }
+    fig, ax = plt.subplots(figsize=(14, 6))
+    for role in score.roles:
+        notes = score.parts[role]
+        s = b2t([n.start for n in notes])
+        e = b2t([n.end for n in notes])
+        p = np.array([n.pitch for n in notes], float)
+        if role == "drums":
+            p = 20 + (p - 35) * 0.5
+        polys = [
+            [(a, q - 0.4), (b, q - 0.4), (b, q + 0.4), (a, q + 0.4)]
+            for a, b, q in zip(s, e, p, strict=True)
+        ]
+        ax.add_collection(
+            PolyCollection(
+                polys, facecolors=colours[role], edgecolors="none", alpha=0.8, label=role
+            )
+        )
+    for d in cue.downbeats:
+        ax.axvline(beats[d], color="k", lw=0.3, alpha=0.3)
+    for sec in cue.sections:
+        ax.axvline(sec.start_s, color="k", lw=1)
+        ax.text(sec.start_s, 100, f" {sec.label} ({sec.energy:.2f})", fontsize=8, va="top")
+    for h in cue.hits:
+        ax.axvline(h.time_s, color="m", lw=1.5, ls="--")
+    ax.set_xlim(0, cue.duration_s)
+    ax.set_ylim(15, 102)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("MIDI pitch (drums squeezed at the bottom)")
+    ax.set_title(f"{cue.style}, {cue.key}, {cue.meter}, seed {cue.seed}")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=80, format="png")
+    plt.close(fig)

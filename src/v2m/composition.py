@@ -1,0 +1,748 @@
+"""Stage 3: :class:`~v2m.cuesheet.CueSheet` -> multi-track score (MIDI).
+
+:func:`compose` is deterministic: the same cue sheet (including its ``seed``) gives a
+byte-identical MIDI file. The music is built in beats and placed on the cue sheet's own
+beat grid, so every beat of the file sounds at ``beats_s[i]``.
+
+Harmony
+    Each section takes a progression loop from the style's vocabulary (sections with the
+    same label reuse theirs, so an A section returns as A). Bars are varied with the
+    functional substitutions of tonal harmony (I <-> vi, IV <-> ii, V <-> vii°), each
+    section ends on a half cadence (predominant -> V) and the piece on an authentic
+    (V -> I) or plagal (IV -> I) cadence. Minor keys use the harmonic-minor dominant
+    (raised leading tone). Chords are voiced in close position and voice-led: of all
+    inversions in the register, the one with the least total movement from the previous
+    voicing is taken.
+Melody
+    Four-bar phrases built from a one-bar motif (rhythm + contour in scale steps): motif,
+    varied motif, motif, cadence. Motifs are kept per section label, so they return.
+    Steps dominate, a leap is followed by a step back, strong beats take chord tones,
+    phrases end on long notes and rests let it breathe; the range is the style's register
+    (at most about an octave and a half).
+Rhythm
+    Style grooves for drums per energy level (low: sparse, high: full), fills in the bar
+    before a new section, crashes at sections and hits; bass patterns per style with
+    approach notes at high energy; the harmony's rhythm (pad, block, strum, broken,
+    off-beat) per style.
+Hits
+    Every hit is placed at its exact time on the grid: a crash and kick (styles with
+    drums), a chord stab and a low bass note; ``kind="stop"`` also silences the beat
+    before it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from ._io import write_bytes_atomic
+from .cuesheet import CueSheet, Key, parse_key, time_to_beat
+from .styles import MODES, Style, get_style
+
+__all__ = ["Note", "Score", "compose", "PPQ", "ROLE_CHANNELS"]
+
+PPQ = 480
+ROLE_CHANNELS = {"harmony": 0, "bass": 1, "melody": 2, "arp": 3, "drums": 9}
+ROLES = ("drums", "bass", "harmony", "melody", "arp")
+
+
+@dataclass
+class Note:
+    """A note in beats on the cue sheet's grid (beat 0 = ``beats_s[0]``)."""
+
+    start: float
+    end: float
+    pitch: int
+    velocity: int
+
+
+@dataclass
+class Score:
+    """The composed parts, ready to write as MIDI.
+
+    ``parts`` maps a role (drums, bass, harmony, melody, arp) to its notes; ``programs``
+    the General MIDI program per pitched role.
+    """
+
+    cue: CueSheet
+    parts: dict[str, list[Note]]
+    programs: dict[str, int]
+    chords: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def ticks_per_beat(self) -> int:
+        return PPQ * 3 // 2 if self.cue.meter == "6/8" else PPQ
+
+    # ------------------------------------------------------------- MIDI
+    def _pre(self) -> int:
+        return 1 if self.cue.beats_s[0] > 1e-6 else 0
+
+    def beat_to_tick(self, beat: float) -> int:
+        return int(round((beat + self._pre()) * self.ticks_per_beat))
+
+    def _conductor(self) -> mido.MidiTrack:
+        cue = self.cue
+        tpb = self.ticks_per_beat
+        tr = mido.MidiTrack()
+        tr.append(mido.MetaMessage("track_name", name="v2m conductor", time=0))
+        num, den = {"4/4": (4, 4), "3/4": (3, 4), "6/8": (6, 8)}[cue.meter]
+        tr.append(mido.MetaMessage("time_signature", numerator=num, denominator=den, time=0))
+        tr.append(mido.MetaMessage("key_signature", key=_key_signature(cue.key_obj), time=0))
+        # Read back by the renderer so a rendered .mid keeps the cue's exact length and ending.
+        tr.append(
+            mido.MetaMessage(
+                "text", text=f"v2m:duration_s={cue.duration_s!r};ending={cue.ending}", time=0
+            )
+        )
+        beats = list(cue.beats_s)
+        if self._pre():
+            beats = [0.0] + beats
+        # One tempo event per beat; rounding error is carried so it never accumulates.
+        events = []
+        t_actual_us = 0.0
+        for i in range(len(beats) - 1):
+            target_next_us = beats[i + 1] * 1e6
+            us_per_beat = target_next_us - t_actual_us
+            us_per_quarter = int(round(us_per_beat * PPQ / tpb))
+            us_per_quarter = max(1, min(us_per_quarter, 16_777_215))
+            t_actual_us += us_per_quarter * tpb / PPQ
+            events.append((i * tpb, us_per_quarter))
+        last_tick = 0
+        prev_tempo = None
+        for tick, tempo in events:
+            if tempo == prev_tempo:
+                continue
+            tr.append(mido.MetaMessage("set_tempo", tempo=tempo, time=tick - last_tick))
+            last_tick, prev_tempo = tick, tempo
+        tr.append(mido.MetaMessage("end_of_track", time=0))
+        return tr
+
+    def _part_track(self, role: str) -> mido.MidiTrack:
+        ch = ROLE_CHANNELS[role]
+        tr = mido.MidiTrack()
+        tr.append(mido.MetaMessage("track_name", name=role, time=0))
+        if role != "drums":
+            tr.append(
+                mido.Message("program_change", program=self.programs[role], channel=ch, time=0)
+            )
+        ev = []
+        for n in self.parts.get(role, []):
+            a, b = self.beat_to_tick(n.start), self.beat_to_tick(n.end)
+            if b <= a:
+                b = a + 1
+            ev.append((a, 1, n.pitch, n.velocity))
+            ev.append((b, 0, n.pitch, 0))
+        ev.sort()
+        now = 0
+        for tick, on, pitch, vel in ev:
+            kind = "note_on" if on else "note_off"
+            tr.append(mido.Message(kind, note=pitch, velocity=vel, channel=ch, time=tick - now))
+            now = tick
+        tr.append(mido.MetaMessage("end_of_track", time=0))
+        return tr
+
+    def to_midi(self, roles: tuple[str, ...] | None = None) -> mido.MidiFile:
+        """A type-1 MIDI file: conductor track (tempo, meter, key) and one track per role."""
+        mf = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+        mf.tracks.append(self._conductor())
+        for role in ROLES:
+            if (roles is None or role in roles) and self.parts.get(role):
+                mf.tracks.append(self._part_track(role))
+        return mf
+
+    def to_bytes(self, roles: tuple[str, ...] | None = None) -> bytes:
+        buf = io.BytesIO()
+        self.to_midi(roles).save(file=buf)
+        return buf.getvalue()
+
+    def save(self, path: str | Path) -> None:
+        """Write the MIDI file atomically."""
+        write_bytes_atomic(path, self.to_bytes())
+
+    @property
+    def roles(self) -> list[str]:
+        return [r for r in ROLES if self.parts.get(r)]
+
+
+def _key_signature(key: Key) -> str:
+    majors = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+    minors = ["Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm"]
+    if key.mode == "minor":
+        return minors[key.tonic]
+    parent = {"major": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7}[key.mode]
+    return majors[(key.tonic - parent) % 12]
+
+
+# ===================================================================== harmony
+
+
+_SUBSTITUTES = {0: (5, 2), 1: (3,), 2: (0, 5), 3: (1, 5), 4: (6,), 5: (0, 3), 6: (4,)}
+
+
+@dataclass
+class _Chord:
+    degree: int
+    pcs: tuple[int, ...]  # pitch classes, root first
+    root_pc: int
+    start: float
+    end: float
+    key: Key
+    raised: bool = False  # cadential dominant in minor: harmonic-minor leading tone
+
+
+def _scale(key: Key, *, leading_tone: bool = False) -> list[int]:
+    s = [(key.tonic + x) % 12 for x in MODES[key.mode]]
+    if leading_tone and key.mode in ("minor", "dorian"):
+        s[6] = (key.tonic + 11) % 12
+    return s
+
+
+def _chord_pcs(key: Key, degree: int, *, seventh: bool, raised: bool) -> tuple[int, ...]:
+    sc = _scale(key, leading_tone=raised)
+    tones = [sc[degree % 7], sc[(degree + 2) % 7], sc[(degree + 4) % 7]]
+    if seventh:
+        tones.append(sc[(degree + 6) % 7])
+    return tuple(tones)
+
+
+def _plan_harmony(
+    cue: CueSheet,
+    style: Style,
+    bars: list[tuple[float, float]],
+    bar_sections: list[int],
+    rng: np.random.Generator,
+) -> list[_Chord]:
+    base_key = cue.key_obj
+    loops_by_label: dict[str, tuple[int, ...]] = {}
+    chords: list[_Chord] = []
+    n_bars = len(bars)
+    for bi, (b0, b1) in enumerate(bars):
+        si = bar_sections[bi]
+        sec = cue.sections[si] if cue.sections else None
+        key = parse_key(sec.key) if sec is not None and sec.key else base_key
+        vocab = (
+            style.loops_minor if key.mode in ("minor", "dorian", "phrygian") else style.loops_major
+        )
+        label = sec.label if sec is not None else "A"
+        if label not in loops_by_label:
+            loops_by_label[label] = vocab[int(rng.integers(len(vocab)))]
+        loop = loops_by_label[label]
+        first_bar = bar_sections.index(si)
+        pos = bi - first_bar
+        degree = loop[pos % len(loop)]
+        if pos % len(loop) != 0 and rng.random() < 0.15:
+            degree = int(rng.choice(_SUBSTITUTES[degree]))
+        last_of_section = bi + 1 >= n_bars or bar_sections[bi + 1] != si
+        is_final = bi == n_bars - 1
+        is_penultimate = bi == n_bars - 2
+        seventh = style.sevenths
+        # (degree, start, end, cadential)
+        segs: list[tuple[int, float, float, bool]]
+        if is_final and cue.ending == "cadence":
+            segs = [(0, b0, b1, False)]
+        elif is_penultimate and cue.ending == "cadence":
+            plagal = style.final_cadence == "plagal"
+            segs = [(3 if plagal else 4, b0, b1, not plagal)]
+            if not plagal and b1 - b0 >= 2:
+                mid = b0 + (b1 - b0) / 2
+                segs = [(1 if key.mode == "major" else 3, b0, mid, False), (4, mid, b1, True)]
+        elif last_of_section and not is_final and b1 - b0 >= 2:
+            mid = b0 + (b1 - b0) / 2
+            segs = [(degree if degree in (1, 3) else 3, b0, mid, False), (4, mid, b1, True)]
+        else:
+            segs = [(degree, b0, b1, False)]
+        for deg, s0, s1, cadential in segs:
+            pcs = _chord_pcs(key, deg, seventh=seventh and deg != 6, raised=cadential)
+            chords.append(
+                _Chord(
+                    degree=deg, pcs=pcs, root_pc=pcs[0], start=s0, end=s1, key=key, raised=cadential
+                )
+            )
+    return chords
+
+
+def _voice(pcs: tuple[int, ...], prev: list[int] | None, lo: int, hi: int) -> list[int]:
+    """Close-position voicing of ``pcs`` in [lo, hi] with least motion from ``prev``."""
+    cands = []
+    n = len(pcs)
+    for inv in range(n):
+        order = pcs[inv:] + pcs[:inv]
+        for base in range(lo, hi - 6):
+            if base % 12 != order[0]:
+                continue
+            v = [base]
+            for pc in order[1:]:
+                nxt = v[-1] + 1
+                while nxt % 12 != pc:
+                    nxt += 1
+                v.append(nxt)
+            if v[-1] <= hi:
+                cands.append(v)
+    if not cands:
+        root = lo + (pcs[0] - lo) % 12
+        return [root + (pc - pcs[0]) % 12 for pc in pcs]
+    if prev is None:
+        mid = (lo + hi) / 2
+        return min(cands, key=lambda v: (abs(np.mean(v) - mid), v))
+    return min(
+        cands,
+        key=lambda v: (sum(abs(a - b) for a, b in zip(sorted(v), sorted(prev), strict=False)), v),
+    )
+
+
+# ===================================================================== composer
+
+
+class _Composer:
+    def __init__(self, cue: CueSheet):
+        cue.validate()
+        self.cue = cue
+        self.style = get_style(cue.style)
+        self.rng = np.random.default_rng(cue.seed)
+        self.bpb = cue.beats_per_bar
+        self.sub = 3 if cue.meter == "6/8" else 2  # eighth notes per beat
+        self.end_beat = float(time_to_beat(cue.duration_s, cue.beats_s))
+        self.parts: dict[str, list[Note]] = {r: [] for r in ROLES}
+        self.programs = {r: p for r, p in self.style.programs.items()}
+        self.programs.update({r: int(p) for r, p in cue.instruments.items()})
+        self._bars()
+
+    # --------------------------------------------------------------- grid
+    def _bars(self) -> None:
+        cue = self.cue
+        db = [d for d in cue.downbeats if d < self.end_beat - 0.5]
+        if not db:
+            db = [cue.downbeats[0]]
+        bars = []
+        for i, d in enumerate(db):
+            nxt = db[i + 1] if i + 1 < len(db) else min(d + self.bpb, self.end_beat)
+            bars.append((float(d), float(max(nxt, d + 1))))
+        self.bars = bars
+        bar_t = np.interp([b[0] for b in bars], np.arange(len(cue.beats_s)), cue.beats_s)
+        secs = cue.sections
+        self.bar_sections = []
+        for t in bar_t:
+            si = 0
+            for k, s in enumerate(secs):
+                if s.start_s - 1e-3 <= t:
+                    si = k
+            self.bar_sections.append(si)
+        self.bar_energy = []
+        for i in range(len(bar_t)):
+            if i < len(cue.energy):
+                e = cue.energy[i]
+            elif secs:
+                e = secs[self.bar_sections[i]].energy
+            else:
+                e = 0.6
+            self.bar_energy.append(float(e))
+
+    def _label(self, bi: int) -> str:
+        return self.cue.sections[self.bar_sections[bi]].label if self.cue.sections else "A"
+
+    def _add(self, role: str, start: float, end: float, pitch: int, vel: float) -> None:
+        if start >= self.end_beat - 1e-6 or end <= start:
+            return
+        end = min(end, self.end_beat)
+        v = int(np.clip(round(vel + self.rng.normal(0, 3)), 1, 127))
+        self.parts[role].append(Note(round(start, 6), round(end, 6), int(pitch), v))
+
+    # --------------------------------------------------------------- parts
+    def harmony(self) -> None:
+        st = self.style
+        self.chords = _plan_harmony(self.cue, st, self.bars, self.bar_sections, self.rng)
+        lo, hi = st.harmony_register
+        prev = None
+        self.voicings = []
+        for ch in self.chords:
+            v = _voice(ch.pcs, prev, lo, hi)
+            prev = v
+            self.voicings.append(v)
+            e = self._energy_at(ch.start)
+            vel = 45 + 45 * e
+            self._comp(ch, v, e, vel)
+
+    def _energy_at(self, beat: float) -> float:
+        for bi, (b0, b1) in enumerate(self.bars):
+            if b0 <= beat < b1:
+                return self.bar_energy[bi]
+        return self.bar_energy[-1]
+
+    def _comp(self, ch: _Chord, v: list[int], e: float, vel: float) -> None:
+        kind = self.style.comp
+        s0, s1 = ch.start, ch.end
+        length = s1 - s0
+        eighth = 1.0 / self.sub
+        if kind == "pad" or e < 0.2:
+            step = length if e < 0.7 or length < 2 else length / 2
+            t = s0
+            while t < s1 - 1e-6:
+                for p in v:
+                    self._add("harmony", t, min(t + step, s1), p, vel - 10)
+                t += step
+        elif kind == "block":
+            step = 1.0 if e >= 0.45 else 2.0
+            t = s0
+            while t < s1 - 1e-6:
+                for p in v:
+                    self._add("harmony", t, min(t + step * 0.9, s1), p, vel - (0 if t == s0 else 8))
+                t += step
+        elif kind == "strum":
+            pattern = [1, 0, 1, 1, 0, 1, 1, 1] if e >= 0.45 else [1, 0, 0, 0, 1, 0, 0, 0]
+            n = int(round(length / eighth))
+            for k in range(n):
+                if not pattern[k % len(pattern)]:
+                    continue
+                t = s0 + k * eighth
+                up = k % 2 == 1
+                for j, p in enumerate(reversed(v) if up else v):
+                    self._add(
+                        "harmony",
+                        t + 0.015 * j,
+                        min(t + eighth * 1.8, s1),
+                        p,
+                        vel - (12 if up else 0),
+                    )
+        elif kind == "broken":
+            order = [0, 2, 1, 2] if len(v) >= 3 else [0, 1]
+            n = int(round(length / eighth))
+            for k in range(n):
+                t = s0 + k * eighth
+                p = v[order[k % len(order)] % len(v)]
+                self._add(
+                    "harmony", t, min(t + eighth * 1.5, s1), p, vel - 12 + (8 if k == 0 else 0)
+                )
+        elif kind == "offbeat":
+            t = s0
+            while t < s1 - 1e-6:
+                if e >= 0.45:
+                    for p in v:
+                        self._add("harmony", t + 0.5, min(t + 0.85, s1), p, vel)
+                else:
+                    for p in v:
+                        self._add("harmony", t, min(t + 2.0, s1), p, vel - 10)
+                t += 1.0 if e >= 0.45 else 2.0
+
+    def bass(self) -> None:
+        st = self.style
+        if "bass" not in self.programs:
+            return
+        for i, ch in enumerate(self.chords):
+            e = self._energy_at(ch.start)
+            if e < 0.25 and st.bass != "pedal" and st.name != "piano":
+                continue
+            root = 36 + (ch.root_pc - 36) % 12
+            if root > 47:
+                root -= 12
+            fifth = root + 7
+            vel = 55 + 45 * e
+            s0, s1 = ch.start, ch.end
+            kind = st.bass
+            if kind == "pedal":
+                tonic = 36 + (ch.key.tonic - 36) % 12
+                self._add("bass", s0, s1, tonic, vel - 10)
+                continue
+            if kind == "octave" and e >= 0.6:
+                t, k = s0, 0
+                while t < s1 - 1e-6:
+                    self._add(
+                        "bass", t, t + 0.45, root + (12 if k % 2 else 0), vel - (8 if k % 2 else 0)
+                    )
+                    t += 0.5
+                    k += 1
+            elif kind in ("root5", "octave") and s1 - s0 >= 2 and e >= 0.4:
+                half = (s1 - s0) / 2
+                self._add("bass", s0, s0 + half * 0.95, root, vel)
+                self._add(
+                    "bass", s0 + half, s1 - 0.05, fifth if kind == "root5" else root + 12, vel - 6
+                )
+            else:
+                self._add("bass", s0, s1 - 0.05, root, vel)
+            # approach note into the next chord at high energy
+            if e >= 0.7 and i + 1 < len(self.chords) and s1 - s0 >= 2:
+                nxt = self.chords[i + 1]
+                target = 36 + (nxt.root_pc - 36) % 12
+                sc = _scale(ch.key)
+                approach = target - 1 if ((target - 1) % 12) in sc else target - 2
+                self._trim_role("bass", s1 - 0.5)
+                self._add("bass", s1 - 0.5, s1 - 0.05, approach, vel - 5)
+
+    def _trim_role(self, role: str, at: float) -> None:
+        for n in self.parts[role]:
+            if n.start < at < n.end:
+                n.end = round(at, 6)
+
+    def melody(self) -> None:
+        st = self.style
+        if "melody" not in self.programs:
+            return
+        motifs: dict[str, tuple[list[tuple[float, float]], list[int]]] = {}
+        lo, hi = st.melody_register
+        pos_pitch = (lo + hi) // 2
+        for bi, (b0, b1) in enumerate(self.bars):
+            label = self._label(bi)
+            e = self.bar_energy[bi]
+            if label in ("intro", "outro") and st.name != "ambient":
+                continue
+            if label not in motifs:
+                motifs[label] = (self._motif_rhythm(b1 - b0, e), self._motif_contour())
+            rhythm, contour = motifs[label]
+            first = self.bar_sections.index(self.bar_sections[bi])
+            phrase_pos = (bi - first) % 4
+            last_of_section = (
+                bi + 1 >= len(self.bars) or self.bar_sections[bi + 1] != self.bar_sections[bi]
+            )
+            if phrase_pos == 1:
+                contour = self._vary(contour)
+            if phrase_pos == 3 or last_of_section:
+                # cadence bar: the motif's opening, then a long chord tone
+                head = [r for r in rhythm if r[0] < (b1 - b0) / 2][:2] or rhythm[:1]
+                rhythm = head + [((b1 - b0) / 2, (b1 - b0) * 0.45)]
+            notes_here = []
+            for (off, dur), step in zip(rhythm, contour * 4, strict=False):
+                start = b0 + off
+                if start >= b1:
+                    break
+                ch = self._chord_at(start)
+                strong = abs(off - round(off)) < 1e-6 and (round(off) % max(1, self.bpb // 2) == 0)
+                pitch = self._next_pitch(pos_pitch, step, ch, strong or dur >= 1.0, lo, hi)
+                notes_here.append((start, min(start + dur, b1), pitch))
+                pos_pitch = pitch
+            vel = 60 + 40 * e
+            for k, (s, t, p) in enumerate(notes_here):
+                self._add("melody", s, t, p, vel + (6 if k == 0 else 0))
+
+    def _motif_rhythm(self, bar_len: float, e: float) -> list[tuple[float, float]]:
+        eighth = 1.0 / self.sub
+        slots = int(round(bar_len / eighth))
+        dens = float(np.clip(self.style.melody_density * (0.6 + 0.7 * e), 0.1, 0.9))
+        onsets = [0]
+        for k in range(1, slots):
+            strong = k % self.sub == 0
+            p = dens * (1.3 if strong else 0.7)
+            if self.rng.random() < p:
+                onsets.append(k)
+        out = []
+        for i, k in enumerate(onsets):
+            nxt = onsets[i + 1] if i + 1 < len(onsets) else slots
+            dur = (nxt - k) * eighth
+            if dur > eighth and self.rng.random() < 0.25:
+                dur -= eighth  # a breath before the next note
+            out.append((k * eighth, dur))
+        return out
+
+    def _motif_contour(self) -> list[int]:
+        steps = np.array([-1, 1, -2, 2, 0, 3, -3, 4, -4])
+        w = np.array([30, 30, 9, 9, 7, 5, 5, 2.5, 2.5])
+        out: list[int] = []
+        for _ in range(12):
+            if out and abs(out[-1]) >= 3:
+                s = -int(np.sign(out[-1]))  # step back after a leap
+            else:
+                s = int(self.rng.choice(steps, p=w / w.sum()))
+            out.append(s)
+        return out
+
+    def _vary(self, contour: list[int]) -> list[int]:
+        c = list(contour)
+        k = len(c) // 2
+        for i in range(k, len(c)):
+            if self.rng.random() < 0.5:
+                c[i] = -c[i] if abs(c[i]) <= 2 else c[i]
+        return c
+
+    def _chord_at(self, beat: float) -> _Chord:
+        for ch in self.chords:
+            if ch.start <= beat < ch.end:
+                return ch
+        return self.chords[-1]
+
+    def _next_pitch(self, cur: int, step: int, ch: _Chord, strong: bool, lo: int, hi: int) -> int:
+        scale = set(_scale(ch.key, leading_tone=ch.raised))
+        deg = sorted(p for p in range(lo - 12, hi + 13) if p % 12 in scale)
+        i = int(np.argmin([abs(p - cur) for p in deg]))
+        j = i + step
+        if deg[min(max(j, 0), len(deg) - 1)] > hi or deg[min(max(j, 0), len(deg) - 1)] < lo:
+            j = i - step
+        j = min(max(j, 0), len(deg) - 1)
+        p = deg[j]
+        if strong and p % 12 not in ch.pcs:
+            tones = [q for q in deg if q % 12 in ch.pcs and lo <= q <= hi]
+            if tones:
+                p = min(tones, key=lambda q: (abs(q - p), q))
+        return int(min(max(p, lo), hi))
+
+    def arp(self) -> None:
+        st = self.style
+        if "arp" not in self.programs:
+            return
+        for ch, v in zip(self.chords, self.voicings, strict=True):
+            e = self._energy_at(ch.start)
+            if e < (0.3 if st.name == "ambient" else 0.55):
+                continue
+            tones = sorted(set(v + [p + 12 for p in v]))
+            pattern = tones + tones[-2:0:-1]
+            rate = st.arp_rate
+            t, k = ch.start, 0
+            while t < ch.end - 1e-6:
+                self._add("arp", t, t + 0.9 / rate, pattern[k % len(pattern)], 45 + 35 * e)
+                t += 1.0 / rate
+                k += 1
+
+    def drums(self) -> None:
+        st = self.style
+        if not st.drums:
+            return
+        for bi, (b0, b1) in enumerate(self.bars):
+            e = self.bar_energy[bi]
+            lvl = 0 if e < 0.35 else (1 if e < 0.7 else 2)
+            groove = st.grooves.get(lvl, {})
+            steps_per_beat = 4 if self.sub == 2 else 3
+            nsteps = int(round((b1 - b0) * steps_per_beat))
+            last_of_section = (
+                bi + 1 < len(self.bars) and self.bar_sections[bi + 1] != self.bar_sections[bi]
+            )
+            fill_from = nsteps - steps_per_beat if (last_of_section and e >= 0.35) else nsteps
+            for drum, pat in groove.items():
+                for k in range(min(nsteps, fill_from)):
+                    c = (
+                        pat[(k * 16 // (steps_per_beat * 4)) % 16]
+                        if self.sub == 2
+                        else _compound_step(pat, k)
+                    )
+                    if c == ".":
+                        continue
+                    t = b0 + k / steps_per_beat
+                    if st.swing and k % 4 == 2:
+                        t += st.swing * 0.5
+                    self._add("drums", t, t + 0.1, drum, (70 if c == "x" else 45) + 40 * e)
+            if fill_from < nsteps:
+                for k in range(fill_from, nsteps):
+                    t = b0 + k / steps_per_beat
+                    drum = (
+                        (38, 48, 47, 45, 43, 41)[(k - fill_from) % 6]
+                        if st.name == "cinematic"
+                        else 38
+                    )
+                    self._add(
+                        "drums",
+                        t,
+                        t + 0.1,
+                        drum,
+                        60 + 40 * e * (k - fill_from + 1) / steps_per_beat,
+                    )
+            if bi > 0 and self.bar_sections[bi] != self.bar_sections[bi - 1] and e >= 0.35:
+                self._add("drums", b0, b0 + 1, 49, 90 + 30 * e)
+
+    def hits(self) -> None:
+        cue = self.cue
+        for h in cue.hits:
+            b = float(time_to_beat(h.time_s, cue.beats_s))
+            if b >= self.end_beat - 0.05:
+                continue
+            vel = 70 + 57 * h.strength
+            if h.kind == "stop":
+                for role in ROLES:
+                    for n in self.parts[role]:
+                        if n.start < b and n.end > b - 1:
+                            n.end = round(max(n.start + 0.05, b - 1), 6)
+                    self.parts[role] = [n for n in self.parts[role] if not (b - 1 <= n.start < b)]
+            if self.style.drums:
+                self._add("drums", b, b + 1.0, 49 if h.kind != "impact" else 57, vel)
+                self._add("drums", b, b + 0.2, 36, vel)
+            ch = self._chord_at(b)
+            v = _voice(ch.pcs, None, *self.style.harmony_register)
+            for p in v:
+                self._add("harmony", b, b + 0.5, p, vel)
+            root = 36 + (ch.root_pc - 36) % 12
+            self._add("bass", b, b + 1.0, root, vel)
+
+    def ending(self) -> None:
+        cue = self.cue
+        end = self.end_beat
+        if cue.ending == "cadence":
+            b0 = self.bars[-1][0]
+            # Every part resolves on the last bar's tonic chord, which rings out.
+            for role in ("melody", "arp", "drums"):
+                self.parts[role] = [n for n in self.parts[role] if n.start < b0 - 1e-6]
+                self._trim_role(role, b0)
+            key = self.chords[-1].key
+            ring_end = max(b0 + 0.5, end - 0.25)
+            lo, hi = self.style.melody_register
+            tonic = [p for p in range(lo, hi + 1) if p % 12 == key.tonic]
+            if "melody" in self.programs and tonic and any(self.parts["melody"]):
+                self._add("melody", b0, ring_end, tonic[0], 70)
+            if self.style.drums:
+                self._add("drums", b0, b0 + 1.0, 49, 95)
+                self._add("drums", b0, b0 + 0.2, 36, 95)
+            for role in ("harmony", "bass"):
+                self.parts[role] = [n for n in self.parts[role] if n.start < b0 - 1e-6]
+                self._trim_role(role, b0)
+            v = self.voicings[-1]
+            for p in v:
+                self._add("harmony", b0, ring_end, p, 72)
+            if "bass" in self.programs:
+                root = 36 + (key.tonic - 36) % 12
+                self._add("bass", b0, ring_end, root, 75)
+        elif cue.ending == "stop":
+            last = float(np.floor(end - 0.5))
+            for role in ROLES:
+                self.parts[role] = [n for n in self.parts[role] if n.start < last - 1e-6]
+                self._trim_role(role, last)
+            ch = self._chord_at(last)
+            for p in _voice(ch.pcs, None, *self.style.harmony_register):
+                self._add("harmony", last, last + 0.4, p, 105)
+            if "bass" in self.programs:
+                self._add("bass", last, last + 0.4, 36 + (ch.root_pc - 36) % 12, 105)
+            if self.style.drums:
+                self._add("drums", last, last + 0.4, 49, 110)
+                self._add("drums", last, last + 0.2, 36, 110)
+
+    def run(self) -> Score:
+        self.harmony()
+        self.bass()
+        self.melody()
+        self.arp()
+        self.drums()
+        self.hits()
+        self.ending()
+        for role in ROLES:
+            self.parts[role].sort(key=lambda n: (n.start, n.pitch, n.end))
+        names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+        chords = [
+            (c.start, names[c.root_pc] + ("m" if (c.pcs[1] - c.pcs[0]) % 12 == 3 else ""))
+            for c in self.chords
+        ]
+        return Score(
+            cue=self.cue,
+            parts=self.parts,
+            programs={r: p for r, p in self.programs.items()},
+            chords=chords,
+        )
+
+
+def _compound_step(pat: str, k: int) -> str:
+    """Map a 16-step 4/4 pattern onto compound (6/8) eighths: kick-like on 1, backbeat on 4."""
+    # 6/8 bar = 2 beats x 3 eighths; take steps 0,2,4 (beat 1) and 8,10,12 (beat 2)
+    return pat[(0, 2, 4, 8, 10, 12)[k % 6]]
+
+
+def compose(cue: CueSheet) -> Score:
+    """Compose a multi-track score for ``cue``.
+
+    Parameters
+    ----------
+    cue : CueSheet
+        A valid cue sheet (it is validated first).
+
+    Returns
+    -------
+    Score
+        Notes per role; ``Score.save(path)`` writes the MIDI file whose beat ``i`` sounds at
+        ``cue.beats_s[i]``.
+    """
+    return _Composer(cue).run()

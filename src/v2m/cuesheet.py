@@ -1,0 +1,405 @@
+"""The :class:`CueSheet`: the editable contract between what a video shows and the music.
+
+A cue sheet is complete on its own: :func:`make_cue` writes one from a few numbers, with no
+video, and :func:`v2m.composition.compose` turns any valid cue sheet into a score.
+
+The time grid is explicit: ``beats_s`` lists the time of every beat (so tempo may drift or
+change anywhere) and ``downbeats`` the indices of the beats that start bars. A beat is a
+quarter note in 4/4 and 3/4 and a dotted quarter in 6/8.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._io import write_text_atomic
+from .errors import CueSheetError, InputError
+from .styles import MODES, get_style
+
+SCHEMA_VERSION = "1.0"
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Key",
+    "Section",
+    "Hit",
+    "CueSheet",
+    "make_cue",
+    "parse_key",
+    "beats_from_tempo",
+    "time_to_beat",
+    "bpm_to_period_s",
+]
+
+METERS = {"4/4": 4, "3/4": 3, "6/8": 2}
+ENDINGS = ("cadence", "fade", "stop")
+HIT_KINDS = ("cut", "impact", "user", "stop", "stab", "cymbal")
+_PITCH = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+
+
+@dataclass
+class Key:
+    """A key: ``tonic`` pitch class 0..11 (C = 0) and a ``mode`` from :data:`MODES`."""
+
+    tonic: int
+    mode: str
+
+    @property
+    def name(self) -> str:
+        names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+        return f"{names[self.tonic % 12]} {self.mode}"
+
+
+def parse_key(text: str | Key | dict) -> Key:
+    """Parse ``"A minor"``, ``"F# dorian"``, ``"Bb"`` (major) or ``"c#m"`` into a :class:`Key`."""
+    if isinstance(text, Key):
+        return text
+    if isinstance(text, dict):
+        return (
+            parse_key(f"{text.get('tonic')} {text.get('mode', 'major')}")
+            if isinstance(text.get("tonic"), str)
+            else _checked_key(text.get("tonic"), text.get("mode"))
+        )
+    m = re.fullmatch(
+        r"\s*([A-Ga-g])([#b♯♭]?)\s*(m|min|minor|maj|major|dorian|mixolydian|"
+        r"lydian|phrygian|aeolian|ionian)?\s*",
+        str(text),
+    )
+    if not m:
+        raise CueSheetError(f"key: cannot parse {text!r} (try 'A minor' or 'Eb major')")
+    pc = _PITCH[m.group(1).lower()] + {"#": 1, "♯": 1, "b": -1, "♭": -1, "": 0}[m.group(2)]
+    mode = (m.group(3) or "major").lower()
+    mode = {
+        "m": "minor",
+        "min": "minor",
+        "maj": "major",
+        "aeolian": "minor",
+        "ionian": "major",
+    }.get(mode, mode)
+    return Key(tonic=pc % 12, mode=mode)
+
+
+def _checked_key(tonic, mode) -> Key:
+    if not isinstance(tonic, int) or not 0 <= tonic < 12:
+        raise CueSheetError(f"key.tonic: {tonic!r} is not a pitch class 0..11")
+    if mode not in MODES:
+        raise CueSheetError(f"key.mode: unknown mode {mode!r} (known: {', '.join(MODES)})")
+    return Key(tonic=tonic, mode=mode)
+
+
+@dataclass
+class Section:
+    """A musical section from ``start_s`` to ``end_s`` (both on downbeats, except the end of
+    the last section which is ``duration_s``). ``energy`` in 0..1; ``key`` overrides the
+    cue sheet's key inside the section."""
+
+    start_s: float
+    end_s: float
+    label: str
+    energy: float
+    key: str | None = None
+
+
+@dataclass
+class Hit:
+    """A moment the music must accent. ``kind``: cut, impact, user, stop, stab or cymbal."""
+
+    time_s: float
+    strength: float = 1.0
+    kind: str = "cut"
+
+
+@dataclass
+class CueSheet:
+    """Everything the composer needs. See the module docstring for the time grid."""
+
+    duration_s: float
+    beats_s: list[float]
+    downbeats: list[int]
+    meter: str = "4/4"
+    key: str = "C major"
+    style: str = "cinematic"
+    sections: list[Section] = field(default_factory=list)
+    energy: list[float] = field(default_factory=list)  # one value per bar (downbeat)
+    hits: list[Hit] = field(default_factory=list)
+    ending: str = "cadence"
+    seed: int = 0
+    instruments: dict[str, int] = field(default_factory=dict)
+    tempo_bpm: float | None = None
+    notes: list[str] = field(default_factory=list)
+    schema_version: str = SCHEMA_VERSION
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def beats_per_bar(self) -> int:
+        return METERS[self.meter]
+
+    @property
+    def key_obj(self) -> Key:
+        return parse_key(self.key)
+
+    def bar_times(self) -> np.ndarray:
+        return np.asarray(self.beats_s)[self.downbeats]
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> CueSheet:
+        """Check every field; raise :class:`CueSheetError` naming the first bad one."""
+        if (
+            not isinstance(self.duration_s, (int, float))
+            or not math.isfinite(self.duration_s)
+            or self.duration_s <= 0
+        ):
+            raise CueSheetError(f"duration_s: must be a positive number, got {self.duration_s!r}")
+        if self.duration_s > 6 * 3600:
+            raise CueSheetError(f"duration_s: {self.duration_s} s is longer than 6 hours")
+        if self.meter not in METERS:
+            raise CueSheetError(f"meter: {self.meter!r} is not one of {', '.join(METERS)}")
+        b = np.asarray(self.beats_s, dtype=float)
+        if b.ndim != 1 or len(b) < 2:
+            raise CueSheetError("beats_s: needs at least two beat times")
+        if not np.all(np.isfinite(b)) or b[0] < 0:
+            raise CueSheetError("beats_s: beat times must be finite and >= 0")
+        d = np.diff(b)
+        if np.any(d <= 0):
+            i = int(np.argmax(d <= 0))
+            raise CueSheetError(
+                f"beats_s: beats out of order at index {i + 1} ({b[i]:.3f} s then {b[i + 1]:.3f} s)"
+            )
+        if d.min() < 60 / 400 or d.max() > 60 / 20:
+            raise CueSheetError("beats_s: beat period outside 20..400 BPM")
+        if b[0] > self.duration_s:
+            raise CueSheetError("beats_s: first beat after duration_s")
+        if (
+            not self.downbeats
+            or any(not (0 <= i < len(b)) for i in self.downbeats)
+            or any(j <= i for i, j in zip(self.downbeats, self.downbeats[1:], strict=False))
+        ):
+            raise CueSheetError("downbeats: must be increasing indices into beats_s")
+        parse_key(self.key)
+        if self.key_obj.mode not in MODES:
+            raise CueSheetError(f"key: unknown mode {self.key_obj.mode!r}")
+        get_style(self.style)
+        if self.ending not in ENDINGS:
+            raise CueSheetError(f"ending: {self.ending!r} is not one of {', '.join(ENDINGS)}")
+        for i, s in enumerate(self.sections):
+            if not (0 <= s.start_s < s.end_s <= self.duration_s + 1e-6):
+                raise CueSheetError(
+                    f"sections[{i}]: start_s/end_s {s.start_s}..{s.end_s} outside 0..duration_s"
+                )
+            if not 0 <= s.energy <= 1:
+                raise CueSheetError(f"sections[{i}].energy: {s.energy} not in 0..1")
+            if s.key is not None:
+                parse_key(s.key)
+        if any(not (0 <= e <= 1) for e in self.energy):
+            raise CueSheetError("energy: every value must be in 0..1")
+        for i, h in enumerate(self.hits):
+            if not 0 <= h.time_s <= self.duration_s:
+                raise CueSheetError(f"hits[{i}].time_s: {h.time_s} outside 0..duration_s")
+            if h.kind not in HIT_KINDS:
+                raise CueSheetError(f"hits[{i}].kind: {h.kind!r} not one of {HIT_KINDS}")
+        for role, prog in self.instruments.items():
+            if role not in ("harmony", "bass", "melody", "arp") or not 0 <= int(prog) <= 127:
+                raise CueSheetError(f"instruments.{role}: needs a role and a GM program 0..127")
+        if not isinstance(self.seed, int):
+            raise CueSheetError(f"seed: must be an integer, got {self.seed!r}")
+        return self
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {"schema_version": d.pop("schema_version"), **d}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    def save(self, path: str | Path) -> None:
+        write_text_atomic(path, self.to_json())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CueSheet:
+        if not isinstance(d, dict):
+            raise CueSheetError("cue sheet: top level must be an object")
+        version = str(d.get("schema_version", SCHEMA_VERSION))
+        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise CueSheetError(f"schema_version: {version!r} is not supported")
+        for req in ("duration_s", "beats_s", "downbeats"):
+            if req not in d:
+                raise CueSheetError(f"{req}: missing")
+        try:
+            cue = cls(
+                duration_s=d["duration_s"],
+                beats_s=[float(x) for x in d["beats_s"]],
+                downbeats=[int(x) for x in d["downbeats"]],
+                meter=d.get("meter", "4/4"),
+                key=d.get("key", "C major")
+                if isinstance(d.get("key", ""), str)
+                else parse_key(d["key"]).name,
+                style=d.get("style", "cinematic"),
+                sections=[Section(**s) for s in d.get("sections", [])],
+                energy=[float(e) for e in d.get("energy", [])],
+                hits=[Hit(**h) for h in d.get("hits", [])],
+                ending=d.get("ending", "cadence"),
+                seed=d.get("seed", 0),
+                instruments=dict(d.get("instruments", {})),
+                tempo_bpm=d.get("tempo_bpm"),
+                notes=list(d.get("notes", [])),
+                schema_version=version,
+            )
+        except (TypeError, ValueError) as exc:
+            raise CueSheetError(f"cue sheet: malformed field ({exc})") from None
+        return cue.validate()
+
+    @classmethod
+    def load(cls, path: str | Path) -> CueSheet:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{p}: no such file")
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{p}: not JSON ({exc})") from None
+        try:
+            return cls.from_dict(d)
+        except CueSheetError as exc:
+            raise CueSheetError(f"{p}: {exc}") from None
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def bpm_to_period_s(tempo_bpm: float) -> float:
+    return 60.0 / tempo_bpm
+
+
+def beats_from_tempo(*, tempo_bpm: float, duration_s: float, start_s: float = 0.0) -> list[float]:
+    """Beat times at a constant tempo from ``start_s`` to at least ``duration_s``."""
+    period = bpm_to_period_s(tempo_bpm)
+    n = int(math.ceil((duration_s - start_s) / period)) + 1
+    return [round(start_s + i * period, 6) for i in range(max(n, 2))]
+
+
+def time_to_beat(time_s, beats_s) -> np.ndarray:
+    """Fractional beat index of ``time_s`` on the grid ``beats_s`` (linear inside a beat,
+    extrapolated with the first/last beat period outside)."""
+    b = np.asarray(beats_s, dtype=float)
+    t = np.asarray(time_s, dtype=float)
+    idx = np.interp(t, b, np.arange(len(b)))
+    before = t < b[0]
+    after = t > b[-1]
+    idx = np.where(before, (t - b[0]) / (b[1] - b[0]), idx)
+    idx = np.where(after, len(b) - 1 + (t - b[-1]) / (b[-1] - b[-2]), idx)
+    return idx
+
+
+def default_sections(
+    n_bars: int, bar_times: np.ndarray, duration_s: float, energy: float
+) -> list[Section]:
+    """Intro / A / B / A / outro shaped to the length, with an energy arc."""
+    if n_bars <= 4:
+        plan = [("A", n_bars, 1.0)]
+    elif n_bars <= 8:
+        plan = [("intro", 2, 0.55), ("A", n_bars - 2, 1.0)]
+    else:
+        intro = 2 if n_bars < 24 else 4
+        outro = 2 if n_bars < 24 else 4
+        body = n_bars - intro - outro
+        blocks = max(2, round(body / 8))
+        labels = ["A", "B"] * blocks
+        if blocks >= 4:
+            labels[-2] = "bridge"
+        sizes = [body // blocks] * blocks
+        for i in range(body - sum(sizes)):
+            sizes[i % blocks] += 1
+        gains = {"A": 0.85, "B": 1.0, "bridge": 0.7}
+        plan = [("intro", intro, 0.5)] + [
+            (lab, s, gains[lab]) for lab, s in zip(labels[:blocks], sizes, strict=True)
+        ]
+        plan += [("outro", outro, 0.55)]
+    sections, bar = [], 0
+    for label, size, gain in plan:
+        start = float(bar_times[bar])
+        end = float(bar_times[bar + size]) if bar + size < len(bar_times) else duration_s
+        sections.append(
+            Section(
+                start_s=round(start, 6),
+                end_s=round(min(end, duration_s), 6),
+                label=label,
+                energy=round(float(np.clip(energy * gain, 0, 1)), 3),
+            )
+        )
+        bar += size
+    return sections
+
+
+def energy_per_bar(sections: list[Section], bar_times: np.ndarray) -> list[float]:
+    out = []
+    for t in bar_times:
+        e = next(
+            (s.energy for s in sections if s.start_s - 1e-6 <= t < s.end_s), sections[-1].energy
+        )
+        out.append(round(float(e), 3))
+    return out
+
+
+def make_cue(
+    *,
+    duration_s: float,
+    tempo_bpm: float | None = None,
+    key: str = "C major",
+    style: str = "cinematic",
+    meter: str = "4/4",
+    energy: float = 0.6,
+    seed: int = 0,
+    ending: str = "cadence",
+    hits: list[Hit] | None = None,
+) -> CueSheet:
+    """A complete cue sheet at a constant tempo, without any video.
+
+    Parameters
+    ----------
+    duration_s : float
+        Length of the music in seconds.
+    tempo_bpm : float, optional
+        Tempo; default the middle of the style's range.
+    energy : float
+        Overall energy 0..1; sections follow an intro-build-outro arc around it.
+    """
+    st = get_style(style)
+    if tempo_bpm is None:
+        tempo_bpm = round(sum(st.tempo_bpm) / 2)
+    if meter not in METERS:
+        raise CueSheetError(f"meter: {meter!r} is not one of {', '.join(METERS)}")
+    if not (20 <= tempo_bpm <= 400):
+        raise CueSheetError(f"tempo_bpm: {tempo_bpm} outside 20..400")
+    if not (0 < duration_s <= 6 * 3600):
+        raise CueSheetError(f"duration_s: must be in (0, 6 h], got {duration_s!r}")
+    if not 0 <= energy <= 1:
+        raise CueSheetError(f"energy: {energy} not in 0..1")
+    beats = beats_from_tempo(tempo_bpm=tempo_bpm, duration_s=duration_s)
+    bpb = METERS[meter]
+    downbeats = list(range(0, len(beats), bpb))
+    bar_times = np.asarray(beats)[downbeats]
+    bar_times = bar_times[bar_times < duration_s - 1e-6]
+    downbeats = downbeats[: len(bar_times)]
+    sections = default_sections(len(bar_times), bar_times, duration_s, energy)
+    cue = CueSheet(
+        duration_s=float(duration_s),
+        beats_s=beats,
+        downbeats=downbeats,
+        meter=meter,
+        key=parse_key(key).name,
+        style=st.name,
+        sections=sections,
+        energy=energy_per_bar(sections, bar_times),
+        hits=list(hits or []),
+        ending=ending,
+        seed=int(seed),
+        tempo_bpm=float(tempo_bpm),
+    )
+    return cue.validate()

@@ -1,0 +1,222 @@
+"""Style presets: instruments, tempo range, grooves, voicings and progression vocabulary.
+
+Progression vocabulary is given as scale-degree loops (0 = tonic triad, 4 = dominant, ...)
+that are staples of each idiom, plus the functional-harmony grammar in
+:mod:`v2m.composition` (tonic -> predominant -> dominant -> tonic) that varies and cadences
+them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Style", "STYLES", "get_style", "MODES"]
+
+#: Semitone offsets of the scale degrees for each supported mode.
+MODES: dict[str, tuple[int, ...]] = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "lydian": (0, 2, 4, 6, 7, 9, 11),
+    "phrygian": (0, 1, 3, 5, 7, 8, 10),
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    """A named musical style.
+
+    Attributes
+    ----------
+    programs : dict
+        General MIDI program (0-127) per role: ``harmony``, ``bass``, ``melody``, ``arp``.
+        A role missing here does not play in this style. ``drums`` is a flag (channel 10).
+    tempo_bpm : (float, float)
+        Musical tempo range in beats per minute.
+    comp : str
+        Harmony rhythm: ``pad`` (sustained), ``block`` (chords on beats), ``strum`` (eighths,
+        down/up), ``broken`` (piano broken chords), ``offbeat`` (stabs off the beat).
+    grooves : dict
+        Drum patterns per energy level (0 low, 1 mid, 2 high); each maps a GM drum note to a
+        16-step string for one 4/4 bar ("x" loud, "o" soft, "." rest).
+    """
+
+    name: str
+    programs: dict[str, int]
+    tempo_bpm: tuple[float, float]
+    comp: str
+    loops_major: tuple[tuple[int, ...], ...]
+    loops_minor: tuple[tuple[int, ...], ...]
+    sevenths: bool = False
+    drums: bool = True
+    grooves: dict[int, dict[int, str]] = field(default_factory=dict)
+    bass: str = "root"  # root | root5 | octave | walking | pedal
+    melody_density: float = 0.6  # 0..1: fraction of eighth slots with a note onset
+    melody_register: tuple[int, int] = (62, 81)
+    harmony_register: tuple[int, int] = (50, 69)
+    arp_rate: int = 2  # notes per beat
+    swing: float = 0.0  # 0..0.33 of an eighth note
+    chords_per_bar_at_high: int = 1
+    final_cadence: str = "authentic"  # authentic (V-I) or plagal (IV-I)
+
+
+_POP_GROOVE = {
+    0: {42: "x.o.x.o.x.o.x.o."},
+    1: {36: "x.......x.x.....", 38: "....x.......x...", 42: "x.x.x.x.x.x.x.x."},
+    2: {
+        36: "x.....x.x.x.....",
+        38: "....x.......x..o",
+        42: "xoxoxoxoxoxoxoxo",
+        46: "..............x.",
+    },
+}
+_ELECTRONIC_GROOVE = {
+    0: {42: "..x...x...x...x."},
+    1: {36: "x...x...x...x...", 42: "..x...x...x...x.", 39: "....x.......x..."},
+    2: {
+        36: "x...x...x...x...",
+        42: "xxxxxxxxxxxxxxxx",
+        39: "....x.......x...",
+        46: "..x...x...x...x.",
+    },
+}
+_LOFI_GROOVE = {
+    0: {42: "x...x...x...x..."},
+    1: {36: "x.......x.....o.", 38: "....x.......x...", 42: "x.x.x.x.x.x.x.x."},
+    2: {36: "x.....x.x.....o.", 38: "....x.......x.o.", 42: "x.xox.x.x.xox.x."},
+}
+_FOLK_GROOVE = {
+    0: {},
+    1: {36: "x.......x.......", 37: "....x.......x..."},
+    2: {36: "x.....x.x.......", 38: "....x.......x...", 42: "x.x.x.x.x.x.x.x."},
+}
+_CINEMATIC_GROOVE = {
+    0: {},
+    1: {36: "x...............", 45: "........x......."},
+    2: {
+        36: "x.....x.x.......",
+        38: "....x.......x...",
+        47: "..............xx",
+        45: "...........x....",
+    },
+}
+
+STYLES: dict[str, Style] = {
+    "cinematic": Style(
+        name="cinematic",
+        programs={"harmony": 48, "bass": 42, "melody": 60, "arp": 45},
+        tempo_bpm=(70, 120),
+        comp="pad",
+        loops_major=((0, 4, 5, 3), (0, 5, 3, 4), (3, 0, 4, 5), (0, 3, 5, 4)),
+        loops_minor=((0, 5, 2, 6), (0, 3, 5, 4), (0, 5, 3, 4), (5, 3, 0, 4)),
+        grooves=_CINEMATIC_GROOVE,
+        bass="octave",
+        melody_density=0.45,
+        melody_register=(60, 79),
+        harmony_register=(48, 67),
+    ),
+    "ambient": Style(
+        name="ambient",
+        programs={"harmony": 89, "bass": 42, "melody": 11, "arp": 46},
+        tempo_bpm=(60, 90),
+        comp="pad",
+        loops_major=((0, 3, 5, 3), (0, 2, 3, 0), (3, 0, 5, 4)),
+        loops_minor=((0, 5, 3, 6), (0, 3, 0, 5), (5, 3, 0, 0)),
+        sevenths=True,
+        drums=False,
+        bass="pedal",
+        melody_density=0.25,
+        melody_register=(67, 86),
+        harmony_register=(48, 74),
+        arp_rate=2,
+        final_cadence="plagal",
+    ),
+    "piano": Style(
+        name="piano",
+        programs={"harmony": 0, "bass": 0, "melody": 0},
+        tempo_bpm=(66, 110),
+        comp="broken",
+        loops_major=((0, 5, 3, 4), (0, 3, 4, 0), (0, 2, 5, 3), (5, 3, 0, 4)),
+        loops_minor=((0, 3, 6, 2), (0, 5, 3, 4), (0, 3, 4, 0)),
+        drums=False,
+        bass="root5",
+        melody_density=0.55,
+        melody_register=(64, 84),
+        harmony_register=(52, 67),
+    ),
+    "pop": Style(
+        name="pop",
+        programs={"harmony": 4, "bass": 33, "melody": 80, "arp": 25},
+        tempo_bpm=(90, 128),
+        comp="block",
+        loops_major=((0, 4, 5, 3), (5, 3, 0, 4), (0, 5, 3, 4), (3, 0, 4, 5)),
+        loops_minor=((0, 5, 2, 6), (5, 3, 0, 4), (0, 6, 5, 6)),
+        grooves=_POP_GROOVE,
+        bass="root5",
+        melody_density=0.65,
+        chords_per_bar_at_high=1,
+    ),
+    "electronic": Style(
+        name="electronic",
+        programs={"harmony": 90, "bass": 38, "melody": 81, "arp": 84},
+        tempo_bpm=(110, 132),
+        comp="offbeat",
+        loops_major=((0, 5, 3, 4), (5, 3, 0, 4), (0, 3, 5, 4)),
+        loops_minor=((0, 5, 2, 6), (0, 6, 5, 6), (0, 3, 6, 5)),
+        grooves=_ELECTRONIC_GROOVE,
+        bass="octave",
+        melody_density=0.55,
+        arp_rate=4,
+    ),
+    "folk": Style(
+        name="folk",
+        programs={"harmony": 25, "bass": 32, "melody": 73, "arp": 24},
+        tempo_bpm=(80, 120),
+        comp="strum",
+        loops_major=((0, 3, 0, 4), (0, 4, 5, 3), (0, 3, 4, 0), (3, 0, 4, 0)),
+        loops_minor=((0, 6, 5, 4), (0, 3, 6, 0), (0, 6, 3, 4)),
+        grooves=_FOLK_GROOVE,
+        bass="root5",
+        melody_density=0.55,
+    ),
+    "lofi": Style(
+        name="lofi",
+        programs={"harmony": 4, "bass": 33, "melody": 11},
+        tempo_bpm=(70, 92),
+        comp="block",
+        loops_major=((1, 4, 0, 5), (3, 2, 1, 0), (0, 5, 1, 4)),
+        loops_minor=((0, 3, 6, 2), (3, 4, 0, 0), (5, 4, 0, 3)),
+        sevenths=True,
+        grooves=_LOFI_GROOVE,
+        bass="root5",
+        melody_density=0.45,
+        swing=0.2,
+    ),
+}
+STYLES["orchestral"] = STYLES["cinematic"]
+STYLES["solo-piano"] = STYLES["piano"]
+STYLES["upbeat"] = STYLES["pop"]
+STYLES["acoustic"] = STYLES["folk"]
+STYLES["lo-fi"] = STYLES["lofi"]
+
+#: The distinct presets (aliases excluded).
+STYLE_NAMES: tuple[str, ...] = (
+    "cinematic",
+    "ambient",
+    "piano",
+    "pop",
+    "electronic",
+    "folk",
+    "lofi",
+)
+
+
+def get_style(name: str) -> Style:
+    """Return the preset called ``name`` (case-insensitive; aliases accepted)."""
+    key = name.strip().lower().replace("_", "-")
+    if key not in STYLES:
+        from .errors import CueSheetError
+
+        raise CueSheetError(f"style: unknown style {name!r} (known: {', '.join(STYLE_NAMES)})")
+    return STYLES[key]

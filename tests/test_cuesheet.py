@@ -1,0 +1,79 @@
+import json
+
+import numpy as np
+import pytest
+
+from v2m import CueSheetError, InputError
+from v2m.cuesheet import CueSheet, Hit, make_cue, parse_key, time_to_beat
+from v2m.styles import STYLE_NAMES
+
+
+def test_make_cue_is_complete_and_roundtrips(tmp_path):
+    cue = make_cue(duration_s=60, tempo_bpm=96, key="A minor", style="cinematic")
+    assert cue.beats_s[0] == 0 and cue.beats_s[-1] >= 60
+    assert np.allclose(np.diff(cue.beats_s), 60 / 96, atol=1e-6)
+    assert cue.downbeats[:3] == [0, 4, 8]
+    assert cue.sections[0].label == "intro" and cue.sections[-1].label == "outro"
+    assert cue.sections[-1].end_s == 60
+    assert len(cue.energy) == len(cue.downbeats)
+    cue.save(tmp_path / "c.json")
+    back = CueSheet.load(tmp_path / "c.json")
+    assert back.to_dict() == cue.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text,tonic,mode",
+    [
+        ("A minor", 9, "minor"),
+        ("Eb", 3, "major"),
+        ("f#m", 6, "minor"),
+        ("D dorian", 2, "dorian"),
+        ("G mixolydian", 7, "mixolydian"),
+    ],
+)
+def test_parse_key(text, tonic, mode):
+    k = parse_key(text)
+    assert (k.tonic, k.mode) == (tonic, mode)
+
+
+@pytest.mark.parametrize(
+    "field,value,msg",
+    [
+        ("duration_s", -5, "duration_s"),
+        ("beats_s", [0.0, 1.0, 0.5, 2.0], "beats_s.*out of order"),
+        ("style", "polka-metal", "style.*unknown"),
+        ("key", "H major", "key"),
+        ("meter", "5/4", "meter"),
+        ("ending", "explode", "ending"),
+    ],
+)
+def test_bad_cue_sheets_name_the_field(field, value, msg):
+    d = make_cue(duration_s=20, tempo_bpm=100).to_dict()
+    d[field] = value
+    with pytest.raises(CueSheetError, match=msg):
+        CueSheet.from_dict(d)
+
+
+def test_bad_hit_and_file_errors(tmp_path):
+    d = make_cue(duration_s=20, tempo_bpm=100).to_dict()
+    d["hits"] = [{"time_s": 50.0, "strength": 1, "kind": "cut"}]
+    with pytest.raises(CueSheetError, match=r"hits\[0\]"):
+        CueSheet.from_dict(d)
+    p = tmp_path / "bad.json"
+    p.write_text("{not json")
+    with pytest.raises(InputError, match="bad.json"):
+        CueSheet.load(p)
+    p.write_text(json.dumps({"duration_s": 10}))
+    with pytest.raises(CueSheetError, match="beats_s: missing"):
+        CueSheet.load(p)
+
+
+def test_time_to_beat_inverts_grid():
+    beats = [0.0, 0.5, 1.1, 1.6]
+    assert time_to_beat([0.25, 1.1, 1.35], beats) == pytest.approx([0.5, 2.0, 2.5])
+
+
+def test_every_style_makes_a_valid_cue():
+    for s in STYLE_NAMES:
+        cue = make_cue(duration_s=30, style=s, hits=[Hit(time_s=10.0)])
+        assert cue.validate() is cue
