@@ -107,6 +107,53 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .pipeline import score
+
+    res = score(
+        args.input,
+        output=args.output,
+        style=args.style,
+        tempo_bpm=args.tempo_bpm,
+        key=args.key,
+        energy=args.energy,
+        seed=args.seed,
+        hits_s=args.hit,
+        duration_s=args.duration_s,
+        keep_audio=args.keep_audio,
+        midi=args.midi,
+        wav=args.wav,
+        cue=args.cue,
+        timeline=args.timeline,
+        report=args.report,
+        soundfont=args.soundfont,
+        force=args.force,
+        progress=True,
+    )
+    s = res.projection.summary()
+    print(
+        f"{args.output}: {s['cuts_on_beat_35ms']} of {s['n_cuts']} cuts on beats, "
+        f"{s['cuts_on_downbeat']} on downbeats; {res.timings_s['total']:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_render_cue(args: argparse.Namespace) -> int:
+    from .pipeline import render_cue
+
+    res = render_cue(
+        args.cue,
+        video=args.video,
+        output=args.output,
+        soundfont=args.soundfont,
+        keep_audio=args.keep_audio,
+        force=args.force,
+    )
+    print(f"{args.output}: {res.rendered.duration_s:.2f} s of music", file=sys.stderr)
+    return 0
+
+
 def _positive(x: str) -> float:
     v = float(x)
     if not v > 0:
@@ -165,6 +212,41 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--sample-rate", type=int, default=48000, choices=[44100, 48000])
     r.add_argument("--force", action="store_true")
     r.set_defaults(func=_cmd_render)
+
+    s = sub.add_parser("score", help="video or image -> video (or audio/MIDI) with a soundtrack")
+    s.add_argument("input", type=Path)
+    s.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help=".mp4/.mov/.mkv (video with music), .wav/.flac or .mid",
+    )
+    s.add_argument("--style", default=None, help=", ".join(STYLE_NAMES) + " (default: auto)")
+    s.add_argument("--tempo-bpm", type=_positive, default=None)
+    s.add_argument("--key", default=None, help='e.g. "A minor" (default: from the colours)')
+    s.add_argument("--energy", type=float, default=1.0, help="scale the energy curve (0.25..2)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--hit", type=float, action="append", help="accent at TIME s (repeatable)")
+    s.add_argument("--duration-s", type=_positive, default=None, help="for still images")
+    s.add_argument("--keep-audio", action="store_true", help="mix the original sound under")
+    s.add_argument("--midi", type=Path)
+    s.add_argument("--wav", type=Path)
+    s.add_argument("--cue", type=Path)
+    s.add_argument("--timeline", type=Path)
+    s.add_argument("--report", type=Path)
+    s.add_argument("--soundfont", type=Path)
+    s.add_argument("--force", action="store_true")
+    s.set_defaults(func=_cmd_score)
+
+    rc = sub.add_parser("render-cue", help="edited cue sheet + video -> video with music")
+    rc.add_argument("cue", type=Path)
+    rc.add_argument("--video", type=Path, required=True)
+    rc.add_argument("-o", "--output", type=Path, required=True)
+    rc.add_argument("--soundfont", type=Path)
+    rc.add_argument("--keep-audio", action="store_true")
+    rc.add_argument("--force", action="store_true")
+    rc.set_defaults(func=_cmd_render_cue)
     return p
 
 

@@ -1,0 +1,203 @@
+"""The whole path in one call: video or image -> soundtrack (and the files between).
+
+:func:`score` runs analyze -> project -> compose -> render -> mux;
+:func:`render_cue` re-renders an edited cue sheet under a video.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import _media
+from ._io import check_output, write_text_atomic
+from .analysis import analyze
+from .composition import compose
+from .cuesheet import CueSheet
+from .errors import ParameterError
+from .projection import Projection, project
+from .rendering import Rendered, render
+
+__all__ = ["score", "render_cue", "ScoreResult"]
+
+log = logging.getLogger("v2m")
+
+AUDIO_SUFFIXES = {".wav", ".flac"}
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}
+
+
+@dataclass
+class ScoreResult:
+    """What :func:`score` made, with the path of every file it wrote."""
+
+    projection: Projection | None
+    rendered: Rendered
+    outputs: dict[str, str] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _say(progress: bool, msg: str) -> None:
+    if progress:
+        print(f"v2m: {msg}", file=sys.stderr)
+
+
+def score(
+    input_path: str | Path,
+    *,
+    output: str | Path,
+    style: str | None = None,
+    tempo_bpm: float | None = None,
+    key: str | None = None,
+    energy: float = 1.0,
+    seed: int = 0,
+    hits_s: list[float] | None = None,
+    duration_s: float | None = None,
+    keep_audio: bool = False,
+    midi: str | Path | None = None,
+    wav: str | Path | None = None,
+    cue: str | Path | None = None,
+    timeline: str | Path | None = None,
+    report: str | Path | None = None,
+    soundfont: str | Path | None = None,
+    force: bool = False,
+    progress: bool = False,
+) -> ScoreResult:
+    """Give a video (or an image) its soundtrack.
+
+    Parameters
+    ----------
+    input_path : path
+        A video, or a still image (then ``duration_s`` sets the length, default 30 s).
+    output : path
+        ``.mp4``/``.mov``/``.mkv``/... for a video with the music (the video stream is
+        copied, not re-encoded), ``.wav``/``.flac`` for the music alone, ``.mid`` for the
+        score alone.
+    midi, wav, cue, timeline, report : path, optional
+        Also write the score, the audio, the cue sheet, the timeline, and the report that
+        explains every choice (JSON).
+    style, tempo_bpm, key, energy, seed, hits_s
+        User controls; each overrides the automatic choice.
+    force : bool
+        Overwrite existing outputs (never the input).
+
+    Returns
+    -------
+    ScoreResult
+    """
+    inp = _media.check_readable(input_path)
+    out = Path(output)
+    suffix = out.suffix.lower()
+    if suffix not in AUDIO_SUFFIXES | VIDEO_SUFFIXES | {".mid", ".midi"}:
+        raise ParameterError(
+            f"{out}: unknown output type {suffix!r} (use .mp4, .mov, .mkv, .wav, .flac or .mid)"
+        )
+    extra = {"midi": midi, "wav": wav, "cue": cue, "timeline": timeline, "report": report}
+    for p in [out, *[p for p in extra.values() if p]]:
+        check_output(p, force=force, inputs=(inp,))
+    is_image = _media.is_image_path(inp)
+    if duration_s is not None and not is_image:
+        log.info("--duration-s applies to still images; the video sets the length")
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    _say(progress, f"analysing {inp.name}")
+    tl = analyze(inp, duration_s=duration_s, progress=progress)
+    timings["analyze"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    proj = project(
+        tl, style=style, tempo_bpm=tempo_bpm, key=key, energy=energy, seed=seed, hits_s=hits_s
+    )
+    for line in proj.explanations:
+        _say(progress, line)
+    sc = compose(proj.cue)
+    timings["project+compose"] = time.perf_counter() - t
+    outputs: dict[str, str] = {}
+    t = time.perf_counter()
+    rendered = None
+    if suffix not in (".mid", ".midi") or wav:
+        _say(progress, "rendering the music")
+        rendered = render(sc, soundfont=soundfont)
+        timings["render"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if suffix in (".mid", ".midi"):
+        sc.save(out)
+    elif suffix in AUDIO_SUFFIXES:
+        rendered.save(out)
+    elif is_image:
+        from .muxing import still_video
+
+        still_video(inp, rendered.mix, rendered.sample_rate, out, duration_s=tl.duration_s)
+    else:
+        from .muxing import mux
+
+        mux(inp, rendered.mix, rendered.sample_rate, out, keep_audio=keep_audio)
+    outputs["output"] = str(out)
+    timings["write"] = time.perf_counter() - t
+    if midi:
+        sc.save(midi)
+        outputs["midi"] = str(midi)
+    if wav:
+        rendered.save(wav)
+        outputs["wav"] = str(wav)
+    if cue:
+        proj.cue.save(cue)
+        outputs["cue"] = str(cue)
+    if timeline:
+        tl.save(timeline)
+        outputs["timeline"] = str(timeline)
+    timings["total"] = time.perf_counter() - t0
+    if report:
+        rep = proj.report()
+        rep["outputs"] = outputs
+        rep["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+        if rendered is not None:
+            rep["audio"] = {
+                "loudness_lufs": round(rendered.loudness_lufs, 2),
+                "true_peak_dbtp": round(rendered.true_peak_dbtp, 2),
+                "soundfont": rendered.soundfont,
+                "soundfont_origin": rendered.soundfont_origin,
+            }
+        write_text_atomic(report, json.dumps(rep, indent=1))
+        outputs["report"] = str(report)
+    if rendered is not None:
+        _say(
+            progress,
+            f"SoundFont {rendered.soundfont} ({rendered.soundfont_origin}); "
+            f"{rendered.loudness_lufs:.1f} LUFS, true peak {rendered.true_peak_dbtp:.1f} dBTP",
+        )
+    return ScoreResult(projection=proj, rendered=rendered, outputs=outputs, timings_s=timings)
+
+
+def render_cue(
+    cue_path: str | Path,
+    *,
+    video: str | Path,
+    output: str | Path,
+    soundfont: str | Path | None = None,
+    keep_audio: bool = False,
+    force: bool = False,
+) -> ScoreResult:
+    """Compose and render an (edited) cue sheet, and put it under ``video``.
+
+    Deterministic: the same cue sheet gives the same music.
+    """
+    vid = _media.check_readable(video)
+    check_output(output, force=force, inputs=(vid, cue_path))
+    cue_obj = CueSheet.load(cue_path)
+    sc = compose(cue_obj)
+    rendered = render(sc, soundfont=soundfont)
+    out = Path(output)
+    if out.suffix.lower() in AUDIO_SUFFIXES:
+        rendered.save(out)
+    elif _media.is_image_path(vid):
+        from .muxing import still_video
+
+        still_video(vid, rendered.mix, rendered.sample_rate, out, duration_s=cue_obj.duration_s)
+    else:
+        from .muxing import mux
+
+        mux(vid, rendered.mix, rendered.sample_rate, out, keep_audio=keep_audio)
+    return ScoreResult(projection=None, rendered=rendered, outputs={"output": str(out)})
