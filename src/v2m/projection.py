@@ -212,7 +212,7 @@ def solve_beat_grid(
     beats: list[float] = [0.0]
     downbeats: list[int] = [0]
     kept = [i - 1 for i, _p, _n in chain[1:]]
-    for (i0, _p0, _n0), (i1, p1, n1) in zip(chain[:-1], chain[1:], strict=True):
+    for (i0, _p0, _n0), (_i1, p1, n1) in zip(chain[:-1], chain[1:], strict=True):
         a = pts[i0]
         start_idx = len(beats) - 1
         for m in range(1, n1 + 1):
@@ -324,7 +324,10 @@ def project(
     why: list[str] = []
     shots = timeline.shots
     lens = np.array([max(s.end_s - s.start_s, 1e-6) for s in shots])
-    wmean = lambda attr: float(np.average([getattr(s, attr) for s in shots], weights=lens))
+
+    def wmean(attr):
+        return float(np.average([getattr(s, attr) for s in shots], weights=lens))
+
     valence, arousal = wmean("valence"), wmean("arousal")
     brightness, saturation, warmth = wmean("brightness"), wmean("saturation"), wmean("warmth")
     hard = [c for c in timeline.cuts]
