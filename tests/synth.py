@@ -119,7 +119,8 @@ def cuts_video(path: Path, *, cut_frames=(20, 45, 83), n_frames=110, fps=25, **k
     for k in range(len(bounds) - 1):
         img = shot_image(100 + k, w=W + 40, h=H)
         for j in range(bounds[k], bounds[k + 1]):
-            off = (j - bounds[k]) % 40
+            off = (j - bounds[k]) % 80
+            off = off if off <= 40 else 80 - off  # pan back and forth, never jump
             frames.append(np.ascontiguousarray(img[:, off : off + W]))
     return write_video(path, frames, fps=fps, **kw)
 
