@@ -20,8 +20,9 @@ def _texture(seed: int, h: int, w: int) -> np.ndarray:
     img = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
     yy, xx = np.mgrid[0:h, 0:w]
     for c in range(3):
-        img[..., c] = np.clip(img[..., c] * 0.6 + 60 * (1 + np.sin(xx / (40 + 17 * c) + yy / 53)),
-                              0, 255)
+        img[..., c] = np.clip(
+            img[..., c] * 0.6 + 60 * (1 + np.sin(xx / (40 + 17 * c) + yy / 53)), 0, 255
+        )
     return img
 
 
@@ -48,8 +49,9 @@ def long_video(seconds: int, *, width: int = 1920, height: int = 1080, fps: int 
             for j in range(min(length, n - i)):
                 x = int(200 + vx * j) % 400
                 y = int(100 + vy * j) % 200
-                f = av.VideoFrame.from_ndarray(np.ascontiguousarray(
-                    tex[y:y + height, x:x + width]), format="rgb24")
+                f = av.VideoFrame.from_ndarray(
+                    np.ascontiguousarray(tex[y : y + height, x : x + width]), format="rgb24"
+                )
                 f.pts = i
                 for p in s.encode(f):
                     c.mux(p)

@@ -78,7 +78,7 @@ def test_visual_beats_at_stops(media_dir):
     tl = v2m.analyze(synth.stop_motion_video(media_dir / "stops.mp4", stops_s=stops))
     strongest = sorted(tl.visual_beats, key=lambda b: -b.strength)[:4]
     for s in stops:
-        assert any(abs(b.time_s - s) <= 0.12 for b in strongest), (s, strongest)
+        assert any(abs(b.time_s - s) <= 0.081 for b in strongest), (s, strongest)
     # one stop every 1.2 s is 50 BPM (or a multiple)
     ratio = tl.visual_tempo_bpm / 50.0
     assert min(abs(ratio - k) for k in (0.5, 1, 2)) < 0.06

@@ -25,8 +25,17 @@ def cut_video(tmp_path_factory):
 def scored(cut_video, tmp_path_factory):
     d = tmp_path_factory.mktemp("scored")
     out = d / "out.mp4"
-    res = score(cut_video, output=out, midi=d / "s.mid", wav=d / "m.wav", cue=d / "c.json",
-                timeline=d / "t.json", report=d / "r.json", style="pop", seed=3)
+    res = score(
+        cut_video,
+        output=out,
+        midi=d / "s.mid",
+        wav=d / "m.wav",
+        cue=d / "c.json",
+        timeline=d / "t.json",
+        report=d / "r.json",
+        style="pop",
+        seed=3,
+    )
     return res, d, out
 
 
@@ -136,5 +145,20 @@ def test_cli_score_errors_and_no_clobber(cut_video, tmp_path, capsys):
     assert main(["score", str(cut_video), "-o", str(out)]) == 2
     assert out.read_text() == "keep me"
     assert main(["score", str(cut_video), "-o", str(tmp_path / "x.mp4"), "--energy", "9"]) == 2
-    assert main(["score", str(cut_video), "-o", str(tmp_path / "y.mid"), "--hit", "3.3",
-                 "--key", "D major", "--tempo-bpm", "100"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                str(cut_video),
+                "-o",
+                str(tmp_path / "y.mid"),
+                "--hit",
+                "3.3",
+                "--key",
+                "D major",
+                "--tempo-bpm",
+                "100",
+            ]
+        )
+        == 0
+    )

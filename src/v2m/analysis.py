@@ -13,8 +13,9 @@
 * **Motion** -- dense optical flow (OpenCV DIS, ultrafast preset) on the luma at
   ``FLOW_WIDTH`` px; energy is the mean flow speed in frame widths per second.
 * **Visual impact and beats** -- after Davis & Agrawala, "Visual Rhythm and Beat" (SIGGRAPH
-  2018): a directogram ``D(t, k)`` (flow magnitude summed per direction bin, 8 bins); the
-  impact envelope is the deceleration flux ``u(t) = sum_k max(0, D(t-1,k) - D(t,k))``,
+  2018): a directogram ``D(t, k)`` (flow magnitude summed per direction bin, 8 bins),
+  averaged over the last three analysed frames; the impact envelope is the deceleration
+  flux ``u(t) = sum_k max(0, D(t-1,k) - D(t,k))``,
   high-passed by subtracting its 1 s moving average; visual beats are its local maxima
   (+-0.15 s) above the moving average plus half a standard deviation, at least 0.25 s
   apart. The visual tempo is the envelope's autocorrelation peak between 40 and 200 BPM,
@@ -136,21 +137,12 @@ class _CutTracker:
     """Hard cuts (PySceneDetect ContentDetector, flash-filtered) and gradual transitions."""
 
     def __init__(self, *, fps: float, threshold: float, flash_max_frames: int = 2):
-        from scenedetect import ContentDetector, FrameTimecode, StatsManager
-
-        class _LatestStats(StatsManager):
-            """Keeps only the newest frame's metrics, so memory does not grow per frame."""
-
-            latest: dict = {}
-
-            def set_metrics(self, timecode, metric_kv_dict):
-                self.latest = dict(metric_kv_dict)
+        from scenedetect import ContentDetector, FrameTimecode
 
         self._tc = FrameTimecode
         self.fps = fps
-        self.stats = _LatestStats()
         self.detector = ContentDetector(threshold=threshold, min_scene_len=0)
-        self.detector.stats_manager = self.stats
+        self._prev_hsv: np.ndarray | None = None
         self.flash_max = flash_max_frames
         self.threshold = threshold
         # Ring buffer of recent small grey frames (index -> image) for flash and blend tests.
@@ -169,17 +161,20 @@ class _CutTracker:
                 return img
         return None
 
-    def push(self, idx: int, time_s: float, bgr: np.ndarray) -> None:
+    def push(self, idx: int, time_s: float, bgr: np.ndarray, thumb: np.ndarray) -> None:
+        """Feed one analysis frame ``bgr`` and its ``THUMB_WIDTH`` thumbnail."""
         tc = self._tc(idx, self.fps)
         found = self.detector.process_frame(tc, bgr)
-        score = float(self.stats.latest.get("content_val", 0.0) or 0.0)
+        # The same measure as ContentDetector's content_val (mean |change| of H, S and V,
+        # averaged), taken on the thumbnail: the cut score and twin comparison's input.
+        hsv = cv2.cvtColor(thumb, cv2.COLOR_BGR2HSV).astype(np.int16)
+        score = 0.0
+        if self._prev_hsv is not None:
+            score = float(np.abs(hsv - self._prev_hsv).mean())
+        self._prev_hsv = hsv
         self.scores.append(score)
         self.times.append(time_s)
-        small = cv2.resize(
-            bgr,
-            (THUMB_WIDTH, max(2, bgr.shape[0] * THUMB_WIDTH // bgr.shape[1])),
-            interpolation=cv2.INTER_AREA,
-        ).astype(np.float32)
+        small = thumb.astype(np.float32)
         self.recent.append((idx, time_s, small))
         for c in found:
             self.pending.append((c.frame_num, score))
@@ -315,21 +310,28 @@ class _MotionTracker:
         self.prev: np.ndarray | None = None
         self.prev_t = 0.0
         self.prev_dir: np.ndarray | None = None
+        self._hist: deque[np.ndarray] = deque(maxlen=3)
         self.t: list[float] = []
         self.speed: list[float] = []  # frame widths per second
         self.impact: list[float] = []
+        self.impact_t: list[float] = []  # centre of the 3-frame smoothing window
+        self._times: deque[float] = deque(maxlen=3)
 
     def push(self, time_s: float, bgr: np.ndarray, *, after_cut: bool) -> None:
-        h = max(2, bgr.shape[0] * FLOW_WIDTH // bgr.shape[1])
-        grey = cv2.cvtColor(
-            cv2.resize(bgr, (FLOW_WIDTH, h), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
-        )
+        if bgr.shape[1] != FLOW_WIDTH:
+            h = max(2, bgr.shape[0] * FLOW_WIDTH // bgr.shape[1])
+            bgr = cv2.resize(bgr, (FLOW_WIDTH, h), interpolation=cv2.INTER_AREA)
+        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
         if self.prev is None or after_cut:
             self.prev, self.prev_t = grey, time_s
             self.t.append(time_s)
             self.speed.append(self.speed[-1] if self.speed else 0.0)
             self.impact.append(0.0)
+            self.impact_t.append(time_s)
+            self._times.clear()
+            self._times.append(time_s)
             self.prev_dir = None
+            self._hist.clear()
             return
         dt = max(time_s - self.prev_t, 1e-3)
         flow = self.flow.calc(_pad_min(self.prev), _pad_min(grey), None)[: grey.shape[0]]
@@ -338,14 +340,20 @@ class _MotionTracker:
         bins = (ang * (N_DIRECTIONS / (2 * np.pi))).astype(np.int32) % N_DIRECTIONS
         directogram = np.bincount(bins.ravel(), weights=mag.ravel(), minlength=N_DIRECTIONS)
         directogram = directogram / mag.size / FLOW_WIDTH / dt  # frame widths per second
+        # Smooth the directogram over the last three analysed frames before taking the
+        # deceleration flux: flow jitter averages out, a real stop (a sustained drop) stays.
+        self._hist.append(directogram)
+        smooth = np.mean(self._hist, axis=0)
         impact = 0.0
         if self.prev_dir is not None:
-            impact = float(np.maximum(0.0, self.prev_dir - directogram).sum())
-        self.prev_dir = directogram
+            impact = float(np.maximum(0.0, self.prev_dir - smooth).sum())
+        self.prev_dir = smooth
         self.prev, self.prev_t = grey, time_s
         self.t.append(time_s)
         self.speed.append(speed)
+        self._times.append(time_s)
         self.impact.append(impact)
+        self.impact_t.append(float(np.mean(self._times)))
 
 
 def _pad_min(grey: np.ndarray, min_h: int = 64) -> np.ndarray:
@@ -572,16 +580,16 @@ def _analyze_video(
     n_hard_seen = 0
     last_t = 0.0
     for fr in _media.iter_frames(p, info, warnings_out=warn):
-        cuts.push(fr.index, fr.time_s, fr.bgr)
+        thumb = cv2.resize(
+            fr.bgr,
+            (THUMB_WIDTH, max(2, fr.bgr.shape[0] * THUMB_WIDTH // fr.bgr.shape[1])),
+            interpolation=cv2.INTER_AREA,
+        )
+        cuts.push(fr.index, fr.time_s, fr.bgr, thumb)
         new_cut = len(cuts.pending) + len(cuts.hard) > n_hard_seen
         n_hard_seen = len(cuts.pending) + len(cuts.hard)
         if fr.index % stride == 0 or new_cut:
             motion.push(fr.time_s, fr.bgr, after_cut=new_cut)
-            thumb = cv2.resize(
-                fr.bgr,
-                (THUMB_WIDTH, max(2, fr.bgr.shape[0] * THUMB_WIDTH // fr.bgr.shape[1])),
-                interpolation=cv2.INTER_AREA,
-            )
             col_t.append(fr.time_s)
             col.append(colour_stats(thumb))
             if keep_thumbnails and (fr.index == 0 or new_cut):
@@ -611,7 +619,10 @@ def _analyze_video(
     )
     # Impact: sampled at the analysed frames; put each value on the nearest hop.
     env = np.zeros_like(speed_g)
-    idx = np.clip(np.round(t / hop_s).astype(int), 0, len(env) - 1) if len(t) else np.array([], int)
+    it = np.array(motion.impact_t)
+    idx = (
+        np.clip(np.round(it / hop_s).astype(int), 0, len(env) - 1) if len(it) else np.array([], int)
+    )
     np.maximum.at(env, idx, impact)
     env_hp = env  # high-pass happens inside peak picking; keep the raw flux in the JSON
     beats = visual_beats(env_hp, hop_s=hop_s)
