@@ -31,9 +31,11 @@
   ``arousal = clip(0.5 (A_c - 0.05) / 0.25 + 0.5 (2 m - 1), -1, 1)`` where ``m`` is the
   absolute motion level ``1 - exp(-speed / 0.15)`` (speed in frame widths per second).
 
-Optical flow and colour run at most at 30 analysed frames per second (every n-th frame of
-faster video; 30 Hz is finer than any musical beat), cuts on every frame, so cut times are
-frame-accurate.
+Optical flow runs at most at 30 analysed frames per second (every n-th frame of faster
+video; 30 Hz is finer than any musical beat), colour at about 10 Hz and on the first frame
+after every cut (colour changes with shots, not within frames), cuts on every frame, so cut
+times are frame-accurate. Cut detection and flow see the frame at ``FLOW_WIDTH`` pixels,
+colour and the flash / dissolve tests a ``THUMB_WIDTH`` thumbnail.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ CUT_THRESHOLD = 27.0
 GRADUAL_LOW = 1.2
 GRADUAL_MIN_CHANGE = 25.0
 MAX_ANALYSIS_FPS = 30.0
+COLOUR_HZ = 10.0
 N_DIRECTIONS = 8
 
 
@@ -579,19 +582,24 @@ def _analyze_video(
         )
     n_hard_seen = 0
     last_t = 0.0
+    colour_every = max(1, int(round(min(info.fps or 25.0, MAX_ANALYSIS_FPS) / COLOUR_HZ)))
+    n_analysed = 0
     for fr in _media.iter_frames(p, info, warnings_out=warn):
-        thumb = cv2.resize(
-            fr.bgr,
-            (THUMB_WIDTH, max(2, fr.bgr.shape[0] * THUMB_WIDTH // fr.bgr.shape[1])),
-            interpolation=cv2.INTER_AREA,
-        )
-        cuts.push(fr.index, fr.time_s, fr.bgr, thumb)
+        mid = fr.bgr
+        h_mid = mid.shape[0]
+        if mid.shape[1] != FLOW_WIDTH:
+            h_mid = max(2, mid.shape[0] * FLOW_WIDTH // mid.shape[1])
+            mid = cv2.resize(mid, (FLOW_WIDTH, h_mid), interpolation=cv2.INTER_AREA)
+        thumb = cv2.resize(mid, (THUMB_WIDTH, max(2, h_mid // 2)), interpolation=cv2.INTER_AREA)
+        cuts.push(fr.index, fr.time_s, mid, thumb)
         new_cut = len(cuts.pending) + len(cuts.hard) > n_hard_seen
         n_hard_seen = len(cuts.pending) + len(cuts.hard)
         if fr.index % stride == 0 or new_cut:
-            motion.push(fr.time_s, fr.bgr, after_cut=new_cut)
-            col_t.append(fr.time_s)
-            col.append(colour_stats(thumb))
+            motion.push(fr.time_s, mid, after_cut=new_cut)
+            if n_analysed % colour_every == 0 or new_cut:
+                col_t.append(fr.time_s)
+                col.append(colour_stats(thumb))
+            n_analysed += 1
             if keep_thumbnails and (fr.index == 0 or new_cut):
                 thumbs[fr.index] = cv2.resize(
                     fr.bgr, (128, max(2, fr.bgr.shape[0] * 128 // fr.bgr.shape[1]))
