@@ -33,6 +33,9 @@ class _AudioWriter:
         self.stream = container.add_stream("aac", rate=sr)
         self.stream.bit_rate = AAC_BITRATE
         self.stream.layout = "stereo"
+        # FFmpeg's "fast" AAC coder: several times faster than the default two-loop search
+        # at 192 kb/s, where the difference is not audible.
+        self.stream.codec_context.options = {"aac_coder": "fast"}
         n = min(audio.shape[0], int(round(duration_s * sr)))
         self.x = np.ascontiguousarray(audio[:n].T.astype(np.float32))
         self.sr = sr

@@ -215,7 +215,10 @@ def _synth(sf_bytes: bytes, midi_bytes: bytes) -> tuple[np.ndarray, int]:
         wav = midirenderer.render_wave_from(sf_bytes, midi_bytes)
     except (ValueError, RuntimeError) as exc:
         raise SoundFontError(f"synthesis failed ({exc})") from None
-    x, sr = sf.read(io.BytesIO(wav), dtype="float32", always_2d=True)
+    buf = io.BytesIO(wav)
+    del wav
+    x, sr = sf.read(buf, dtype="float32", always_2d=True)
+    del buf
     if x.shape[1] == 1:
         x = np.repeat(x, 2, axis=1)
     return x, sr
@@ -260,8 +263,9 @@ def _oversampled_peak(x: np.ndarray, *, block: int, floor: float = 0.0) -> np.nd
     pad = 12
     delay = (len(h) - 1) // 2
     offs = np.arange(-pad, block + pad)
-    for c0 in range(0, cand.size, 4096):
-        cc = cand[c0 : c0 + 4096]
+    per = max(1, 65536 // block)  # blocks per batch: a few MB of working memory
+    for c0 in range(0, cand.size, per):
+        cc = cand[c0 : c0 + per]
         idx = np.clip(cc[:, None] * block + offs[None, :], 0, n - 1)  # edges replicated
         seg = xs[idx]  # (k, block + 2 pad, channels)
         up = upfirdn(h, seg, up=4, axis=1)
@@ -274,7 +278,7 @@ def true_peak_dbtp(x: np.ndarray, sr: int) -> float:
     """True peak in dBTP: the peak of the signal upsampled 4x (ITU-R BS.1770-4 Annex 2)."""
     if x.size == 0:
         return float("-inf")
-    sample_peak = float(np.abs(x).max())
+    sample_peak = max(float(x.max()), -float(x.min()))
     return gain_to_db(float(_oversampled_peak(x, block=480, floor=sample_peak).max()))
 
 
@@ -309,9 +313,12 @@ def _segment_energy(x: np.ndarray, sr: int, seg: int) -> np.ndarray:
     sos = _k_weighting_sos(sr)
     n = x.shape[0] // seg * seg
     total = np.zeros(x.shape[0] // seg)
+    chunk = seg * 64  # filtered in pieces (the filter state carries over): bounded memory
     for c in range(x.shape[1]):
-        z = sosfilt(sos, x[:, c].astype(np.float64))[:n]
-        total += (z * z).reshape(-1, seg).mean(axis=1)
+        zi = np.zeros((sos.shape[0], 2))
+        for a in range(0, n, chunk):
+            z, zi = sosfilt(sos, x[a : min(a + chunk, n), c].astype(np.float64), zi=zi)
+            total[a // seg : a // seg + len(z) // seg] += (z * z).reshape(-1, seg).mean(axis=1)
     return total
 
 
@@ -376,6 +383,9 @@ def master(
     n = int(round(duration_s * sr))
     out: dict[str, np.ndarray] = {}
     for role, x in stems.items():
+        if x.shape[0] >= n and x.dtype == np.float32 and x.flags.c_contiguous:
+            out[role] = x[:n]  # a view: the stems are ours to change in place
+            continue
         y = np.zeros((n, 2), np.float32)
         m = min(n, x.shape[0])
         y[:m] = x[:m]
@@ -416,10 +426,15 @@ def master(
         if abs(err) <= 0.02 or err > 3.0:
             break
         g0 *= db_to_gain(err)
-    gain = (np.interp(np.arange(n) / block, np.arange(nb), g_blocks) * g0).astype(np.float32)
-    for y in out.values():
-        y *= gain[:, None]
-    mix *= gain[:, None]
+    targets = list(out.values())
+    if not any(mix is y for y in targets):
+        targets.append(mix)
+    step = block * 8192
+    for a in range(0, n, step):  # the per-sample gain is made in pieces: bounded memory
+        pos = np.arange(a, min(n, a + step)) / block
+        g = (np.interp(pos, np.arange(nb), g_blocks) * g0).astype(np.float32)[:, None]
+        for y in targets:
+            y[a : a + step] *= g
     return out, lufs, true_peak_dbtp(mix, sr)
 
 
