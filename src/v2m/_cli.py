@@ -154,6 +154,23 @@ def _cmd_render_cue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_files
+
+    out = Path(args.output)
+    for p in (out, out.with_suffix(".csv"), out.with_suffix(".md")):
+        check_output(p, force=args.force, inputs=(args.generated, args.reference, args.videos))
+    metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
+    rep = evaluate_files(
+        args.generated, reference=args.reference, videos=args.videos, metrics=metrics, progress=True
+    )
+    rep.save(out)
+    sys.stdout.write(rep.to_markdown())
+    for f, err in rep.errors.items():
+        print(f"v2m: skipped {f}: {err}", file=sys.stderr)
+    return 0
+
+
 def _positive(x: str) -> float:
     v = float(x)
     if not v > 0:
@@ -247,6 +264,21 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--keep-audio", action="store_true")
     rc.add_argument("--force", action="store_true")
     rc.set_defaults(func=_cmd_render_cue)
+
+    e = sub.add_parser("eval", help="objective metrics for generated music (files or folders)")
+    e.add_argument("--generated", type=Path, required=True)
+    e.add_argument("--reference", type=Path)
+    e.add_argument("--videos", type=Path)
+    e.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
+    e.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="report .json (a .csv and a .md are written beside it)",
+    )
+    e.add_argument("--force", action="store_true")
+    e.set_defaults(func=_cmd_eval)
     return p
 
 

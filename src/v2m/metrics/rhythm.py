@@ -110,7 +110,9 @@ def detect_onsets(y: np.ndarray, sr: int, *, variant: str = "loris") -> np.ndarr
     try:
         import librosa
     except ImportError:
-        raise MissingDependencyError("audio metrics need librosa: pip install 'v2m[eval]'") from None
+        raise MissingDependencyError(
+            "audio metrics need librosa: pip install 'v2m[eval]'"
+        ) from None
     if variant not in BCS_VARIANTS:
         raise ParameterError(f"variant={variant!r}: one of {', '.join(BCS_VARIANTS)}")
     y = np.asarray(y, np.float32)

@@ -61,6 +61,8 @@ __all__ = [
 
 _MAJOR = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], bool)
 _MINOR = np.array([1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0], bool)
+#: (24, 12) membership of each pitch class in the 12 major then 12 minor scales.
+_SCALES = np.array([np.roll(s, r) for s in (_MAJOR, _MINOR) for r in range(12)], np.int64)
 
 
 @dataclass
@@ -274,11 +276,7 @@ def scale_consistency(notes: Notes) -> float:
     if pcs.size == 0:
         return math.nan
     counts = np.bincount(pcs, minlength=12)
-    best = 0
-    for scale in (_MAJOR, _MINOR):
-        for root in range(12):
-            best = max(best, int(counts[np.roll(scale, root)].sum()))
-    return best / pcs.size
+    return int((_SCALES @ counts).max()) / pcs.size
 
 
 def empty_beat_rate(notes: Notes) -> float:
@@ -290,9 +288,9 @@ def empty_beat_rate(notes: Notes) -> float:
         return math.nan
     r = notes.resolution
     n_beats = length // r + 1
-    cover = np.zeros(n_beats + 1, np.int64)
-    np.add.at(cover, notes.onset // r, 1)
-    np.add.at(cover, notes.end // r + 1, -1)
+    cover = np.bincount(notes.onset // r, minlength=n_beats + 1) - np.bincount(
+        notes.end // r + 1, minlength=n_beats + 1
+    )
     return 1.0 - np.count_nonzero(np.cumsum(cover)[:n_beats]) / n_beats
 
 

@@ -1,0 +1,99 @@
+"""Benchmark v2m.metrics against muspy on real pieces, and the audio metrics' speed.
+
+Symbolic: the five metrics muspy has (pitch entropy, pitch-class entropy, scale
+consistency, empty beat rate, groove consistency) on >= 200 Bach chorales from music21's
+corpus, computed by muspy (on muspy.Music) and by v2m (on v2m Notes made from the same
+Music), timed in the same run; the values are checked equal (1e-9). Audio: BCS/BHS (both
+variants) and beat F-measure on a rendered 60 s piece, as a real-time factor.
+
+    python bench/eval.py [--pieces 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import muspy
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _corpus import corpus_midi_files  # noqa: E402
+
+from v2m.metrics import rhythm  # noqa: E402
+from v2m.metrics import symbolic as S  # noqa: E402
+
+
+def muspy_all(m):
+    r = m.resolution
+    return (
+        muspy.pitch_entropy(m),
+        muspy.pitch_class_entropy(m),
+        muspy.scale_consistency(m),
+        muspy.empty_beat_rate(m),
+        muspy.groove_consistency(m, 4 * r),
+    )
+
+
+def v2m_all(n):
+    r = n.resolution
+    return (
+        S.pitch_entropy(n),
+        S.pitch_class_entropy(n),
+        S.scale_consistency(n),
+        S.empty_beat_rate(n),
+        S.groove_consistency(n, measure_resolution=4 * r),
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pieces", type=int, default=200)
+    args = ap.parse_args()
+    files = corpus_midi_files(args.pieces)
+    musics = [muspy.read_midi(str(f)) for f in files]
+    notes = [S.notes_from_muspy(m) for m in musics]
+    reps = 3
+    t = time.perf_counter()
+    for _ in range(reps):
+        ref = [muspy_all(m) for m in musics]
+    t_muspy = (time.perf_counter() - t) / reps
+    t = time.perf_counter()
+    for _ in range(reps):
+        ours = [v2m_all(n) for n in notes]
+    t_v2m = (time.perf_counter() - t) / reps
+    worst = float(np.max(np.abs(np.array(ref) - np.array(ours))))
+    n_notes = sum(len(n.onset) for n in notes)
+    print(f"{len(files)} pieces, {n_notes} notes; 5 symbolic metrics each")
+    print(
+        f"muspy: {t_muspy * 1000:.0f} ms; v2m: {t_v2m * 1000:.0f} ms; "
+        f"v2m is {t_muspy / t_v2m:.1f}x faster; largest difference {worst:.1e}"
+    )
+
+    from v2m.composition import compose
+    from v2m.cuesheet import make_cue
+    from v2m.rendering import render
+
+    y = render(make_cue(duration_s=60, style="pop", seed=0), sample_rate=44100).mix.mean(axis=1)
+    import librosa
+
+    y22 = librosa.resample(y, orig_sr=44100, target_sr=22050)
+    t = time.perf_counter()
+    for variant in ("d2mgan", "loris"):
+        on = rhythm.detect_onsets(y22, 22050, variant=variant)
+        rhythm.beats_coverage_score(on, on, ref_duration_s=60, gen_duration_s=60)
+        rhythm.beats_hit_score(on, on, ref_duration_s=60, gen_duration_s=60)
+    _, beats = librosa.beat.beat_track(y=y22, sr=22050, units="time")
+    rhythm.beat_f_measure(beats, beats)
+    dt = time.perf_counter() - t
+    print(
+        f"audio metrics (BCS/BHS x2 variants + beat F) on 60 s: {dt:.2f} s = "
+        f"{60 / dt:.0f}x real time"
+    )
+    _ = compose
+
+
+if __name__ == "__main__":
+    main()

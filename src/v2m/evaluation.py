@@ -1,0 +1,307 @@
+"""Evaluate files or folders of generated music (MIDI, audio, video with music).
+
+:func:`evaluate_files` finds the files, computes every metric that applies to each, and
+aggregates them (mean and a 95 % confidence interval from Student's t). A file that cannot
+be read is reported in ``errors`` and skipped.
+
+What applies to what:
+
+- MIDI (``.mid``): all of :mod:`v2m.metrics.symbolic`.
+- Audio (``.wav``, ``.flac``, ``.mp3``, ``.ogg``, ``.m4a``) with a reference file of the same
+  name: BCS and BHS in both variants, beat F-measure (librosa beats of the reference as
+  ground truth).
+- Video with a music track, or audio paired with a video of the same name (``--videos``):
+  cut-to-beat hit rates and mean absolute offset (cuts from :func:`v2m.analyze`, beats
+  from librosa's beat tracker), beat align scores (visual beats vs music beats, 25 fps,
+  sigma 3 frames), AV-Align.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ._io import write_text_atomic
+from .errors import InputError, ParameterError, V2MError
+
+__all__ = ["evaluate_files", "EvalReport", "confidence_interval"]
+
+MIDI = {".mid", ".midi"}
+AUDIO = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac"}
+VIDEO = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+AUDIO_SR = 22050
+
+
+def confidence_interval(values: np.ndarray, *, level: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of the ``level`` confidence interval (Student's t)."""
+    from scipy import stats
+
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], float)
+    if v.size == 0:
+        return math.nan, math.nan
+    if v.size == 1:
+        return float(v[0]), math.nan
+    half = stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)
+    return float(v.mean()), float(half)
+
+
+@dataclass
+class EvalReport:
+    """Per-file values, aggregates and errors."""
+
+    files: dict[str, dict[str, float]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        names = sorted({k for d in self.files.values() for k in d})
+        out = {}
+        for name in names:
+            vals = [d[name] for d in self.files.values() if name in d]
+            mean, half = confidence_interval(np.asarray(vals, float))
+            n = int(np.sum(np.isfinite(np.asarray(vals, float))))
+            out[name] = {"mean": mean, "ci95": half, "n": n}
+        return out
+
+    def to_json(self) -> str:
+        def clean(x):
+            if isinstance(x, float) and not math.isfinite(x):
+                return None
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items()}
+            return x
+
+        return json.dumps(
+            clean(
+                {
+                    "schema_version": "1.0",
+                    "summary": self.summary(),
+                    "files": self.files,
+                    "errors": self.errors,
+                }
+            ),
+            indent=1,
+        )
+
+    def to_csv(self) -> str:
+        names = sorted({k for d in self.files.values() for k in d})
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["file", *names])
+        for f, d in self.files.items():
+            w.writerow(
+                [
+                    f,
+                    *[
+                        ("" if not np.isfinite(d.get(n, math.nan)) else f"{d[n]:.6g}")
+                        for n in names
+                    ],
+                ]
+            )
+        return buf.getvalue()
+
+    def to_markdown(self) -> str:
+        lines = ["| metric | mean | 95% CI | n |", "|---|---|---|---|"]
+        for name, s in self.summary().items():
+            ci = "" if not np.isfinite(s["ci95"]) else f"± {s['ci95']:.4f}"
+            lines.append(f"| {name} | {s['mean']:.4f} | {ci} | {s['n']} |")
+        if self.errors:
+            lines += [
+                "",
+                f"{len(self.errors)} file(s) skipped: "
+                + ", ".join(f"{Path(k).name} ({v})" for k, v in self.errors.items()),
+            ]
+        return "\n".join(lines) + "\n"
+
+    def save(self, path: str | Path) -> list[Path]:
+        """Write ``path`` (JSON) and the CSV and Markdown beside it."""
+        p = Path(path)
+        outs = [p, p.with_suffix(".csv"), p.with_suffix(".md")]
+        write_text_atomic(outs[0], self.to_json())
+        write_text_atomic(outs[1], self.to_csv())
+        write_text_atomic(outs[2], self.to_markdown())
+        return outs
+
+
+def _collect(path: Path) -> list[Path]:
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.suffix.lower() in MIDI | AUDIO | VIDEO)
+
+
+def _load_audio(path: Path) -> tuple[np.ndarray, float]:
+    from . import _media
+    from .muxing import read_audio
+
+    with _media.open_media(path) as c:
+        if not c.streams.audio:
+            raise InputError(f"{path}: no audio stream")
+        dur = float(c.duration / 1e6) if c.duration else 0.0
+    y = read_audio(path, sample_rate=AUDIO_SR, duration_s=dur)
+    if y is None or y.size == 0:
+        raise InputError(f"{path}: no audio decoded")
+    return y.mean(axis=1), dur
+
+
+def _beats(y: np.ndarray) -> np.ndarray:
+    import librosa
+
+    _, beats = librosa.beat.beat_track(y=y, sr=AUDIO_SR, units="time")
+    return np.asarray(beats, float)
+
+
+def _audio_vs_reference(gen: Path, ref: Path) -> dict[str, float]:
+    from .metrics import rhythm
+
+    yg, dg = _load_audio(gen)
+    yr, dr = _load_audio(ref)
+    out: dict[str, float] = {}
+    for variant in ("d2mgan", "loris"):
+        og = rhythm.detect_onsets(yg, AUDIO_SR, variant=variant)
+        orf = rhythm.detect_onsets(yr, AUDIO_SR, variant=variant)
+        kw = {"ref_duration_s": dr, "gen_duration_s": dg}
+        out[f"bcs_{variant}"] = rhythm.beats_coverage_score(orf, og, **kw)
+        out[f"bhs_{variant}"] = rhythm.beats_hit_score(orf, og, **kw)
+    out["beat_f_measure"] = rhythm.beat_f_measure(_beats(yr), _beats(yg))
+    return out
+
+
+def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:
+    from .analysis import analyze
+    from .metrics import rhythm
+
+    y, _ = _load_audio(audio_src)
+    beats = _beats(y)
+    onsets = rhythm.detect_onsets(y, AUDIO_SR, variant="loris")
+    tl = analyze(video)
+    cuts = np.array([c.time_s for c in tl.cuts])
+    out: dict[str, float] = {}
+    if cuts.size:
+        out["cut_beat_hit_rate_35ms"] = rhythm.cut_beat_hit_rate(cuts, beats, tolerance_s=0.035)
+        out["cut_beat_hit_rate_70ms"] = rhythm.cut_beat_hit_rate(cuts, beats, tolerance_s=0.07)
+        off = rhythm.cut_beat_offsets(cuts, beats)
+        out["cut_beat_mean_abs_offset_ms"] = float(np.nanmean(np.abs(off)) * 1000)
+    vb = np.array([b.time_s for b in tl.visual_beats])
+    if vb.size and beats.size:
+        out["beat_align_score_motion"] = rhythm.beat_align_score_motion(vb, beats, fps=25.0)
+        out["beat_align_score_music"] = rhythm.beat_align_score_music(beats, vb, fps=25.0)
+    peaks = rhythm.motion_peaks(np.asarray(tl.motion["energy"]), hop_s=tl.motion["hop_s"])
+    fps = tl.source.fps or 25.0
+    out["av_align"] = rhythm.av_align(np.asarray(onsets), peaks, fps=fps)
+    return out
+
+
+def evaluate_files(
+    generated: str | Path,
+    *,
+    reference: str | Path | None = None,
+    videos: str | Path | None = None,
+    metrics: list[str] | None = None,
+    progress: bool = False,
+) -> EvalReport:
+    """Evaluate every supported file under ``generated`` (see the module docstring).
+
+    Parameters
+    ----------
+    generated : path
+        A file or a folder (searched recursively).
+    reference : path, optional
+        Reference audio: a file, or a folder with files named like the generated ones.
+    videos : path, optional
+        Videos to pair with generated audio by file name (for the correspondence metrics).
+    metrics : list of str, optional
+        Keep only these metric names.
+    """
+    from .metrics import symbolic
+
+    if metrics:
+        unknown = set(metrics) - _ALL_NAMES
+        if unknown:
+            raise ParameterError(
+                f"unknown metric(s): {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(sorted(_ALL_NAMES))})"
+            )
+    gen_files = _collect(Path(generated))
+    if not gen_files:
+        raise InputError(f"{generated}: no MIDI, audio or video files found")
+    ref_path = Path(reference) if reference else None
+    vid_path = Path(videos) if videos else None
+    if ref_path is not None and not ref_path.exists():
+        raise InputError(f"{ref_path}: no such file or folder")
+    if vid_path is not None and not vid_path.exists():
+        raise InputError(f"{vid_path}: no such file or folder")
+
+    def partner(folder: Path | None, f: Path, suffixes: set[str]) -> Path | None:
+        if folder is None:
+            return None
+        if folder.is_file():
+            return folder
+        for s in suffixes:
+            cand = folder / (f.stem + s)
+            if cand.exists():
+                return cand
+        return None
+
+    report = EvalReport()
+    it = gen_files
+    if progress and len(gen_files) > 1:
+        from tqdm import tqdm
+
+        it = tqdm(gen_files, desc="evaluate", unit="file", file=sys.stderr, disable=None)
+    for f in it:
+        key = str(f)
+        try:
+            suffix = f.suffix.lower()
+            vals: dict[str, float] = {}
+            if suffix in MIDI:
+                vals.update(symbolic.evaluate(symbolic.notes_from_midi(f)))
+            elif suffix in AUDIO:
+                ref = partner(ref_path, f, AUDIO)
+                if ref is not None:
+                    vals.update(_audio_vs_reference(f, ref))
+                vid = partner(vid_path, f, VIDEO)
+                if vid is not None:
+                    vals.update(_music_vs_video(f, vid))
+            elif suffix in VIDEO:
+                vals.update(_music_vs_video(f, f))
+                ref = partner(ref_path, f, AUDIO | VIDEO)
+                if ref is not None:
+                    vals.update(_audio_vs_reference(f, ref))
+            if metrics:
+                vals = {k: v for k, v in vals.items() if k in metrics}
+            report.files[key] = {k: float(v) for k, v in vals.items()}
+        except (V2MError, OSError, ValueError, EOFError) as exc:
+            report.errors[key] = str(exc) or exc.__class__.__name__
+    return report
+
+
+_ALL_NAMES = {
+    "pitch_entropy",
+    "pitch_class_entropy",
+    "pitch_class_entropy_1bar",
+    "pitch_class_entropy_4bar",
+    "scale_consistency",
+    "empty_beat_rate",
+    "groove_consistency",
+    "grooving_pattern_similarity",
+    "average_ioi_s",
+    "bcs_d2mgan",
+    "bhs_d2mgan",
+    "bcs_loris",
+    "bhs_loris",
+    "beat_f_measure",
+    "cut_beat_hit_rate_35ms",
+    "cut_beat_hit_rate_70ms",
+    "cut_beat_mean_abs_offset_ms",
+    "beat_align_score_motion",
+    "beat_align_score_music",
+    "av_align",
+}

@@ -1,0 +1,52 @@
+import json
+
+import numpy as np
+import pytest
+import synth
+
+from v2m._cli import main
+from v2m.composition import compose
+from v2m.cuesheet import make_cue
+from v2m.evaluation import confidence_interval, evaluate_files
+from v2m.pipeline import score
+
+
+def test_confidence_interval_known_answer():
+    mean, half = confidence_interval(np.array([1.0, 2.0, 3.0, 4.0]))
+    # t(0.975, 3) = 3.182446; s = 1.290994; half = t * s / 2
+    assert mean == 2.5 and half == pytest.approx(3.182446 * 1.290994 / 2, rel=1e-5)
+
+
+def test_eval_folder_of_midi_with_a_bad_file(tmp_path):
+    d = tmp_path / "gen"
+    d.mkdir()
+    for seed in range(3):
+        compose(make_cue(duration_s=20, style="pop", seed=seed)).save(d / f"s{seed}.mid")
+    (d / "broken.mid").write_bytes(b"MThd garbage")
+    out = tmp_path / "rep.json"
+    assert main(["eval", "--generated", str(d), "-o", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    assert len(rep["files"]) == 3 and list(rep["errors"]) == [str(d / "broken.mid")]
+    assert rep["summary"]["scale_consistency"]["n"] == 3
+    assert rep["summary"]["scale_consistency"]["mean"] > 0.9
+    assert (tmp_path / "rep.csv").read_text().startswith("file,")
+    assert "| scale_consistency |" in (tmp_path / "rep.md").read_text()
+    assert main(["eval", "--generated", str(d), "-o", str(out)]) == 2  # no clobber
+    assert (
+        main(["eval", "--generated", str(d), "-o", str(tmp_path / "x.json"), "--metrics", "nope"])
+        == 2
+    )
+
+
+def test_eval_scored_video_and_reference(tmp_path):
+    vid = synth.cuts_video(tmp_path / "v.mp4", cut_frames=(30, 70, 110, 160), n_frames=200)
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    score(vid, output=gen / "v.mp4", style="pop", seed=0)
+    score(vid, output=tmp_path / "ref.wav", style="pop", seed=0)
+    rep = evaluate_files(gen / "v.mp4", reference=tmp_path / "ref.wav")
+    vals = rep.files[str(gen / "v.mp4")]
+    assert vals["cut_beat_hit_rate_70ms"] >= 0.75
+    # the same music as the reference: onsets cover and hit everything
+    assert vals["bhs_loris"] == pytest.approx(1.0) and vals["bcs_loris"] == pytest.approx(1.0)
+    assert 0 <= vals["av_align"] <= 1
