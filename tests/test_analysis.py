@@ -200,3 +200,17 @@ def test_colour_stats_known_answers():
     _, a_calm = valence_arousal(brightness=0.5, saturation=0.1, warmth=0, motion_level_01=0.0)
     _, a_busy = valence_arousal(brightness=0.5, saturation=0.8, warmth=0, motion_level_01=1.0)
     assert a_busy > 0 > a_calm
+
+
+def test_corrupt_packets_in_the_middle_survive(media_dir):
+    mkv = synth.cuts_video(media_dir / "tocorrupt.mkv", cut_frames=(20, 45, 83), n_frames=110)
+    raw = bytearray(mkv.read_bytes())
+    rng = np.random.default_rng(3)
+    mid = len(raw) // 2
+    raw[mid : mid + 3000] = rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    bad = media_dir / "corrupt.mkv"
+    bad.write_bytes(bytes(raw))
+    tl = v2m.analyze(bad)
+    assert tl.duration_s > 3.0  # analysed past the damage
+    assert any("damage" in w for w in tl.warnings)
+    assert [c for c in tl.cuts if abs(c.frame - 20) <= 1]  # the first cut is still found

@@ -131,3 +131,19 @@ def test_motif_returns_in_repeated_section():
         return [round(n.start - b0, 3) for n in sc.parts["melody"] if b0 <= n.start < b0 + 4][:6]
 
     assert rhythm(a_secs[0]) == rhythm(a_secs[1]) and rhythm(a_secs[0])
+
+
+def test_section_key_change_and_instrument_override():
+    cue = make_cue(duration_s=40, tempo_bpm=120, key="C major", style="pop", seed=0)
+    d = cue.to_dict()
+    d["sections"][2]["key"] = "Eb major"
+    d["instruments"] = {"melody": 73}
+    cue = CueSheet.from_dict(d)
+    sc = compose(cue)
+    assert sc.programs["melody"] == 73
+    beats = np.asarray(cue.beats_s)
+    sec = cue.sections[2]
+    b0, b1 = np.interp([sec.start_s, sec.end_s], beats, np.arange(len(beats)))
+    pcs = {n.pitch % 12 for n in sc.parts["harmony"] if b0 <= n.start < b1 - 2}
+    assert pcs <= {3, 5, 7, 8, 10, 0, 2}  # E-flat major's pitch classes
+    assert 3 in pcs or 10 in pcs  # and not just the shared ones

@@ -162,3 +162,20 @@ def test_cli_score_errors_and_no_clobber(cut_video, tmp_path, capsys):
         )
         == 0
     )
+
+
+def test_keep_audio_mixes_original_sound(tmp_path):
+    src = synth.cuts_video(
+        tmp_path / "withsound.mp4", cut_frames=(40, 90), n_frames=125, audio_s=5.0
+    )
+    out_a, out_b = tmp_path / "a.mkv", tmp_path / "b.mkv"
+    score(src, output=out_a, style="ambient", seed=0)
+    score(src, output=out_b, style="ambient", seed=0, keep_audio=True)
+    from v2m.muxing import read_audio
+
+    a = read_audio(out_a, sample_rate=44100, duration_s=4.5).mean(axis=1)
+    b = read_audio(out_b, sample_rate=44100, duration_s=4.5).mean(axis=1)
+    spec = np.abs(np.fft.rfft(b - a))
+    freqs = np.fft.rfftfreq(len(a), 1 / 44100)
+    # the difference is the ducked 440 Hz tone of the original
+    assert abs(freqs[np.argmax(spec)] - 440) < 2

@@ -257,6 +257,9 @@ def _iter_frames_sync(
     else:
         scale_w, scale_h = out_w, out_h
     n_bad = 0
+    n_corrupt = 0
+    gap_s = 0.0
+    nominal = 1.0 / max(info.fps, 1.0)
     index = 0
     t0: float | None = None
     last_t = -1.0
@@ -289,6 +292,9 @@ def _iter_frames_sync(
                 t -= t0
                 if t <= last_t:  # duplicated or out-of-order timestamp
                     continue
+                if last_t >= 0 and t - last_t > 3 * nominal:
+                    gap_s += t - last_t - nominal  # frames lost to damage (or a long VFR frame)
+                n_corrupt += bool(getattr(frame, "is_corrupt", False))
                 last_t = t
                 img = _small_bgr(frame, scale_w, scale_h)
                 yield DecodedFrame(index=index, time_s=t, bgr=_rotate(img, info.rotation_deg))
@@ -296,6 +302,13 @@ def _iter_frames_sync(
     if n_bad:
         msg = f"{path}: {n_bad} packet(s) or frame(s) could not be decoded and were skipped"
         warnings_out.append(msg)
+    if n_corrupt:
+        warnings_out.append(f"{path}: {n_corrupt} frame(s) decoded with damage (concealed)")
+    if gap_s > 0:
+        warnings_out.append(
+            f"{path}: timestamps jump: about {gap_s / nominal:.0f} frame(s) "
+            f"({gap_s:.2f} s) missing, probably damaged data"
+        )
     if index == 0:
         raise DecodeError(f"{path}: no video frame could be decoded")
     expected = info.duration_s
