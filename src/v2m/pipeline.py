@@ -40,6 +40,22 @@ class ScoreResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
+def _write_media(
+    out: Path, *, picture: Path, rendered: Rendered, duration_s: float, keep_audio: bool
+) -> None:
+    """Write the music alone (.wav/.flac), under a still image, or under the video."""
+    if out.suffix.lower() in AUDIO_SUFFIXES:
+        rendered.save(out)
+    elif _media.is_image_path(picture):
+        from .muxing import still_video
+
+        still_video(picture, rendered.mix, rendered.sample_rate, out, duration_s=duration_s)
+    else:
+        from .muxing import mux
+
+        mux(picture, rendered.mix, rendered.sample_rate, out, keep_audio=keep_audio)
+
+
 def _say(progress: bool, msg: str) -> None:
     if progress:
         print(f"v2m: {msg}", file=sys.stderr)
@@ -124,16 +140,10 @@ def score(
     t = time.perf_counter()
     if suffix in (".mid", ".midi"):
         sc.save(out)
-    elif suffix in AUDIO_SUFFIXES:
-        rendered.save(out)
-    elif is_image:
-        from .muxing import still_video
-
-        still_video(inp, rendered.mix, rendered.sample_rate, out, duration_s=tl.duration_s)
     else:
-        from .muxing import mux
-
-        mux(inp, rendered.mix, rendered.sample_rate, out, keep_audio=keep_audio)
+        _write_media(
+            out, picture=inp, rendered=rendered, duration_s=tl.duration_s, keep_audio=keep_audio
+        )
     outputs["output"] = str(out)
     timings["write"] = time.perf_counter() - t
     if midi:
@@ -190,14 +200,7 @@ def render_cue(
     sc = compose(cue_obj)
     rendered = render(sc, soundfont=soundfont)
     out = Path(output)
-    if out.suffix.lower() in AUDIO_SUFFIXES:
-        rendered.save(out)
-    elif _media.is_image_path(vid):
-        from .muxing import still_video
-
-        still_video(vid, rendered.mix, rendered.sample_rate, out, duration_s=cue_obj.duration_s)
-    else:
-        from .muxing import mux
-
-        mux(vid, rendered.mix, rendered.sample_rate, out, keep_audio=keep_audio)
+    _write_media(
+        out, picture=vid, rendered=rendered, duration_s=cue_obj.duration_s, keep_audio=keep_audio
+    )
     return ScoreResult(projection=None, rendered=rendered, outputs={"output": str(out)})
