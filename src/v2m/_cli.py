@@ -161,8 +161,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for p in (out, out.with_suffix(".csv"), out.with_suffix(".md")):
         check_output(p, force=args.force, inputs=(args.generated, args.reference, args.videos))
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
+    embedder = None
+    if args.embedder:
+        from .metrics.embedders import load_embedder
+
+        embedder = load_embedder(
+            args.embedder, args.embedder_weights, sample_rate=args.embedder_sample_rate
+        )
     rep = evaluate_files(
-        args.generated, reference=args.reference, videos=args.videos, metrics=metrics, progress=True
+        args.generated,
+        reference=args.reference,
+        videos=args.videos,
+        metrics=metrics,
+        embedder=embedder,
+        progress=True,
     )
     rep.save(out)
     sys.stdout.write(rep.to_markdown())
@@ -270,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--reference", type=Path)
     e.add_argument("--videos", type=Path)
     e.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
+    e.add_argument(
+        "--embedder",
+        choices=["vggish", "torchscript"],
+        help="FAD between --generated and --reference with this embedder",
+    )
+    e.add_argument("--embedder-weights", type=Path, help="local weights file (never downloaded)")
+    e.add_argument("--embedder-sample-rate", type=int, default=48000, help="TorchScript input rate")
     e.add_argument(
         "-o",
         "--output",

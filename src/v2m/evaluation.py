@@ -58,6 +58,7 @@ class EvalReport:
 
     files: dict[str, dict[str, float]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    set_metrics: dict[str, float] = field(default_factory=dict)  # e.g. FAD: one per set
 
     def summary(self) -> dict[str, dict[str, float]]:
         names = sorted({k for d in self.files.values() for k in d})
@@ -82,6 +83,7 @@ class EvalReport:
                 {
                     "schema_version": "1.0",
                     "summary": self.summary(),
+                    "set_metrics": self.set_metrics,
                     "files": self.files,
                     "errors": self.errors,
                 }
@@ -111,6 +113,8 @@ class EvalReport:
         for name, s in self.summary().items():
             ci = "" if not np.isfinite(s["ci95"]) else f"± {s['ci95']:.4f}"
             lines.append(f"| {name} | {s['mean']:.4f} | {ci} | {s['n']} |")
+        for name, v in self.set_metrics.items():
+            lines.append(f"| {name} (whole set) | {v:.4f} | | {len(self.files)} |")
         if self.errors:
             lines += [
                 "",
@@ -205,6 +209,7 @@ def evaluate_files(
     reference: str | Path | None = None,
     videos: str | Path | None = None,
     metrics: list[str] | None = None,
+    embedder=None,
     progress: bool = False,
 ) -> EvalReport:
     """Evaluate every supported file under ``generated`` (see the module docstring).
@@ -219,6 +224,9 @@ def evaluate_files(
         Videos to pair with generated audio by file name (for the correspondence metrics).
     metrics : list of str, optional
         Keep only these metric names.
+    embedder : object with ``embed(y, sr) -> (n, dim)``, optional
+        With a reference folder: the Frechet distance (and FAD-infinity) between the
+        embeddings of all generated and all reference audio, reported in ``set_metrics``.
     """
     from .metrics import symbolic
 
@@ -280,7 +288,35 @@ def evaluate_files(
             report.files[key] = {k: float(v) for k, v in vals.items()}
         except (V2MError, OSError, ValueError, EOFError) as exc:
             report.errors[key] = str(exc) or exc.__class__.__name__
+    if embedder is not None and ref_path is not None:
+        report.set_metrics.update(
+            _embedding_metrics(embedder, gen_files, _collect(ref_path), report)
+        )
     return report
+
+
+def _embedding_metrics(embedder, gen_files, ref_files, report: EvalReport) -> dict:
+    from .metrics import embedding
+
+    def embed_all(files):
+        rows = []
+        for f in files:
+            if f.suffix.lower() not in AUDIO | VIDEO:
+                continue
+            try:
+                y, _ = _load_audio(f)
+                rows.append(embedder.embed(y, AUDIO_SR))
+            except (V2MError, OSError, ValueError) as exc:
+                report.errors[str(f)] = str(exc)
+        return np.concatenate(rows) if rows else np.zeros((0, 1))
+
+    g, r = embed_all(gen_files), embed_all(ref_files)
+    if g.shape[0] < 2 or r.shape[0] < 2:
+        return {}
+    return {
+        f"fad_{k}" if not k.startswith("frechet") else k.replace("frechet_distance", "fad"): v
+        for k, v in embedding.evaluate(generated=g, reference=r).items()
+    }
 
 
 _ALL_NAMES = {

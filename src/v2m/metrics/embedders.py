@@ -1,0 +1,214 @@
+"""Neural embedders for the embedding metrics (optional extra ``neural``: PyTorch).
+
+v2m never downloads weights. Every embedder loads from a local path the user gives; a
+missing path is a :class:`~v2m.errors.InputError` that says so.
+
+:class:`VGGish`
+    The VGGish audio network (Hershey et al. 2017), as used for FAD: 16 kHz mono audio ->
+    log-mel patches of 96 frames x 64 bands (25 ms windows, 10 ms hop, 125-7500 Hz HTK mel,
+    ``log(mel + 0.01)``), one 128-d embedding per 0.96 s. Weights: a PyTorch state dict
+    (``features.*`` convolutions, ``embeddings.*`` fully connected layers, as in the common
+    PyTorch port). ``width`` scales the channel counts (1.0 is the real network; the tests
+    use tiny random ones).
+:class:`TorchScriptEmbedder`
+    Any TorchScript module the user exported (PANNs, a CLAP or ImageBind audio tower, ...):
+    it is called on a float32 tensor of shape (1, n_samples) at its ``sample_rate`` and
+    must return (n_frames, dim) or (dim,).
+
+Both return ``np.ndarray`` of shape (n_frames, dim), ready for
+:mod:`v2m.metrics.embedding`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, MissingDependencyError, ParameterError
+
+__all__ = ["VGGish", "TorchScriptEmbedder", "vggish_log_mel", "load_embedder"]
+
+VGGISH_SR = 16000
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise MissingDependencyError(
+            "neural embedders need PyTorch: pip install 'v2m[neural]'"
+        ) from None
+    return torch
+
+
+def _weights_path(path: str | Path | None, what: str) -> Path:
+    if path is None:
+        raise InputError(f"{what}: give the path of a local weights file (v2m never downloads)")
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(
+            f"{p}: no such weights file for {what} (v2m never downloads weights; "
+            "pass the path of a local copy)"
+        )
+    return p
+
+
+def _to_mono_sr(y: np.ndarray, sr: int, target: int) -> np.ndarray:
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    y = np.asarray(y, np.float32)
+    if y.ndim == 2:
+        y = y.mean(axis=1) if y.shape[1] <= 8 else y.mean(axis=0)
+    if sr != target:
+        g = gcd(sr, target)
+        y = resample_poly(y, target // g, sr // g).astype(np.float32)
+    return y
+
+
+def _hz_to_mel_htk(f):
+    return 1127.0 * np.log(1.0 + np.asarray(f, float) / 700.0)
+
+
+def _mel_matrix(n_fft: int, sr: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """Triangular HTK-mel filters, shape (n_fft // 2 + 1, n_mels)."""
+    freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
+    mel = _hz_to_mel_htk(freqs)
+    edges = np.linspace(_hz_to_mel_htk(fmin), _hz_to_mel_htk(fmax), n_mels + 2)
+    m = np.zeros((len(freqs), n_mels))
+    for i in range(n_mels):
+        lo, c, hi = edges[i], edges[i + 1], edges[i + 2]
+        up = (mel - lo) / (c - lo)
+        down = (hi - mel) / (hi - c)
+        m[:, i] = np.maximum(0.0, np.minimum(up, down))
+    m[0, :] = 0.0  # no DC
+    return m
+
+
+def vggish_log_mel(y: np.ndarray, sr: int) -> np.ndarray:
+    """VGGish input patches, shape (n_patches, 96, 64); at least one patch (zero-padded)."""
+    x = _to_mono_sr(y, sr, VGGISH_SR)
+    win, hop, n_fft = 400, 160, 512
+    if x.size < win:
+        x = np.pad(x, (0, win - x.size))
+    n = 1 + (x.size - win) // hop
+    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)  # periodic Hann
+    spec = np.abs(np.fft.rfft(x[idx] * window, n_fft))
+    logmel = np.log(spec @ _mel_matrix(n_fft, VGGISH_SR, 64, 125.0, 7500.0) + 0.01)
+    n_patch = max(1, logmel.shape[0] // 96)
+    if logmel.shape[0] < 96:
+        logmel = np.pad(logmel, ((0, 96 - logmel.shape[0]), (0, 0)), constant_values=np.log(0.01))
+    return logmel[: n_patch * 96].reshape(n_patch, 96, 64).astype(np.float32)
+
+
+class VGGish:
+    """VGGish embedder. ``VGGish(weights=path)`` loads a local state dict.
+
+    Parameters
+    ----------
+    weights : path
+        A PyTorch state dict (``torch.save(model.state_dict(), path)``).
+    width : float
+        Channel multiplier (1.0 = the published network).
+    """
+
+    def __init__(self, weights: str | Path, *, width: float = 1.0):
+        torch = _torch()
+        p = _weights_path(weights, "VGGish")
+        self.model = build_vggish(width=width)
+        try:
+            state = torch.load(str(p), map_location="cpu", weights_only=True)
+            self.model.load_state_dict(state)
+        except (RuntimeError, OSError, ValueError, KeyError) as exc:
+            raise InputError(f"{p}: not VGGish weights of width {width} ({exc})") from None
+        self.model.eval()
+
+    def embed(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """Embeddings of audio ``y`` (n,) or (n, channels) at ``sr`` Hz: (n_patches, 128)."""
+        torch = _torch()
+        patches = torch.from_numpy(vggish_log_mel(y, sr))[:, None]
+        with torch.no_grad():
+            return self.model(patches).numpy().astype(np.float64)
+
+
+def build_vggish(*, width: float = 1.0):
+    """The VGGish network with channel counts scaled by ``width`` (random weights)."""
+    torch = _torch()
+    nn = torch.nn
+    if not 0 < width <= 1:
+        raise ParameterError(f"width={width}: must be in (0, 1]")
+    c = [max(1, int(round(k * width))) for k in (64, 128, 256, 512)]
+    fc = max(1, int(round(4096 * width)))
+
+    class _VGGish(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(1, c[0], 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2, 2),
+                nn.Conv2d(c[0], c[1], 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2, 2),
+                nn.Conv2d(c[1], c[2], 3, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(c[2], c[2], 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2, 2),
+                nn.Conv2d(c[2], c[3], 3, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(c[3], c[3], 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2, 2),
+            )
+            self.embeddings = nn.Sequential(
+                nn.Linear(c[3] * 6 * 4, fc),
+                nn.ReLU(),
+                nn.Linear(fc, fc),
+                nn.ReLU(),
+                nn.Linear(fc, 128),
+                nn.ReLU(),
+            )
+
+        def forward(self, x):  # x: (batch, 1, 96, 64)
+            x = self.features(x)
+            x = x.permute(0, 2, 3, 1).contiguous().flatten(1)  # as the TF original
+            return self.embeddings(x)
+
+    return _VGGish()
+
+
+class TorchScriptEmbedder:
+    """Any exported TorchScript audio embedder, loaded from a local file."""
+
+    def __init__(self, path: str | Path, *, sample_rate: int):
+        torch = _torch()
+        p = _weights_path(path, "TorchScript embedder")
+        if sample_rate < 1000:
+            raise ParameterError(f"sample_rate={sample_rate}: not an audio rate")
+        try:
+            self.model = torch.jit.load(str(p), map_location="cpu")
+        except (RuntimeError, ValueError) as exc:
+            raise InputError(f"{p}: not a TorchScript file ({exc})") from None
+        self.model.eval()
+        self.sample_rate = int(sample_rate)
+
+    def embed(self, y: np.ndarray, sr: int) -> np.ndarray:
+        torch = _torch()
+        x = torch.from_numpy(_to_mono_sr(y, sr, self.sample_rate))[None]
+        with torch.no_grad():
+            out = self.model(x)
+        arr = out.detach().cpu().numpy().astype(np.float64)
+        return arr[None] if arr.ndim == 1 else arr.reshape(-1, arr.shape[-1])
+
+
+def load_embedder(kind: str, path: str | Path, *, sample_rate: int = 48000):
+    """``kind``: "vggish" (state dict) or "torchscript" (any exported model)."""
+    if kind == "vggish":
+        return VGGish(path)
+    if kind == "torchscript":
+        return TorchScriptEmbedder(path, sample_rate=sample_rate)
+    raise ParameterError(f"embedder kind {kind!r}: use 'vggish' or 'torchscript'")
