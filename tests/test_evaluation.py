@@ -29,6 +29,7 @@ def test_eval_folder_of_midi_with_a_bad_file(tmp_path):
     assert len(rep["files"]) == 3 and list(rep["errors"]) == [str(d / "broken.mid")]
     assert rep["summary"]["scale_consistency"]["n"] == 3
     assert rep["summary"]["scale_consistency"]["mean"] > 0.9
+    assert 0 < rep["summary"]["si_short"]["mean"] <= 1  # structure of the rendered MIDI
     assert (tmp_path / "rep.csv").read_text().startswith("file,")
     assert "| scale_consistency |" in (tmp_path / "rep.md").read_text()
     assert main(["eval", "--generated", str(d), "-o", str(out)]) == 2  # no clobber

@@ -6,7 +6,9 @@ be read is reported in ``errors`` and skipped.
 
 What applies to what:
 
-- MIDI (``.mid``): all of :mod:`v2m.metrics.symbolic`.
+- MIDI (``.mid``): all of :mod:`v2m.metrics.symbolic`, and MusDr's structure indicator
+  (:mod:`v2m.metrics.structure`) on the file rendered with v2m's renderer.
+- Audio and video: the structure indicator of their sound.
 - Audio (``.wav``, ``.flac``, ``.mp3``, ``.ogg``, ``.m4a``) with a reference file of the same
   name: BCS and BHS in both variants, beat F-measure (librosa beats of the reference as
   ground truth).
@@ -155,6 +157,10 @@ def _load_audio(path: Path) -> tuple[np.ndarray, float]:
     return y.mean(axis=1), dur
 
 
+def _load_audio_sr(path: Path) -> tuple[np.ndarray, int]:
+    return _load_audio(path)[0], AUDIO_SR
+
+
 def _beats(y: np.ndarray) -> np.ndarray:
     import librosa
 
@@ -228,7 +234,7 @@ def evaluate_files(
         With a reference folder: the Frechet distance (and FAD-infinity) between the
         embeddings of all generated and all reference audio, reported in ``set_metrics``.
     """
-    from .metrics import symbolic
+    from .metrics import structure, symbolic
 
     if metrics:
         unknown = set(metrics) - _ALL_NAMES
@@ -258,6 +264,9 @@ def evaluate_files(
                 return cand
         return None
 
+    def want(*names: str) -> bool:
+        return not metrics or any(n in metrics for n in names)
+
     report = EvalReport()
     it = gen_files
     if progress and len(gen_files) > 1:
@@ -271,7 +280,14 @@ def evaluate_files(
             vals: dict[str, float] = {}
             if suffix in MIDI:
                 vals.update(symbolic.evaluate(symbolic.notes_from_midi(f)))
+                if want("si_short", "si_mid", "si_long"):
+                    from .rendering import render
+
+                    audio = render(f, sample_rate=44100)
+                    vals.update(structure.evaluate(audio.mix, audio.sample_rate))
             elif suffix in AUDIO:
+                if want("si_short", "si_mid", "si_long"):
+                    vals.update(structure.evaluate(*_load_audio_sr(f)))
                 ref = partner(ref_path, f, AUDIO)
                 if ref is not None:
                     vals.update(_audio_vs_reference(f, ref))
@@ -280,6 +296,8 @@ def evaluate_files(
                     vals.update(_music_vs_video(f, vid))
             elif suffix in VIDEO:
                 vals.update(_music_vs_video(f, f))
+                if want("si_short", "si_mid", "si_long"):
+                    vals.update(structure.evaluate(*_load_audio_sr(f)))
                 ref = partner(ref_path, f, AUDIO | VIDEO)
                 if ref is not None:
                     vals.update(_audio_vs_reference(f, ref))
@@ -340,4 +358,7 @@ _ALL_NAMES = {
     "beat_align_score_motion",
     "beat_align_score_music",
     "av_align",
+    "si_short",
+    "si_mid",
+    "si_long",
 }

@@ -6,6 +6,7 @@ metric, and ``evaluate`` returning a dict with stable names.
   inter-onset interval.
 - :mod:`v2m.metrics.rhythm` -- audio rhythm and vision-music correspondence: beat
   F-measure, beats coverage / hit scores, beat align scores, cut-to-beat hits, AV-Align.
+- :mod:`v2m.metrics.structure` -- MusDr's structure indicator (fitness scape plot).
 - :mod:`v2m.metrics.embedding` -- Frechet distance (FAD/FD, FAD-infinity), KL divergence,
   inception score, cosine similarity, on any embeddings.
 """
