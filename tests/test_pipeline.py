@@ -110,9 +110,15 @@ def test_render_cue_is_deterministic(scored, tmp_path):
 
 
 def test_bikes_end_to_end(bikes, tmp_path):
-    res = score(bikes, output=tmp_path / "bikes.mkv", seed=1)
+    res = score(bikes, output=tmp_path / "bikes.mkv", seed=1, wav=tmp_path / "bikes.wav")
     s = res.projection.summary()
     assert s["cuts_on_beat_35ms"] >= 0.9 * s["n_cuts"] and s["n_cuts"] == 5
+    assert s["cuts_on_downbeat"] >= 0.6 * s["n_cuts"]
+    y, sr = librosa.load(str(tmp_path / "bikes.wav"), sr=22050, mono=True)
+    events = np.r_[librosa.onset.onset_detect(y=y, sr=sr, units="time"),
+                   librosa.beat.beat_track(y=y, sr=sr, units="time")[1]]
+    cuts = np.array([1.2, 3.04, 5.48, 7.48, 9.68])
+    assert np.mean([np.min(np.abs(events - c)) <= 0.07 for c in cuts]) >= 0.8
     with av.open(str(tmp_path / "bikes.mkv")) as c:
         assert c.format.name.startswith("matroska")
         assert {st.type for st in c.streams} == {"video", "audio"}
