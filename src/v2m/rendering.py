@@ -224,6 +224,46 @@ def _synth(sf_bytes: bytes, midi_bytes: bytes) -> tuple[np.ndarray, int]:
     return x, sr
 
 
+def _synth_wav_from_path(sf_path: str, midi_bytes: bytes) -> bytes:
+    """Worker for :func:`_synth_stems`: synthesise in a child process (WAV bytes)."""
+    import midirenderer
+
+    return midirenderer.render_wave_from(Path(sf_path).read_bytes(), midi_bytes)
+
+
+def _synth_stems(
+    sf_path: Path, sf_bytes: bytes, midis: dict[str, bytes]
+) -> tuple[dict[str, np.ndarray], int]:
+    """Synthesise each role; on several cores, roles run in parallel child processes
+    (the synthesiser holds the GIL, so threads would not help)."""
+    import soundfile as sf
+
+    workers = min(len(midis), os.cpu_count() or 1)
+    if workers < 2:
+        out = {}
+        sr = RENDER_SR
+        for role, mid in midis.items():
+            out[role], sr = _synth(sf_bytes, mid)
+        return out, sr
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")
+    out, sr = {}, RENDER_SR
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+            futures = {
+                role: ex.submit(_synth_wav_from_path, str(sf_path), mid)
+                for role, mid in midis.items()
+            }
+            for role, fut in futures.items():
+                x, sr = sf.read(io.BytesIO(fut.result()), dtype="float32", always_2d=True)
+                out[role] = np.repeat(x, 2, axis=1) if x.shape[1] == 1 else x
+    except (ValueError, RuntimeError) as exc:
+        raise SoundFontError(f"synthesis failed ({exc})") from None
+    return out, sr
+
+
 def _interpolator() -> np.ndarray:
     """4x interpolation FIR: 48 taps (12 per phase), as BS.1770-4 Annex 2 prescribes in size;
     a Kaiser-windowed sinc with its cut-off at the original Nyquist frequency."""
@@ -484,8 +524,9 @@ def render(
     parts: dict[str, np.ndarray] = {}
     sr = RENDER_SR
     if stems:
-        for role in score.roles:
-            parts[role], sr = _synth(sf_bytes, score.to_bytes(roles=(role,)))
+        parts, sr = _synth_stems(
+            sf_path, sf_bytes, {r: score.to_bytes(roles=(r,)) for r in score.roles}
+        )
     else:
         parts["mix"], sr = _synth(sf_bytes, score.to_bytes())
     if sr != sample_rate:
