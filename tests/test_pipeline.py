@@ -115,8 +115,10 @@ def test_bikes_end_to_end(bikes, tmp_path):
     assert s["cuts_on_beat_35ms"] >= 0.9 * s["n_cuts"] and s["n_cuts"] == 5
     assert s["cuts_on_downbeat"] >= 0.6 * s["n_cuts"]
     y, sr = librosa.load(str(tmp_path / "bikes.wav"), sr=22050, mono=True)
-    events = np.r_[librosa.onset.onset_detect(y=y, sr=sr, units="time"),
-                   librosa.beat.beat_track(y=y, sr=sr, units="time")[1]]
+    events = np.r_[
+        librosa.onset.onset_detect(y=y, sr=sr, units="time"),
+        librosa.beat.beat_track(y=y, sr=sr, units="time")[1],
+    ]
     cuts = np.array([1.2, 3.04, 5.48, 7.48, 9.68])
     assert np.mean([np.min(np.abs(events - c)) <= 0.07 for c in cuts]) >= 0.8
     with av.open(str(tmp_path / "bikes.mkv")) as c:

@@ -32,13 +32,28 @@ __all__ = [
     "MissingDependencyError",
     "SoundFontError",
     "analyze",
+    "project",
+    "compose",
+    "render",
+    "score",
+    "evaluate_files",
 ]
+
+_ENTRY_POINTS = {
+    "analyze": ("analysis", "analyze"),
+    "project": ("projection", "project"),
+    "compose": ("composition", "compose"),
+    "render": ("rendering", "render"),
+    "score": ("pipeline", "score"),
+    "evaluate_files": ("evaluation", "evaluate_files"),
+}
 
 
 def __getattr__(name: str):
     # Stage entry points are imported lazily so `import v2m` stays fast.
-    if name == "analyze":
-        from .analysis import analyze
+    if name in _ENTRY_POINTS:
+        import importlib
 
-        return analyze
-    raise AttributeError(name)
+        module, attr = _ENTRY_POINTS[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attr)
+    raise AttributeError(f"module 'v2m' has no attribute {name!r}")

@@ -632,9 +632,8 @@ def _analyze_video(
         np.clip(np.round(it / hop_s).astype(int), 0, len(env) - 1) if len(it) else np.array([], int)
     )
     np.maximum.at(env, idx, impact)
-    env_hp = env  # high-pass happens inside peak picking; keep the raw flux in the JSON
-    beats = visual_beats(env_hp, hop_s=hop_s)
-    tempo, conf = visual_tempo(env_hp, hop_s=hop_s)
+    beats = visual_beats(env, hop_s=hop_s)
+    tempo, conf = visual_tempo(env, hop_s=hop_s)
 
     col_arr = np.array(col) if col else np.zeros((1, 5))
     col_t_arr = np.array(col_t) if col_t else np.zeros(1)
@@ -706,7 +705,7 @@ def _analyze_video(
             "quantiles_raw": [_r(q5, 5), _r(q95, 5)],
             "unit_raw": "frame widths per second",
         },
-        impact={"hop_s": hop_s, "envelope": [_r(v, 5) for v in env_hp]},
+        impact={"hop_s": hop_s, "envelope": [_r(v, 5) for v in env]},
         visual_beats=beats,
         visual_tempo_bpm=tempo,
         visual_tempo_confidence=conf,

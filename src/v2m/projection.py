@@ -13,7 +13,7 @@ Beat grid (dynamic programming)
                     + w_s (ln p - ln p_prev)^2      # change tempo gently
                     + w_m [n mod beats_per_bar != 0] # prefer whole bars between cuts
                     - w_v sum strength * exp(-d^2 / 2 s^2)  # visual beats near beats
-        + sum_skipped_cuts  w_c score (1 - exp(-d^2 / 2 s^2))
+        + sum_skipped_cuts  score (w_c (1 - exp(-d^2 / 2 s^2)) + w_d [not on a bar start])
 
     with ``p`` constrained to the musical range and ``s`` = 35 ms. A segment whose beat
     count is not a whole number of bars ends with one shorter (or longer) bar, as film
@@ -138,7 +138,16 @@ def solve_beat_grid(
     """
     p_star = 60.0 / tempo_bpm
     p_min, p_max = 60.0 / tempo_range_bpm[1], 60.0 / tempo_range_bpm[0]
-    w_t, w_s, w_m, w_c, w_v = 4.0, 30.0, 0.6, 6.0, 0.3
+    w_t, w_s, w_m, w_c, w_v, w_d = 4.0, 30.0, 0.6, 6.0, 0.3, 1.0
+
+    def skipped_cost(anchors: np.ndarray, wt: np.ndarray, a: float, p: float) -> float:
+        # a skipped cut costs by its distance to the nearest beat, and a little more when
+        # that beat does not start a bar (bars run regularly from the segment's start)
+        x = (anchors - a) / p
+        d = np.abs(x - np.round(x)) * p
+        off_bar = (np.round(x).astype(int) % beats_per_bar) != 0
+        return float((wt * (w_c * (1 - np.exp(-0.5 * (d / SIGMA_S) ** 2)) + w_d * off_bar)).sum())
+
     pts = np.r_[0.0, np.asarray(anchors_s, float)]
     wts = np.r_[0.0, np.asarray(weights, float)]
     vb = np.asarray(visual_beats_s if visual_beats_s is not None else [], float)
@@ -150,9 +159,7 @@ def solve_beat_grid(
         p = (b - a) / n
         c = w_t * math.log(p / p_star) ** 2 + (w_m if n % beats_per_bar else 0.0)
         if j - i > 1:  # skipped anchors: how far from this segment's beats
-            mid = pts[i + 1 : j]
-            d = np.abs((mid - a) / p - np.round((mid - a) / p)) * p
-            c += w_c * float((wts[i + 1 : j] * (1 - np.exp(-0.5 * (d / SIGMA_S) ** 2))).sum())
+            c += skipped_cost(pts[i + 1 : j], wts[i + 1 : j], a, p)
         if vb.size:
             lo, hi = np.searchsorted(vb, [a, b])
             if hi > lo:
@@ -195,10 +202,7 @@ def solve_beat_grid(
         for si, (cost, p, _bp, _n) in enumerate(states):
             pp = p if i > 0 else p_star
             if tail.size:
-                d = np.abs((tail - pts[i]) / pp - np.round((tail - pts[i]) / pp)) * pp
-                cost = cost + w_c * float(
-                    (wts[i + 1 :] * (1 - np.exp(-0.5 * (d / SIGMA_S) ** 2))).sum()
-                )
+                cost = cost + skipped_cost(tail, wts[i + 1 :], pts[i], pp)
             finals.append((cost, i, si))
     _, i, si = min(finals)
     chain = []
