@@ -136,3 +136,48 @@ def test_eval_cli_fad_with_local_tiny_vggish(tmp_path):
 
     rep = json.loads(out.read_text())
     assert rep["set_metrics"]["fad"] >= 0 and "fad_infinity" in rep["set_metrics"]
+
+
+def test_tiny_panns_cnn14_from_local_weights(tmp_path):
+    torch.manual_seed(0)
+    net = M.build_cnn14(width=1 / 32)
+    # the published checkpoint nests the state dict under "model" and carries STFT buffers
+    state = {
+        "model": {**net.state_dict(), "spectrogram_extractor.stft.conv_real.weight": torch.zeros(3)}
+    }
+    path = tmp_path / "cnn14_tiny.pth"
+    torch.save(state, path)
+    m = M.PANNsCnn14(path, width=1 / 32)
+    y, sr = _audio(2.0)
+    e = m.embed(y, sr)
+    p = m.classify(y, sr)
+    assert e.shape == (1, 64) and p.shape == (1, 527)
+    assert np.all((p > 0) & (p < 1))
+    assert np.array_equal(e, M.PANNsCnn14(path, width=1 / 32).embed(y, sr))
+    short, _ = _audio(0.2)
+    assert m.embed(short, sr).shape == (1, 64)  # padded to the minimum length
+    with pytest.raises(InputError, match="not CNN14 weights"):
+        M.PANNsCnn14(path, width=1 / 16)
+    with pytest.raises(InputError, match="never downloads"):
+        M.load_embedder("panns", tmp_path / "absent.pth")
+
+
+def test_eval_with_panns_gives_fad_is_and_kl(tmp_path):
+    import soundfile as sf
+
+    from v2m.evaluation import evaluate_files
+
+    torch.manual_seed(0)
+    w = tmp_path / "cnn14_tiny.pth"
+    torch.save(M.build_cnn14(width=1 / 32).state_dict(), w)
+    gen, ref = tmp_path / "gen", tmp_path / "ref"
+    gen.mkdir()
+    ref.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        sf.write(gen / f"c{i}.wav", 0.1 * rng.normal(size=22050 * 2), 22050)
+        sf.write(ref / f"c{i}.wav", 0.1 * rng.normal(size=22050 * 2), 22050)
+    rep = evaluate_files(gen, reference=ref, embedder=M.PANNsCnn14(w, width=1 / 32))
+    sm = rep.set_metrics
+    assert sm["inception_score"] >= 1.0 and sm["kl_ref_gen"] >= 0 and "fad" in sm
+    assert "| inception_score (whole set) |" in rep.to_markdown()

@@ -284,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
     e.add_argument(
         "--embedder",
-        choices=["vggish", "torchscript"],
+        choices=["vggish", "panns", "torchscript"],
         help="FAD between --generated and --reference with this embedder",
     )
     e.add_argument("--embedder-weights", type=Path, help="local weights file (never downloaded)")

@@ -314,27 +314,41 @@ def evaluate_files(
 
 
 def _embedding_metrics(embedder, gen_files, ref_files, report: EvalReport) -> dict:
+    """FAD and FAD-infinity over the two sets; with a classifier (PANNs) also the inception
+    score of the generated set and KL(P_reference || P_generated) over pairs of same-named
+    files."""
     from .metrics import embedding
 
-    def embed_all(files):
-        rows = []
+    classify = getattr(embedder, "classify", None)
+    emb: dict[str, dict[str, np.ndarray]] = {"gen": {}, "ref": {}}
+    probs: dict[str, dict[str, np.ndarray]] = {"gen": {}, "ref": {}}
+    for side, files in (("gen", gen_files), ("ref", ref_files)):
         for f in files:
             if f.suffix.lower() not in AUDIO | VIDEO:
                 continue
             try:
                 y, _ = _load_audio(f)
-                rows.append(embedder.embed(y, AUDIO_SR))
+                emb[side][f.stem] = embedder.embed(y, AUDIO_SR)
+                if classify is not None:
+                    probs[side][f.stem] = classify(y, AUDIO_SR)
             except (V2MError, OSError, ValueError) as exc:
                 report.errors[str(f)] = str(exc)
-        return np.concatenate(rows) if rows else np.zeros((0, 1))
-
-    g, r = embed_all(gen_files), embed_all(ref_files)
-    if g.shape[0] < 2 or r.shape[0] < 2:
-        return {}
-    return {
-        f"fad_{k}" if not k.startswith("frechet") else k.replace("frechet_distance", "fad"): v
-        for k, v in embedding.evaluate(generated=g, reference=r).items()
-    }
+    out: dict[str, float] = {}
+    g = np.concatenate(list(emb["gen"].values())) if emb["gen"] else np.zeros((0, 1))
+    r = np.concatenate(list(emb["ref"].values())) if emb["ref"] else np.zeros((0, 1))
+    if g.shape[0] >= 2 and r.shape[0] >= 2:
+        for k, v in embedding.evaluate(generated=g, reference=r).items():
+            out[k.replace("frechet_distance", "fad")] = v
+    if probs["gen"]:
+        pg = np.concatenate(list(probs["gen"].values()))
+        out["inception_score"] = embedding.inception_score(pg)[0]
+        pairs = sorted(set(probs["gen"]) & set(probs["ref"]))
+        if pairs:
+            out["kl_ref_gen"] = embedding.kl_divergence(
+                np.concatenate([probs["ref"][k] for k in pairs]),
+                np.concatenate([probs["gen"][k] for k in pairs]),
+            )
+    return out
 
 
 _ALL_NAMES = {

@@ -10,6 +10,14 @@ missing path is a :class:`~v2m.errors.InputError` that says so.
     (``features.*`` convolutions, ``embeddings.*`` fully connected layers, as in the common
     PyTorch port). ``width`` scales the channel counts (1.0 is the real network; the tests
     use tiny random ones).
+:class:`PANNsCnn14`
+    The PANNs CNN14 audio-tagging network (Kong et al. 2020): 32 kHz mono -> log-mel
+    (1024-point Hann STFT, hop 320, 64 Slaney mel bands 50-14000 Hz, ``10 log10``), six
+    double-convolution blocks, mean over frequency, max + mean over time, ``fc1`` -> the
+    2048-d clip embedding used for FAD; ``classify`` gives the 527 AudioSet probabilities
+    (for KL divergence and inception score). Weights: a state dict with the published
+    layer names (``bn0``, ``conv_block1..6``, ``fc1``, ``fc_audioset``; the checkpoint's
+    own STFT/mel buffers, if present, are not needed and are ignored).
 :class:`TorchScriptEmbedder`
     Any TorchScript module the user exported (PANNs, a CLAP or ImageBind audio tower, ...):
     it is called on a float32 tensor of shape (1, n_samples) at its ``sample_rate`` and
@@ -27,7 +35,14 @@ import numpy as np
 
 from ..errors import InputError, MissingDependencyError, ParameterError
 
-__all__ = ["VGGish", "TorchScriptEmbedder", "vggish_log_mel", "load_embedder"]
+__all__ = [
+    "VGGish",
+    "PANNsCnn14",
+    "TorchScriptEmbedder",
+    "vggish_log_mel",
+    "cnn14_log_mel",
+    "load_embedder",
+]
 
 VGGISH_SR = 16000
 
@@ -205,10 +220,116 @@ class TorchScriptEmbedder:
         return arr[None] if arr.ndim == 1 else arr.reshape(-1, arr.shape[-1])
 
 
+CNN14_SR = 32000
+
+
+def cnn14_log_mel(y: np.ndarray, sr: int) -> np.ndarray:
+    """CNN14 input: log-mel (n_frames, 64) in dB of 32 kHz mono audio."""
+    import librosa
+
+    x = _to_mono_sr(y, sr, CNN14_SR)
+    spec = (
+        np.abs(
+            librosa.stft(
+                x, n_fft=1024, hop_length=320, window="hann", center=True, pad_mode="reflect"
+            )
+        )
+        ** 2
+    )
+    mel = librosa.filters.mel(sr=CNN14_SR, n_fft=1024, n_mels=64, fmin=50, fmax=14000)
+    return (10 * np.log10(np.maximum(mel @ spec, 1e-10))).T.astype(np.float32)
+
+
+def build_cnn14(*, width: float = 1.0, classes: int = 527):
+    """The CNN14 network (without its STFT front end) with channels scaled by ``width``."""
+    torch = _torch()
+    nn = torch.nn
+    F = torch.nn.functional
+    if not 0 < width <= 1:
+        raise ParameterError(f"width={width}: must be in (0, 1]")
+    ch = [max(1, int(round(k * width))) for k in (64, 128, 256, 512, 1024, 2048)]
+
+    class ConvBlock(nn.Module):
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+            self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.bn2 = nn.BatchNorm2d(cout)
+
+        def forward(self, x, pool):
+            x = F.relu_(self.bn1(self.conv1(x)))
+            x = F.relu_(self.bn2(self.conv2(x)))
+            return F.avg_pool2d(x, kernel_size=pool)
+
+    class Cnn14(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bn0 = nn.BatchNorm2d(64)
+            ins = [1, *ch[:-1]]
+            for i, (a, b) in enumerate(zip(ins, ch, strict=True), start=1):
+                setattr(self, f"conv_block{i}", ConvBlock(a, b))
+            self.fc1 = nn.Linear(ch[-1], ch[-1], bias=True)
+            self.fc_audioset = nn.Linear(ch[-1], classes, bias=True)
+
+        def forward(self, logmel):  # (batch, frames, 64)
+            x = logmel[:, None]  # (batch, 1, frames, mel)
+            x = self.bn0(x.transpose(1, 3)).transpose(1, 3)
+            for i in range(1, 7):
+                x = getattr(self, f"conv_block{i}")(x, (2, 2) if i < 6 else (1, 1))
+            x = torch.mean(x, dim=3)
+            x = torch.max(x, dim=2).values + torch.mean(x, dim=2)
+            emb = F.relu_(self.fc1(x))
+            return emb, torch.sigmoid(self.fc_audioset(emb))
+
+    return Cnn14()
+
+
+class PANNsCnn14:
+    """PANNs CNN14: clip embeddings (2048-d) and AudioSet probabilities, local weights only."""
+
+    def __init__(self, weights: str | Path, *, width: float = 1.0):
+        torch = _torch()
+        p = _weights_path(weights, "PANNs CNN14")
+        self.model = build_cnn14(width=width)
+        try:
+            state = torch.load(str(p), map_location="cpu", weights_only=True)
+            if isinstance(state, dict) and "model" in state:  # the published checkpoint
+                state = state["model"]
+            state = {
+                k: v
+                for k, v in state.items()
+                if not k.startswith(("spectrogram_extractor.", "logmel_extractor."))
+            }
+            self.model.load_state_dict(state)
+        except (RuntimeError, OSError, ValueError, KeyError, AttributeError) as exc:
+            raise InputError(f"{p}: not CNN14 weights of width {width} ({exc})") from None
+        self.model.eval()
+
+    def _run(self, y: np.ndarray, sr: int):
+        torch = _torch()
+        mel = cnn14_log_mel(y, sr)
+        if mel.shape[0] < 32:  # five 2x poolings need at least 32 frames
+            mel = np.pad(mel, ((0, 32 - mel.shape[0]), (0, 0)), constant_values=-100.0)
+        with torch.no_grad():
+            emb, prob = self.model(torch.from_numpy(mel)[None])
+        return emb.numpy().astype(np.float64), prob.numpy().astype(np.float64)
+
+    def embed(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """Clip embedding, shape (1, 2048 * width)."""
+        return self._run(y, sr)[0]
+
+    def classify(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """AudioSet class probabilities, shape (1, 527)."""
+        return self._run(y, sr)[1]
+
+
 def load_embedder(kind: str, path: str | Path, *, sample_rate: int = 48000):
-    """``kind``: "vggish" (state dict) or "torchscript" (any exported model)."""
+    """``kind``: "vggish", "panns" (state dicts) or "torchscript" (any exported model)."""
     if kind == "vggish":
         return VGGish(path)
+    if kind == "panns":
+        return PANNsCnn14(path)
     if kind == "torchscript":
         return TorchScriptEmbedder(path, sample_rate=sample_rate)
-    raise ParameterError(f"embedder kind {kind!r}: use 'vggish' or 'torchscript'")
+    raise ParameterError(f"embedder kind {kind!r}: use 'vggish', 'panns' or 'torchscript'")
