@@ -7,6 +7,19 @@ from v2m.metrics import embedders as M
 torch = pytest.importorskip("torch")  # the "neural" extra; CI installs it
 
 
+def _noise_folders(tmp_path, *, n=3, seconds=3, sr=44100, seed=0):
+    import soundfile as sf
+
+    gen, ref = tmp_path / "gen", tmp_path / "ref"
+    gen.mkdir()
+    ref.mkdir()
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        sf.write(gen / f"a{i}.wav", 0.1 * rng.normal(size=sr * seconds), sr)
+        sf.write(ref / f"a{i}.wav", 0.1 * rng.normal(size=sr * seconds), sr)
+    return gen, ref
+
+
 def _audio(seconds=3.0, sr=44100, f=440.0):
     t = np.arange(int(seconds * sr)) / sr
     return (0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32), sr
@@ -66,20 +79,13 @@ def test_torchscript_embedder(tmp_path):
 
 
 def test_eval_cli_fad_with_local_tiny_vggish(tmp_path):
-    import soundfile as sf
 
     from v2m._cli import main
 
     torch.manual_seed(0)
     w = tmp_path / "vggish_tiny.pt"
     torch.save(M.build_vggish(width=1.0 / 64).state_dict(), w)
-    gen, ref = tmp_path / "gen", tmp_path / "ref"
-    gen.mkdir()
-    ref.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        sf.write(gen / f"a{i}.wav", 0.1 * rng.normal(size=44100 * 3), 44100)
-        sf.write(ref / f"a{i}.wav", 0.1 * rng.normal(size=44100 * 3), 44100)
+    gen, ref = _noise_folders(tmp_path)
     out = tmp_path / "r.json"
     # a tiny random network of width 1/64 cannot be loaded as the full one: clear error
     assert (
@@ -163,20 +169,13 @@ def test_tiny_panns_cnn14_from_local_weights(tmp_path):
 
 
 def test_eval_with_panns_gives_fad_is_and_kl(tmp_path):
-    import soundfile as sf
 
     from v2m.evaluation import evaluate_files
 
     torch.manual_seed(0)
     w = tmp_path / "cnn14_tiny.pth"
     torch.save(M.build_cnn14(width=1 / 32).state_dict(), w)
-    gen, ref = tmp_path / "gen", tmp_path / "ref"
-    gen.mkdir()
-    ref.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(3):
-        sf.write(gen / f"c{i}.wav", 0.1 * rng.normal(size=22050 * 2), 22050)
-        sf.write(ref / f"c{i}.wav", 0.1 * rng.normal(size=22050 * 2), 22050)
+    gen, ref = _noise_folders(tmp_path, seconds=2, sr=22050, seed=1)
     rep = evaluate_files(gen, reference=ref, embedder=M.PANNsCnn14(w, width=1 / 32))
     sm = rep.set_metrics
     assert sm["inception_score"] >= 1.0 and sm["kl_ref_gen"] >= 0 and "fad" in sm

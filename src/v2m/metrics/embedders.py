@@ -69,6 +69,24 @@ def _weights_path(path: str | Path | None, what: str) -> Path:
     return p
 
 
+def _load_weights(
+    model, path, what: str, *, width: float, unwrap: str | None = None, drop: tuple[str, ...] = ()
+):
+    """Load a local state dict into ``model`` (eval mode) or raise an InputError."""
+    torch = _torch()
+    p = _weights_path(path, what)
+    try:
+        state = torch.load(str(p), map_location="cpu", weights_only=True)
+        if unwrap and isinstance(state, dict) and unwrap in state:
+            state = state[unwrap]
+        if drop:
+            state = {k: v for k, v in state.items() if not k.startswith(drop)}
+        model.load_state_dict(state)
+    except (RuntimeError, OSError, ValueError, KeyError, AttributeError) as exc:
+        raise InputError(f"{p}: not {what} weights of width {width} ({exc})") from None
+    return model.eval()
+
+
 def _to_mono_sr(y: np.ndarray, sr: int, target: int) -> np.ndarray:
     from math import gcd
 
@@ -131,15 +149,7 @@ class VGGish:
     """
 
     def __init__(self, weights: str | Path, *, width: float = 1.0):
-        torch = _torch()
-        p = _weights_path(weights, "VGGish")
-        self.model = build_vggish(width=width)
-        try:
-            state = torch.load(str(p), map_location="cpu", weights_only=True)
-            self.model.load_state_dict(state)
-        except (RuntimeError, OSError, ValueError, KeyError) as exc:
-            raise InputError(f"{p}: not VGGish weights of width {width} ({exc})") from None
-        self.model.eval()
+        self.model = _load_weights(build_vggish(width=width), weights, "VGGish", width=width)
 
     def embed(self, y: np.ndarray, sr: int) -> np.ndarray:
         """Embeddings of audio ``y`` (n,) or (n, channels) at ``sr`` Hz: (n_patches, 128)."""
@@ -289,22 +299,16 @@ class PANNsCnn14:
     """PANNs CNN14: clip embeddings (2048-d) and AudioSet probabilities, local weights only."""
 
     def __init__(self, weights: str | Path, *, width: float = 1.0):
-        torch = _torch()
-        p = _weights_path(weights, "PANNs CNN14")
-        self.model = build_cnn14(width=width)
-        try:
-            state = torch.load(str(p), map_location="cpu", weights_only=True)
-            if isinstance(state, dict) and "model" in state:  # the published checkpoint
-                state = state["model"]
-            state = {
-                k: v
-                for k, v in state.items()
-                if not k.startswith(("spectrogram_extractor.", "logmel_extractor."))
-            }
-            self.model.load_state_dict(state)
-        except (RuntimeError, OSError, ValueError, KeyError, AttributeError) as exc:
-            raise InputError(f"{p}: not CNN14 weights of width {width} ({exc})") from None
-        self.model.eval()
+        self.model = _load_weights(
+            build_cnn14(width=width),
+            weights,
+            "CNN14",
+            width=width,
+            # the published checkpoint nests the weights under "model" and carries its own
+            # STFT / mel buffers, which our numpy front end does not need
+            unwrap="model",
+            drop=("spectrogram_extractor.", "logmel_extractor."),
+        )
 
     def _run(self, y: np.ndarray, sr: int):
         torch = _torch()
