@@ -431,13 +431,13 @@ class _Composer:
         st = self.style
         if "bass" not in self.programs:
             return
+        prev_root: int | None = None
         for i, ch in enumerate(self.chords):
             e = self._energy_at(ch.start)
             if e < 0.25 and st.bass != "pedal" and st.name != "piano":
                 continue
-            root = 36 + (ch.root_pc - 36) % 12
-            if root > 47:
-                root -= 12
+            root = _bass_note(ch.root_pc, prev_root)
+            prev_root = root
             fifth = root + 7
             vel = 55 + 45 * e
             s0, s1 = ch.start, ch.end
@@ -723,6 +723,15 @@ class _Composer:
             programs={r: p for r, p in self.programs.items()},
             chords=chords,
         )
+
+
+def _bass_note(pc: int, prev: int | None, *, lo: int = 31, hi: int = 50) -> int:
+    """The bass note of pitch class ``pc`` in [lo, hi] nearest the previous one (the bass
+    moves by the smaller interval instead of jumping back into one fixed octave)."""
+    cands = [p for p in range(lo, hi + 1) if p % 12 == pc % 12]
+    if prev is None:
+        return min(cands, key=lambda p: (abs(p - 40), p))
+    return min(cands, key=lambda p: (abs(p - prev), p))
 
 
 def _compound_step(pat: str, k: int) -> str:
