@@ -187,3 +187,10 @@ def test_keep_audio_mixes_original_sound(tmp_path):
     freqs = np.fft.rfftfreq(len(a), 1 / 44100)
     # the difference is the ducked 440 Hz tone of the original
     assert abs(freqs[np.argmax(spec)] - 440) < 2
+
+
+def test_unsupported_containers_are_clear_errors(cut_video, tmp_path, capsys):
+    for name in ("o.webm", "o.avi", "o.txt"):
+        assert main(["score", str(cut_video), "-o", str(tmp_path / name)]) == 2
+        assert name in capsys.readouterr().err
+        assert not (tmp_path / name).exists()

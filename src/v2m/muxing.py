@@ -123,7 +123,14 @@ def mux(
             except (av.error.FFmpegError, ValueError) as exc:
                 raise ParameterError(f"{out_path}: cannot write this container ({exc})") from None
             with out:
-                vout = out.add_stream_from_template(vin)
+                try:
+                    vout = out.add_stream_from_template(vin)
+                except (ValueError, av.error.FFmpegError) as exc:
+                    raise ParameterError(
+                        f"{out_path}: this container cannot hold the input's "
+                        f"{vin.codec_context.name} video as a copy ({exc}); use .mp4, .mov "
+                        "or .mkv"
+                    ) from None
                 aw = _AudioWriter(out, audio, sample_rate, duration_s=duration)
                 last_dts = None
                 tb = float(vin.time_base)

@@ -28,7 +28,8 @@ __all__ = ["score", "render_cue", "ScoreResult"]
 log = logging.getLogger("v2m")
 
 AUDIO_SUFFIXES = {".wav", ".flac"}
-VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}
+#: Containers that hold a copied H.264/HEVC/VP9/AV1 stream next to AAC audio.
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
 
 
 @dataclass
@@ -205,6 +206,10 @@ def render_cue(
     Deterministic: the same cue sheet gives the same music.
     """
     vid = _media.check_readable(video)
+    if Path(output).suffix.lower() not in AUDIO_SUFFIXES | VIDEO_SUFFIXES:
+        raise ParameterError(
+            f"{output}: unsupported output type (use .mp4, .mov, .mkv, .wav or .flac)"
+        )
     check_output(output, force=force, inputs=(vid, cue_path))
     cue_obj = CueSheet.load(cue_path)
     sc = compose(cue_obj)
