@@ -153,7 +153,6 @@ class _CutTracker:
         self.pending: list[tuple[int, float]] = []  # hard-cut candidates awaiting flash check
         self.hard: list[Cut] = []
         self.gradual: list[Cut] = []
-        self.scores: list[float] = []
         self._run: list[int] = []  # frames of the current twin-comparison run
         self._quiet = 0
         self.times: list[float] = []
@@ -175,7 +174,6 @@ class _CutTracker:
         if self._prev_hsv is not None:
             score = float(np.abs(hsv - self._prev_hsv).mean())
         self._prev_hsv = hsv
-        self.scores.append(score)
         self.times.append(time_s)
         small = thumb.astype(np.float32)
         self.recent.append((idx, time_s, small))
