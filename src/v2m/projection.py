@@ -30,7 +30,8 @@ Energy, key, tempo and style
     warmth (warm pictures get sharp keys, cool ones flat keys). Without a user style: high
     arousal with fast cutting gives electronic, high arousal pop, low arousal and dark or
     grey pictures ambient, low arousal and bright ones piano, warm and calm folk, negative
-    valence cinematic, otherwise lo-fi. The target tempo runs across the style's range with
+    valence cinematic, otherwise lo-fi. Very dark valence (< -0.4) overrides arousal: ambient
+    when calm, cinematic otherwise. The target tempo runs across the style's range with
     arousal and is pulled toward the visual tempo when that is confident.
 Hits
     The strongest cuts (score in the top third, at most one per bar) and strong visual
@@ -270,6 +271,10 @@ def _choose_style(
 ) -> tuple[str, str]:
     if arousal > 0.25 and cut_rate_per_min >= 20:
         return "electronic", f"arousal {arousal:+.2f} and {cut_rate_per_min:.0f} cuts/min"
+    if valence < -0.4:
+        if arousal < -0.3:
+            return "ambient", f"valence {valence:+.2f} is dark and arousal {arousal:+.2f} low"
+        return "cinematic", f"valence {valence:+.2f} is dark"
     if arousal > 0.2:
         return "pop", f"arousal {arousal:+.2f} is high"
     if arousal < -0.3 and (brightness < 0.35 or saturation < 0.15):
