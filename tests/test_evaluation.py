@@ -51,3 +51,18 @@ def test_eval_scored_video_and_reference(tmp_path):
     # the same music as the reference: onsets cover and hit everything
     assert vals["bhs_loris"] == pytest.approx(1.0) and vals["bcs_loris"] == pytest.approx(1.0)
     assert 0 <= vals["av_align"] <= 1
+
+
+def test_eval_audio_paired_with_videos_by_name(tmp_path):
+    vids = tmp_path / "videos"
+    vids.mkdir()
+    vid = synth.cuts_video(vids / "clip.mp4", cut_frames=(30, 80, 130), n_frames=180)
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    score(vid, output=gen / "clip.wav", style="electronic", seed=2)
+    (gen / "unpaired.wav").write_bytes((gen / "clip.wav").read_bytes())
+    rep = evaluate_files(gen, videos=vids)
+    paired = rep.files[str(gen / "clip.wav")]
+    assert paired["cut_beat_hit_rate_70ms"] >= 2 / 3
+    assert "beat_align_score_music" in paired or "av_align" in paired
+    assert "cut_beat_hit_rate_70ms" not in rep.files[str(gen / "unpaired.wav")]
