@@ -214,3 +214,12 @@ def test_corrupt_packets_in_the_middle_survive(media_dir):
     assert tl.duration_s > 3.0  # analysed past the damage
     assert any("damage" in w for w in tl.warnings)
     assert [c for c in tl.cuts if abs(c.frame - 20) <= 1]  # the first cut is still found
+
+
+def test_non_square_pixels_in_reported_size():
+    p = synth.SHARED / "video" / "carphone.mp4"
+    if not p.exists():
+        pytest.skip("shared sample clip missing")
+    tl = v2m.analyze(p)
+    # 176x144 coded with a sample aspect ratio of 128/117: 192.6 display pixels wide
+    assert (tl.source.width, tl.source.height) == (193, 144)
