@@ -147,3 +147,23 @@ def test_section_key_change_and_instrument_override():
     pcs = {n.pitch % 12 for n in sc.parts["harmony"] if b0 <= n.start < b1 - 2}
     assert pcs <= {3, 5, 7, 8, 10, 0, 2}  # E-flat major's pitch classes
     assert 3 in pcs or 10 in pcs  # and not just the shared ones
+
+
+def test_stop_hit_silences_the_beat_before():
+    cue = make_cue(duration_s=30, tempo_bpm=120, style="pop", energy=0.9,
+                   hits=[Hit(time_s=12.0, strength=1.0, kind="stop")])
+    sc = compose(cue)
+    b = 24.0  # 12 s at 120 BPM
+    for role, notes in sc.parts.items():
+        assert not [n for n in notes if b - 1 <= n.start < b - 1e-6], role
+        assert not [n for n in notes if n.start < b - 1 and n.end > b - 1 + 1e-6], role
+    assert any(abs(n.start - b) < 1e-6 for n in sc.parts["drums"])  # the hit itself
+
+
+def test_density_follows_energy():
+    def notes(e):
+        sc = compose(make_cue(duration_s=40, tempo_bpm=110, style="pop", energy=e, seed=1))
+        return sum(len(v) for v in sc.parts.values()), len(sc.parts["drums"])
+
+    (lo_all, lo_dr), (hi_all, hi_dr) = notes(0.2), notes(0.9)
+    assert hi_all > 1.5 * lo_all and hi_dr > 2 * lo_dr
