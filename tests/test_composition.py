@@ -150,8 +150,13 @@ def test_section_key_change_and_instrument_override():
 
 
 def test_stop_hit_silences_the_beat_before():
-    cue = make_cue(duration_s=30, tempo_bpm=120, style="pop", energy=0.9,
-                   hits=[Hit(time_s=12.0, strength=1.0, kind="stop")])
+    cue = make_cue(
+        duration_s=30,
+        tempo_bpm=120,
+        style="pop",
+        energy=0.9,
+        hits=[Hit(time_s=12.0, strength=1.0, kind="stop")],
+    )
     sc = compose(cue)
     b = 24.0  # 12 s at 120 BPM
     for role, notes in sc.parts.items():

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._deps import require
 from ._io import write_text_atomic
 from .errors import InputError, ParameterError, V2MError
 
@@ -162,7 +163,7 @@ def _load_audio_sr(path: Path) -> tuple[np.ndarray, int]:
 
 
 def _beats(y: np.ndarray) -> np.ndarray:
-    import librosa
+    librosa = require("librosa", purpose="beat tracking for the audio metrics")
 
     _, beats = librosa.beat.beat_track(y=y, sr=AUDIO_SR, units="time")
     return np.asarray(beats, float)

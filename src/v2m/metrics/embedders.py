@@ -33,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, MissingDependencyError, ParameterError
+from .._deps import require
+from ..errors import InputError, ParameterError
 
 __all__ = [
     "VGGish",
@@ -48,13 +49,7 @@ VGGISH_SR = 16000
 
 
 def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise MissingDependencyError(
-            "neural embedders need PyTorch: pip install 'v2m[neural]'"
-        ) from None
-    return torch
+    return require("torch", purpose="neural embedders")
 
 
 def _weights_path(path: str | Path | None, what: str) -> Path:
@@ -235,8 +230,7 @@ CNN14_SR = 32000
 
 def cnn14_log_mel(y: np.ndarray, sr: int) -> np.ndarray:
     """CNN14 input: log-mel (n_frames, 64) in dB of 32 kHz mono audio."""
-    import librosa
-
+    librosa = require("librosa", purpose="the CNN14 front end")
     x = _to_mono_sr(y, sr, CNN14_SR)
     spec = (
         np.abs(

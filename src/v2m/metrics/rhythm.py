@@ -34,7 +34,8 @@ import math
 
 import numpy as np
 
-from ..errors import MissingDependencyError, ParameterError
+from .._deps import require
+from ..errors import ParameterError
 
 __all__ = [
     "validate",
@@ -107,12 +108,7 @@ def beat_f_measure(reference_beats, estimated_beats, *, window_s: float = 0.07) 
 
 def detect_onsets(y: np.ndarray, sr: int, *, variant: str = "loris") -> np.ndarray:
     """Onset times (s) with the variant's librosa parameters, on mono audio at 22050 Hz."""
-    try:
-        import librosa
-    except ImportError:
-        raise MissingDependencyError(
-            "audio metrics need librosa: pip install 'v2m[eval]'"
-        ) from None
+    librosa = require("librosa", purpose="onset detection")
     if variant not in BCS_VARIANTS:
         raise ParameterError(f"variant={variant!r}: one of {', '.join(BCS_VARIANTS)}")
     y = np.asarray(y, np.float32)

@@ -30,7 +30,8 @@ import math
 
 import numpy as np
 
-from ..errors import MissingDependencyError, ParameterError
+from .._deps import require
+from ..errors import ParameterError
 
 __all__ = [
     "chroma_features",
@@ -48,12 +49,7 @@ MAX_FRAMES = 360  # longer pieces use a lower feature rate (3 minutes at 2 Hz)
 
 def chroma_features(y: np.ndarray, sr: int, *, feature_rate_hz: float = 2.0) -> np.ndarray:
     """Unit-norm chroma at ``feature_rate_hz``, shape (12, n_frames)."""
-    try:
-        import librosa
-    except ImportError:
-        raise MissingDependencyError(
-            "the structure indicator needs librosa: pip install 'v2m[eval]'"
-        ) from None
+    librosa = require("librosa", purpose="the structure indicator")
     y = np.asarray(y, np.float32)
     if y.ndim == 2:
         y = y.mean(axis=1) if y.shape[1] <= 2 else y.mean(axis=0)
