@@ -1,8 +1,10 @@
 """Benchmark v2m analyze against the floor: a PyAV decode-only pass of the same file.
 
-Prints, for a 1-minute and a 3-minute 1080p30 H.264 video: decode time, analysis time,
-their ratio (target <= 1.5) and the analysis's peak RSS (target <= 400 MB, and the 3-minute
-figure no more than 10 % above the 1-minute one). Each measurement runs in a fresh process.
+Prints, for a 1-minute and a 3-minute 1080p30 H.264 video: decode time, analysis time
+(each the best of two runs), their ratio (target <= 1.5) and the analysis's peak RSS
+(target <= 400 MB, and the 3-minute figure no more than 10 % above the 1-minute one).
+Each measurement runs in a fresh process; library imports are outside the timings on both
+sides.
 
     python bench/analyze.py
 """
@@ -20,8 +22,10 @@ from _media import decode_only_s, long_video  # noqa: E402
 CHILD = r"""
 import json, resource, sys, time
 import v2m
+from v2m.analysis import analyze  # imports stay outside the timing, as for the baseline
+import scenedetect
 t = time.perf_counter()
-tl = v2m.analyze(sys.argv[1])
+tl = analyze(sys.argv[1])
 dt = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"s": dt, "rss_mb": rss, "cuts": len(tl.cuts)}))
@@ -47,8 +51,10 @@ def main() -> None:
     for seconds in (60, 180):
         path = long_video(seconds)
         dec = min(decode_only_s(path) for _ in range(2))
-        r = run(CHILD, str(path))
-        rows.append((seconds, dec, r["s"], r["s"] / dec, r["rss_mb"], r["cuts"]))
+        runs = [run(CHILD, str(path)) for _ in range(2)]  # best of two, like the baseline
+        best = min(r["s"] for r in runs)
+        rss = max(r["rss_mb"] for r in runs)
+        rows.append((seconds, dec, best, best / dec, rss, runs[0]["cuts"]))
     print(f"import-only RSS: {base:.0f} MB")
     print("| video | decode-only (s) | analyze (s) | ratio | peak RSS (MB) | cuts |")
     print("|---|---|---|---|---|---|")
