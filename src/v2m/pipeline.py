@@ -17,11 +17,10 @@ from . import _media
 from ._io import check_output, write_text_atomic
 from .analysis import analyze
 from .composition import compose
-from .cuesheet import CueSheet, parse_key
+from .cuesheet import CueSheet
 from .errors import ParameterError
-from .projection import Projection, project
+from .projection import Projection, check_controls, project
 from .rendering import Rendered, render
-from .styles import get_style
 
 __all__ = ["score", "render_cue", "ScoreResult"]
 
@@ -116,15 +115,7 @@ def score(
     extra = {"midi": midi, "wav": wav, "cue": cue, "timeline": timeline, "report": report}
     for p in [out, *[p for p in extra.values() if p]]:
         check_output(p, force=force, inputs=(inp,))
-    # Check the user's choices before the (long) analysis.
-    if tempo_bpm is not None and not 30 <= tempo_bpm <= 240:
-        raise ParameterError(f"tempo_bpm={tempo_bpm}: must be in 30..240")
-    if not 0.25 <= energy <= 2.0:
-        raise ParameterError(f"energy={energy}: must be in 0.25..2")
-    if key is not None:
-        parse_key(key)
-    if style is not None:
-        get_style(style)
+    check_controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy)  # before analysis
     is_image = _media.is_image_path(inp)
     if duration_s is not None and not is_image:
         log.info("--duration-s applies to still images; the video sets the length")

@@ -288,6 +288,27 @@ def _choose_style(
     return "lofi", f"moderate arousal {arousal:+.2f} and valence {valence:+.2f}"
 
 
+def check_controls(
+    *,
+    style: str | None = None,
+    tempo_bpm: float | None = None,
+    key: str | None = None,
+    energy: float = 1.0,
+    meter: str = "4/4",
+) -> None:
+    """Raise a :class:`~v2m.errors.V2MError` naming the first user choice that is invalid."""
+    if not 0.25 <= energy <= 2.0:
+        raise ParameterError(f"energy={energy}: must be in 0.25..2")
+    if meter not in METERS:
+        raise ParameterError(f"meter={meter!r}: must be one of {', '.join(METERS)}")
+    if tempo_bpm is not None and not 30 <= tempo_bpm <= 240:
+        raise ParameterError(f"tempo_bpm={tempo_bpm}: must be in 30..240")
+    if key is not None:
+        parse_key(key)
+    if style is not None:
+        get_style(style)
+
+
 def project(
     timeline: Timeline,
     *,
@@ -321,12 +342,7 @@ def project(
     -------
     Projection
     """
-    if not 0.25 <= energy <= 2.0:
-        raise ParameterError(f"energy={energy}: must be in 0.25..2")
-    if meter not in METERS:
-        raise ParameterError(f"meter={meter!r}: must be one of {', '.join(METERS)}")
-    if tempo_bpm is not None and not 30 <= tempo_bpm <= 240:
-        raise ParameterError(f"tempo_bpm={tempo_bpm}: must be in 30..240")
+    check_controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy, meter=meter)
     dur = float(timeline.duration_s)
     if dur <= 0:
         raise ParameterError(f"{timeline.source.path}: zero duration")
