@@ -87,9 +87,9 @@ def test_eval_cli_fad_with_local_tiny_vggish(tmp_path):
     torch.save(M.build_vggish(width=1.0 / 64).state_dict(), w)
     gen, ref = _noise_folders(tmp_path)
     out = tmp_path / "r.json"
-    # a tiny random network of width 1/64 cannot be loaded as the full one: clear error
-    assert (
-        main(
+
+    def run(kind, weights, *extra):
+        return main(
             [
                 "eval",
                 "--generated",
@@ -97,15 +97,17 @@ def test_eval_cli_fad_with_local_tiny_vggish(tmp_path):
                 "--reference",
                 str(ref),
                 "--embedder",
-                "vggish",
+                kind,
                 "--embedder-weights",
-                str(w),
+                str(weights),
+                *extra,
                 "-o",
                 str(out),
             ]
         )
-        == 2
-    )
+
+    # a tiny random network of width 1/64 cannot be loaded as the full one: clear error
+    assert run("vggish", w) == 2
 
     # an exported TorchScript embedder gives the set-level FAD
     class Tiny(torch.nn.Module):
@@ -118,26 +120,7 @@ def test_eval_cli_fad_with_local_tiny_vggish(tmp_path):
 
     ts = tmp_path / "tiny.ts"
     torch.jit.script(Tiny()).save(str(ts))
-    assert (
-        main(
-            [
-                "eval",
-                "--generated",
-                str(gen),
-                "--reference",
-                str(ref),
-                "--embedder",
-                "torchscript",
-                "--embedder-weights",
-                str(ts),
-                "--embedder-sample-rate",
-                "16000",
-                "-o",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert run("torchscript", ts, "--embedder-sample-rate", "16000") == 0
     import json
 
     rep = json.loads(out.read_text())
