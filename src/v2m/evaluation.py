@@ -62,6 +62,7 @@ class EvalReport:
     files: dict[str, dict[str, float]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     set_metrics: dict[str, float] = field(default_factory=dict)  # e.g. FAD: one per set
+    notes: dict[str, str] = field(default_factory=dict)  # metrics left out of a file, and why
 
     def summary(self) -> dict[str, dict[str, float]]:
         names = sorted({k for d in self.files.values() for k in d})
@@ -84,11 +85,12 @@ class EvalReport:
         return json.dumps(
             clean(
                 {
-                    "schema_version": "1.0",
+                    "schema_version": "1.1",
                     "summary": self.summary(),
                     "set_metrics": self.set_metrics,
                     "files": self.files,
                     "errors": self.errors,
+                    "notes": self.notes,
                 }
             ),
             indent=1,
@@ -118,6 +120,8 @@ class EvalReport:
             lines.append(f"| {name} | {s['mean']:.4f} | {ci} | {s['n']} |")
         for name, v in self.set_metrics.items():
             lines.append(f"| {name} (whole set) | {v:.4f} | | {len(self.files)} |")
+        for f, note in self.notes.items():
+            lines.append(f"\n{Path(f).name}: {note}")
         if self.errors:
             lines += [
                 "",
@@ -185,6 +189,17 @@ def _audio_vs_reference(gen: Path, ref: Path) -> dict[str, float]:
     return out
 
 
+def _si(key: str, y: np.ndarray, sr: int, report: EvalReport) -> dict[str, float]:
+    """The structure indicator, or a note (not an error) when the audio is too long."""
+    from .metrics import structure
+
+    try:
+        return structure.evaluate(y, sr)
+    except ParameterError as exc:
+        report.notes[key] = str(exc)
+        return {}
+
+
 def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:
     from .analysis import analyze
     from .metrics import rhythm
@@ -235,7 +250,7 @@ def evaluate_files(
         With a reference folder: the Frechet distance (and FAD-infinity) between the
         embeddings of all generated and all reference audio, reported in ``set_metrics``.
     """
-    from .metrics import structure, symbolic
+    from .metrics import symbolic
 
     if metrics:
         unknown = set(metrics) - _ALL_NAMES
@@ -281,14 +296,14 @@ def evaluate_files(
             vals: dict[str, float] = {}
             if suffix in MIDI:
                 vals.update(symbolic.evaluate(symbolic.notes_from_midi(f)))
-                if want("si_short", "si_mid", "si_long"):
+                if want(*SI_NAMES):
                     from .rendering import render
 
                     audio = render(f, sample_rate=44100)
-                    vals.update(structure.evaluate(audio.mix, audio.sample_rate))
+                    vals.update(_si(key, audio.mix, audio.sample_rate, report))
             elif suffix in AUDIO:
-                if want("si_short", "si_mid", "si_long"):
-                    vals.update(structure.evaluate(*_load_audio_sr(f)))
+                if want(*SI_NAMES):
+                    vals.update(_si(key, *_load_audio_sr(f), report))
                 ref = partner(ref_path, f, AUDIO)
                 if ref is not None:
                     vals.update(_audio_vs_reference(f, ref))
@@ -297,8 +312,8 @@ def evaluate_files(
                     vals.update(_music_vs_video(f, vid))
             elif suffix in VIDEO:
                 vals.update(_music_vs_video(f, f))
-                if want("si_short", "si_mid", "si_long"):
-                    vals.update(structure.evaluate(*_load_audio_sr(f)))
+                if want(*SI_NAMES):
+                    vals.update(_si(key, *_load_audio_sr(f), report))
                 ref = partner(ref_path, f, AUDIO | VIDEO)
                 if ref is not None:
                     vals.update(_audio_vs_reference(f, ref))
@@ -352,6 +367,7 @@ def _embedding_metrics(embedder, gen_files, ref_files, report: EvalReport) -> di
     return out
 
 
+SI_NAMES = ("si_short", "si_mid", "si_long")
 _ALL_NAMES = {
     "pitch_entropy",
     "pitch_class_entropy",
