@@ -7,7 +7,7 @@ from types import ModuleType
 
 from .errors import MissingDependencyError
 
-_EXTRA = {"librosa": "eval", "numba": "eval", "torch": "neural"}
+_EXTRA = {"librosa": "eval", "numba": "eval", "torch": "neural", "resampy": "neural"}
 
 
 def require(module: str, *, purpose: str) -> ModuleType:

@@ -4,20 +4,27 @@ v2m never downloads weights. Every embedder loads from a local path the user giv
 missing path is a :class:`~v2m.errors.InputError` that says so.
 
 :class:`VGGish`
-    The VGGish audio network (Hershey et al. 2017), as used for FAD: 16 kHz mono audio ->
+    The VGGish audio network (Hershey et al. 2017), as used for FAD: mono audio resampled
+    to 16 kHz with resampy's ``kaiser_best`` filter (as the reference front end does) ->
     log-mel patches of 96 frames x 64 bands (25 ms windows, 10 ms hop, 125-7500 Hz HTK mel,
-    ``log(mel + 0.01)``), one 128-d embedding per 0.96 s. Weights: a PyTorch state dict
-    (``features.*`` convolutions, ``embeddings.*`` fully connected layers, as in the common
-    PyTorch port). ``width`` scales the channel counts (1.0 is the real network; the tests
-    use tiny random ones).
+    ``log(mel + 0.01)``), one 128-d embedding per 0.96 s. The embedding layer has no
+    activation, as in Google's VGGish and FAD (``final_relu=True`` gives the ReLU output of
+    the harritaylor/torchvggish port); no PCA post-processing. Weights: a PyTorch state dict
+    in that port's layout (``features.*`` convolutions, ``embeddings.*`` fully connected
+    layers). ``width`` scales the channel counts (1.0 is the real network; the tests use
+    tiny random ones). Checked against torchvggish: equal log-mel patches (1e-6) and
+    embeddings with the same weights.
 :class:`PANNsCnn14`
-    The PANNs CNN14 audio-tagging network (Kong et al. 2020): 32 kHz mono -> log-mel
-    (1024-point Hann STFT, hop 320, 64 Slaney mel bands 50-14000 Hz, ``10 log10``), six
+    The PANNs CNN14 audio-tagging network (Kong et al. 2020): mono audio resampled to
+    32 kHz as ``librosa.load`` does (soxr) -> log-mel (1024-point Hann STFT, centred with
+    reflection padding, hop 320, 64 Slaney mel bands 50-14000 Hz, ``10 log10``), six
     double-convolution blocks, mean over frequency, max + mean over time, ``fc1`` -> the
     2048-d clip embedding used for FAD; ``classify`` gives the 527 AudioSet probabilities
     (for KL divergence and inception score). Weights: a state dict with the published
     layer names (``bn0``, ``conv_block1..6``, ``fc1``, ``fc_audioset``; the checkpoint's
-    own STFT/mel buffers, if present, are not needed and are ignored).
+    own STFT/mel buffers, if present, are not needed and are ignored). Checked against
+    ``panns_inference.models.Cnn14`` with the same weights: equal embeddings and
+    probabilities.
 :class:`TorchScriptEmbedder`
     Any TorchScript module the user exported (PANNs, a CLAP or ImageBind audio tower, ...):
     it is called on a float32 tensor of shape (1, n_samples) at its ``sample_rate`` and
@@ -29,6 +36,7 @@ Both return ``np.ndarray`` of shape (n_frames, dim), ready for
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -67,11 +75,16 @@ def _weights_path(path: str | Path | None, what: str) -> Path:
 def _load_weights(
     model, path, what: str, *, width: float, unwrap: str | None = None, drop: tuple[str, ...] = ()
 ):
-    """Load a local state dict into ``model`` (eval mode) or raise an InputError."""
+    """Load a local state dict (a path, or the dict itself) into ``model`` (eval mode) or
+    raise an InputError."""
     torch = _torch()
-    p = _weights_path(path, what)
+    p = "state dict" if isinstance(path, Mapping) else _weights_path(path, what)
     try:
-        state = torch.load(str(p), map_location="cpu", weights_only=True)
+        state = (
+            dict(path)
+            if isinstance(path, Mapping)
+            else torch.load(str(p), map_location="cpu", weights_only=True)
+        )
         if unwrap and isinstance(state, dict) and unwrap in state:
             state = state[unwrap]
         if drop:
@@ -82,17 +95,20 @@ def _load_weights(
     return model.eval()
 
 
-def _to_mono_sr(y: np.ndarray, sr: int, target: int) -> np.ndarray:
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
+def _to_mono_sr(y: np.ndarray, sr: int, target: int, *, resampler: str = "soxr") -> np.ndarray:
+    """Mono float32 audio at ``target`` Hz: resampled with soxr (``librosa.load``'s
+    default) or resampy's ``kaiser_best`` (``resampler="resampy"``, VGGish's front end)."""
     y = np.asarray(y, np.float32)
     if y.ndim == 2:
         y = y.mean(axis=1) if y.shape[1] <= 8 else y.mean(axis=0)
     if sr != target:
-        g = gcd(sr, target)
-        y = resample_poly(y, target // g, sr // g).astype(np.float32)
+        if resampler == "resampy":
+            resampy = require("resampy", purpose="VGGish's front end")
+            y = resampy.resample(y, sr, target, filter="kaiser_best")
+        else:
+            librosa = require("librosa", purpose="resampling for the neural embedders")
+            y = librosa.resample(y, orig_sr=sr, target_sr=target, res_type="soxr_hq")
+        y = np.asarray(y, np.float32)
     return y
 
 
@@ -117,7 +133,7 @@ def _mel_matrix(n_fft: int, sr: int, n_mels: int, fmin: float, fmax: float) -> n
 
 def vggish_log_mel(y: np.ndarray, sr: int) -> np.ndarray:
     """VGGish input patches, shape (n_patches, 96, 64); at least one patch (zero-padded)."""
-    x = _to_mono_sr(y, sr, VGGISH_SR)
+    x = _to_mono_sr(y, sr, VGGISH_SR, resampler="resampy")
     win, hop, n_fft = 400, 160, 512
     if x.size < win:
         x = np.pad(x, (0, win - x.size))
@@ -137,14 +153,21 @@ class VGGish:
 
     Parameters
     ----------
-    weights : path
-        A PyTorch state dict (``torch.save(model.state_dict(), path)``).
+    weights : path or mapping
+        A PyTorch state dict (``torch.save(model.state_dict(), path)``), or the dict.
     width : float
         Channel multiplier (1.0 = the published network).
+    final_relu : bool
+        Apply a ReLU to the embeddings (the torchvggish port does; Google's VGGish and the
+        FAD reference do not).
     """
 
-    def __init__(self, weights: str | Path, *, width: float = 1.0):
-        self.model = _load_weights(build_vggish(width=width), weights, "VGGish", width=width)
+    def __init__(
+        self, weights: str | Path | Mapping, *, width: float = 1.0, final_relu: bool = False
+    ):
+        self.model = _load_weights(
+            build_vggish(width=width, final_relu=final_relu), weights, "VGGish", width=width
+        )
 
     def embed(self, y: np.ndarray, sr: int) -> np.ndarray:
         """Embeddings of audio ``y`` (n,) or (n, channels) at ``sr`` Hz: (n_patches, 128)."""
@@ -154,7 +177,7 @@ class VGGish:
             return self.model(patches).numpy().astype(np.float64)
 
 
-def build_vggish(*, width: float = 1.0):
+def build_vggish(*, width: float = 1.0, final_relu: bool = False):
     """The VGGish network with channel counts scaled by ``width`` (random weights)."""
     torch = _torch()
     nn = torch.nn
@@ -190,7 +213,7 @@ def build_vggish(*, width: float = 1.0):
                 nn.Linear(fc, fc),
                 nn.ReLU(),
                 nn.Linear(fc, 128),
-                nn.ReLU(),
+                nn.ReLU() if final_relu else nn.Identity(),
             )
 
         def forward(self, x):  # x: (batch, 1, 96, 64)
@@ -292,7 +315,7 @@ def build_cnn14(*, width: float = 1.0, classes: int = 527):
 class PANNsCnn14:
     """PANNs CNN14: clip embeddings (2048-d) and AudioSet probabilities, local weights only."""
 
-    def __init__(self, weights: str | Path, *, width: float = 1.0):
+    def __init__(self, weights: str | Path | Mapping, *, width: float = 1.0):
         self.model = _load_weights(
             build_cnn14(width=width),
             weights,
