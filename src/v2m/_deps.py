@@ -7,7 +7,13 @@ from types import ModuleType
 
 from .errors import MissingDependencyError
 
-_EXTRA = {"librosa": "eval", "numba": "eval", "torch": "neural", "resampy": "neural"}
+_EXTRA = {
+    "librosa": "eval",
+    "numba": "eval",
+    "torch": "neural",
+    "resampy": "neural",
+    "transformers": "neural",
+}
 
 
 def require(module: str, *, purpose: str) -> ModuleType:

@@ -25,6 +25,15 @@ missing path is a :class:`~v2m.errors.InputError` that says so.
     own STFT/mel buffers, if present, are not needed and are ignored). Checked against
     ``panns_inference.models.Cnn14`` with the same weights: equal embeddings and
     probabilities.
+:class:`ClapEmbedder`
+    LAION-CLAP (Wu et al. 2023) through Hugging Face ``transformers`` (``ClapModel``), from a
+    local model directory (``save_pretrained`` layout: config, weights, feature extractor and
+    tokenizer files; e.g. a copy of ``laion/clap-htsat-unfused`` or
+    ``laion/larger_clap_music``). Audio is resampled to the feature extractor's rate
+    (48 kHz) and cut into windows of its maximum length (10 s), so no random crop is ever
+    taken: one unit-norm embedding per window. ``embed_text`` gives unit-norm text
+    embeddings; the CLAP score of a piece is the cosine between its mean audio embedding
+    and its caption's embedding.
 :class:`TorchScriptEmbedder`
     Any TorchScript module the user exported (PANNs, a CLAP or ImageBind audio tower, ...):
     it is called on a float32 tensor of shape (1, n_samples) at its ``sample_rate`` and
@@ -48,6 +57,7 @@ __all__ = [
     "VGGish",
     "PANNsCnn14",
     "TorchScriptEmbedder",
+    "ClapEmbedder",
     "vggish_log_mel",
     "cnn14_log_mel",
     "load_embedder",
@@ -345,12 +355,88 @@ class PANNsCnn14:
         return self._run(y, sr)[1]
 
 
+class ClapEmbedder:
+    """CLAP audio and text embeddings from a local Hugging Face model directory.
+
+    Parameters
+    ----------
+    path : path
+        A directory written by ``ClapModel.save_pretrained`` and
+        ``ClapProcessor.save_pretrained``. Nothing is ever downloaded.
+    """
+
+    def __init__(self, path: str | Path):
+        import os
+
+        _torch()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: never the network
+        transformers = require("transformers", purpose="CLAP")
+        p = Path(path) if path is not None else None
+        if p is None or not p.is_dir():
+            raise InputError(
+                f"{p}: no such CLAP model directory (v2m never downloads weights; pass a "
+                "local folder saved with save_pretrained)"
+            )
+        try:
+            self.model = transformers.ClapModel.from_pretrained(p, local_files_only=True).eval()
+            proc = transformers.ClapProcessor.from_pretrained(p, local_files_only=True)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{p}: not a CLAP model directory ({exc})") from None
+        self.features = proc.feature_extractor
+        self.tokenizer = proc.tokenizer
+        self.sample_rate = int(self.features.sampling_rate)
+        self.window_s = float(getattr(self.features, "max_length_s", 10))
+
+    @staticmethod
+    def _pooled(out):
+        torch = _torch()
+        x = out if isinstance(out, torch.Tensor) else out.pooler_output
+        return torch.nn.functional.normalize(x, dim=-1).numpy().astype(np.float64)
+
+    def embed(self, y: np.ndarray, sr: int) -> np.ndarray:
+        """Unit-norm embeddings of ``y`` at ``sr`` Hz, one per window: (n_windows, dim)."""
+        torch = _torch()
+        x = _to_mono_sr(y, sr, self.sample_rate)
+        win = int(round(self.window_s * self.sample_rate))
+        chunks = [x[i : i + win] for i in range(0, max(x.size, 1), win)]
+        if len(chunks) > 1 and chunks[-1].size < self.sample_rate:  # a tail under 1 s
+            chunks.pop()
+        chunks = [c if c.size else np.zeros(self.sample_rate, np.float32) for c in chunks]
+        feats = self.features(chunks, sampling_rate=self.sample_rate, return_tensors="pt")
+        with torch.no_grad():
+            return self._pooled(self.model.get_audio_features(**feats))
+
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        """Unit-norm text embeddings, shape (len(texts), dim)."""
+        torch = _torch()
+        if isinstance(texts, str) or not texts:
+            raise ParameterError("texts: give a non-empty list of strings")
+        tok = self.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt")
+        with torch.no_grad():
+            return self._pooled(self.model.get_text_features(**tok))
+
+    def text_audio_score(self, y: np.ndarray, sr: int, text: str) -> float:
+        """CLAP score: cosine between the mean audio embedding and the text's, in [-1, 1]."""
+        a = self.embed(y, sr).mean(axis=0)
+        t = self.embed_text([text])[0]
+        return float(a @ t / max(np.linalg.norm(a) * np.linalg.norm(t), 1e-12))
+
+
+EMBEDDERS = ("vggish", "panns", "clap", "imagebind", "torchscript")
+
+
 def load_embedder(kind: str, path: str | Path, *, sample_rate: int = 48000):
-    """``kind``: "vggish", "panns" (state dicts) or "torchscript" (any exported model)."""
+    """An embedder by name (see :data:`EMBEDDERS`) from local weights at ``path``."""
     if kind == "vggish":
         return VGGish(path)
     if kind == "panns":
         return PANNsCnn14(path)
+    if kind == "clap":
+        return ClapEmbedder(path)
+    if kind == "imagebind":
+        from .imagebind import ImageBind
+
+        return ImageBind(path)
     if kind == "torchscript":
         return TorchScriptEmbedder(path, sample_rate=sample_rate)
-    raise ParameterError(f"embedder kind {kind!r}: use 'vggish', 'panns' or 'torchscript'")
+    raise ParameterError(f"embedder kind {kind!r}: use one of {', '.join(EMBEDDERS)}")
