@@ -115,3 +115,34 @@ def test_text_embeddings_and_errors(clap_dir, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="not a CLAP model directory"):
         M.ClapEmbedder(tmp_path / "empty")
+
+
+def test_eval_cli_clap_score_and_fad(clap_dir, tmp_path):
+    import json
+
+    import soundfile as sf
+
+    from v2m._cli import main
+
+    gen, ref = tmp_path / "gen", tmp_path / "ref"
+    gen.mkdir()
+    ref.mkdir()
+    for i, f in enumerate((300.0, 500.0, 800.0)):
+        sf.write(gen / f"p{i}.wav", _tone(3.0, f=f), 44100)
+        sf.write(ref / f"p{i}.wav", _tone(3.0, f=f * 1.5), 44100)
+    caps = tmp_path / "captions.json"
+    caps.write_text(json.dumps({"p0": CAPTIONS[0], "p1": CAPTIONS[1]}))
+    out = tmp_path / "r.json"
+    args = ["eval", "--generated", str(gen), "--reference", str(ref), "-o", str(out)]
+    clap = ["--embedder", "clap", "--embedder-weights", str(clap_dir)]
+    assert main([*args, "--captions", str(caps)]) == 2  # captions need --embedder clap
+    assert main([*args, *clap, "--captions", str(caps), "--metrics", "clap_score"]) == 0
+    rep = json.loads(out.read_text())
+    files = {k.split("/")[-1]: v for k, v in rep["files"].items()}
+    emb = M.ClapEmbedder(clap_dir)
+    for stem in ("p0", "p1"):
+        y = _tone(3.0, f={"p0": 300.0, "p1": 500.0}[stem])
+        expected = emb.text_audio_score(y, 44100, CAPTIONS[int(stem[1])])
+        assert files[f"{stem}.wav"]["clap_score"] == pytest.approx(expected, abs=0.02)
+    assert "clap_score" not in files["p2.wav"]  # no caption, no score
+    assert rep["set_metrics"]["fad"] > 0  # FAD on CLAP embeddings

@@ -114,3 +114,31 @@ def test_missing_or_mismatched_weights(tmp_path):
     path = _tiny_checkpoint(tmp_path)
     with pytest.raises(InputError, match="not ImageBind weights"):
         IB.ImageBind(path, **{**TINY, "audio_dim": 48, "audio_heads": 2})
+
+
+def test_eval_cli_imagebind_score(tmp_path):
+    import json
+
+    import soundfile as sf
+
+    from v2m._cli import main
+
+    path = _tiny_checkpoint(tmp_path)
+    gen, vids = tmp_path / "gen", tmp_path / "videos"
+    gen.mkdir()
+    vids.mkdir()
+    sf.write(gen / "clip.wav", _audio(4.4), 44100)
+    cuts_video(vids / "clip.mp4", cut_frames=(30, 70), n_frames=110)
+    out = tmp_path / "r.json"
+    args = ["eval", "--generated", str(gen), "--videos", str(vids), "-o", str(out)]
+    ib = ["--embedder", "imagebind", "--embedder-weights", str(path)]
+    assert main([*args, *ib, "--metrics", "imagebind_score"]) == 0
+    score = json.loads(out.read_text())["files"][str(gen / "clip.wav")]["imagebind_score"]
+    model = IB.ImageBind(path)  # sizes read from the checkpoint
+    from v2m.evaluation import AUDIO_SR, _load_audio
+
+    y, _ = _load_audio(gen / "clip.wav")
+    expected = model.video_audio_score(
+        model.embed_video(vids / "clip.mp4"), model.embed(y, AUDIO_SR)
+    )
+    assert score == pytest.approx(expected, abs=1e-9)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from ._io import check_output, write_text_atomic
-from .errors import V2MError
+from .errors import ParameterError, V2MError
 
 log = logging.getLogger("v2m")
 
@@ -161,6 +161,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for p in (out, out.with_suffix(".csv"), out.with_suffix(".md")):
         check_output(p, force=args.force, inputs=(args.generated, args.reference, args.videos))
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
+    captions = None
+    if args.captions:
+        if args.embedder != "clap":
+            raise ParameterError("--captions needs a text-audio embedder: --embedder clap")
+        captions = _read_captions(args.captions)
     embedder = None
     if args.embedder:
         from .metrics.embedders import load_embedder
@@ -174,6 +179,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         videos=args.videos,
         metrics=metrics,
         embedder=embedder,
+        captions=captions,
         progress=True,
     )
     rep.save(out)
@@ -181,6 +187,25 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for f, err in rep.errors.items():
         print(f"v2m: skipped {f}: {err}", file=sys.stderr)
     return 0
+
+
+def _read_captions(path: Path) -> dict[str, str]:
+    """``{file stem: caption}`` from a JSON object."""
+    import json
+
+    from .errors import InputError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read captions ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise InputError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise InputError(f"{path}: captions must be a JSON object of file stem -> text")
+    return data
 
 
 def _positive(x: str) -> float:
@@ -284,10 +309,18 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
     e.add_argument(
         "--embedder",
-        choices=["vggish", "panns", "torchscript"],
-        help="FAD between --generated and --reference with this embedder",
+        choices=["vggish", "panns", "clap", "imagebind", "torchscript"],
+        help="FAD between --generated and --reference with this embedder; clap adds the "
+        "CLAP score (with --captions), imagebind the ImageBind score (music vs video)",
     )
-    e.add_argument("--embedder-weights", type=Path, help="local weights file (never downloaded)")
+    e.add_argument(
+        "--embedder-weights",
+        type=Path,
+        help="local weights file (a model folder for clap); never downloaded",
+    )
+    e.add_argument(
+        "--captions", type=Path, help="JSON {file stem: text} for the CLAP score (--embedder clap)"
+    )
     e.add_argument("--embedder-sample-rate", type=int, default=48000, help="TorchScript input rate")
     e.add_argument(
         "-o",

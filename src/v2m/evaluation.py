@@ -232,6 +232,7 @@ def evaluate_files(
     videos: str | Path | None = None,
     metrics: list[str] | None = None,
     embedder=None,
+    captions: dict[str, str] | None = None,
     progress: bool = False,
 ) -> EvalReport:
     """Evaluate every supported file under ``generated`` (see the module docstring).
@@ -249,6 +250,12 @@ def evaluate_files(
     embedder : object with ``embed(y, sr) -> (n, dim)``, optional
         With a reference folder: the Frechet distance (and FAD-infinity) between the
         embeddings of all generated and all reference audio, reported in ``set_metrics``.
+        A CLAP embedder (:class:`~v2m.metrics.embedders.ClapEmbedder`) with ``captions``
+        adds ``clap_score`` per file; an ImageBind embedder
+        (:class:`~v2m.metrics.imagebind.ImageBind`) adds ``imagebind_score`` per file that
+        is a video or has a video of the same name under ``videos``.
+    captions : dict, optional
+        ``{file stem: text}`` for the CLAP score.
     """
     from .metrics import symbolic
 
@@ -322,11 +329,53 @@ def evaluate_files(
             report.files[key] = {k: float(v) for k, v in vals.items()}
         except (V2MError, OSError, ValueError, EOFError) as exc:
             report.errors[key] = str(exc) or exc.__class__.__name__
-    if embedder is not None and ref_path is not None:
-        report.set_metrics.update(
-            _embedding_metrics(embedder, gen_files, _collect(ref_path), report)
-        )
+    if embedder is not None:
+        ref_files = _collect(ref_path) if ref_path is not None else []
+        report.set_metrics.update(_embedding_metrics(embedder, gen_files, ref_files, report))
+        _cross_modal_scores(embedder, gen_files, vid_path, captions or {}, report, metrics)
     return report
+
+
+def _cross_modal_scores(embedder, gen_files, vid_path, captions, report, metrics) -> None:
+    """Per-file CLAP score (audio vs caption) and ImageBind score (audio vs video)."""
+    has_text = hasattr(embedder, "embed_text")
+    has_video = hasattr(embedder, "embed_video")
+    if not (has_text and captions) and not has_video:
+        return
+    for f in gen_files:
+        key = str(f)
+        if key not in report.files or f.suffix.lower() not in AUDIO | VIDEO:
+            continue
+        want_clap = has_text and f.stem in captions and (not metrics or "clap_score" in metrics)
+        video = f if f.suffix.lower() in VIDEO else None
+        if video is None and vid_path is not None:
+            video = (
+                vid_path
+                if vid_path.is_file()
+                else next(
+                    (
+                        vid_path / (f.stem + s)
+                        for s in sorted(VIDEO)
+                        if (vid_path / (f.stem + s)).exists()
+                    ),
+                    None,
+                )
+            )
+        want_ib = has_video and video is not None and (not metrics or "imagebind_score" in metrics)
+        if not (want_clap or want_ib):
+            continue
+        try:
+            y, _ = _load_audio(f)
+            if want_clap:
+                report.files[key]["clap_score"] = embedder.text_audio_score(
+                    y, AUDIO_SR, captions[f.stem]
+                )
+            if want_ib:
+                report.files[key]["imagebind_score"] = embedder.video_audio_score(
+                    embedder.embed_video(video), embedder.embed(y, AUDIO_SR)
+                )
+        except (V2MError, OSError, ValueError) as exc:
+            report.notes[key] = f"cross-modal score: {exc}"
 
 
 def _embedding_metrics(embedder, gen_files, ref_files, report: EvalReport) -> dict:
@@ -392,4 +441,6 @@ _ALL_NAMES = {
     "si_short",
     "si_mid",
     "si_long",
+    "clap_score",
+    "imagebind_score",
 }

@@ -311,6 +311,21 @@ def build_imagebind(
     return ImageBindTowers()
 
 
+def _sizes_from(state: Mapping) -> dict:
+    """Tower sizes read off a checkpoint (head counts: see :class:`ImageBind`)."""
+    out = {}
+    for kind in ("vision", "audio"):
+        dim = int(state[f"modality_preprocessors.{kind}.cls_token"].shape[-1])
+        prefix = f"modality_trunks.{kind}.blocks."
+        idx = [int(k[len(prefix) :].split(".")[0]) for k in state if k.startswith(prefix)]
+        huge_dim, huge_heads = HUGE[f"{kind}_dim"], HUGE[f"{kind}_heads"]
+        heads = huge_heads if dim == huge_dim else (dim // 64 if dim % 64 == 0 else 1)
+        out.update({f"{kind}_dim": dim, f"{kind}_blocks": 1 + max(idx, default=-1)})
+        out[f"{kind}_heads"] = heads
+    out["out_dim"] = int(state["modality_heads.vision.2.weight"].shape[0])
+    return out
+
+
 _PREFIXES = tuple(
     f"{part}.{kind}."
     for part in ("modality_preprocessors", "modality_trunks", "modality_heads")
@@ -326,7 +341,10 @@ class ImageBind:
     weights : path or mapping
         The published ``imagebind_huge.pth`` (or any state dict in its layout).
     **dims
-        Tower sizes (default: ImageBind-Huge; the tests use tiny random towers).
+        Tower sizes (``vision_dim``, ``vision_blocks``, ``vision_heads``, ``audio_dim``,
+        ``audio_blocks``, ``audio_heads``, ``out_dim``). Sizes and block counts not given are
+        read from the checkpoint; head counts not given are ImageBind-Huge's (16 and 12) for
+        its widths, else ``width // 64`` (or 1).
     batch : int
         Inputs per forward pass (memory against speed).
     """
@@ -335,8 +353,9 @@ class ImageBind:
         torch = _torch()
         from .embedders import _weights_path
 
-        cfg = {**HUGE, **dims}
-        self.model = build_imagebind(**cfg).eval()
+        unknown = set(dims) - set(HUGE)
+        if unknown:
+            raise ParameterError(f"ImageBind: unknown size argument(s) {sorted(unknown)}")
         where = (
             "state dict" if isinstance(weights, Mapping) else _weights_path(weights, "ImageBind")
         )
@@ -347,6 +366,7 @@ class ImageBind:
                 else torch.load(str(where), map_location="cpu", weights_only=True)
             )
             state = {k: v for k, v in state.items() if k.startswith(_PREFIXES)}
+            self.model = build_imagebind(**{**_sizes_from(state), **dims}).eval()
             self.model.load_state_dict(state)
         except (RuntimeError, OSError, ValueError, KeyError, AttributeError) as exc:
             raise InputError(f"{where}: not ImageBind weights of this size ({exc})") from None
