@@ -4,7 +4,9 @@ Symbolic: the five metrics muspy has (pitch entropy, pitch-class entropy, scale
 consistency, empty beat rate, groove consistency) on >= 200 Bach chorales from music21's
 corpus, computed by muspy (on muspy.Music) and by v2m (on v2m Notes made from the same
 Music), timed in the same run; the values are checked equal (1e-9). Audio: BCS/BHS (both
-variants) and beat F-measure on a rendered 60 s piece, as a real-time factor.
+variants) and beat F-measure on a rendered 60 s piece, as a real-time factor. Structure:
+the fitness scape plot against libfmp's on 30 s and 60 s renders (same SSM, values
+checked), and the time of the structure indicator of a 3-minute piece.
 
     python bench/eval.py [--pieces 200]
 """
@@ -93,6 +95,35 @@ def main() -> None:
         f"{60 / dt:.0f}x real time"
     )
     _ = compose
+
+    # structure indicator: our scape plot against libfmp's (the code MusDr's script uses)
+    import libfmp.c4
+
+    from v2m.metrics import structure as ST
+
+    for secs in (30, 60):
+        yy = render(make_cue(duration_s=secs, style="piano", seed=1), sample_rate=44100)
+        ssm = ST.self_similarity(ST.chroma_features(yy.mix, 44100))
+        t_ours = t_ref = np.inf
+        for _ in range(2):  # best of two: the first run also compiles (both use numba)
+            t = time.perf_counter()
+            ours_sp = ST.fitness_scape(ssm)
+            t_ours = min(t_ours, time.perf_counter() - t)
+            t = time.perf_counter()
+            ref_sp = libfmp.c4.compute_fitness_scape_plot(ssm)[0]
+            t_ref = min(t_ref, time.perf_counter() - t)
+        print(
+            f"scape plot of {secs} s ({ssm.shape[0]} frames): libfmp {t_ref:.2f} s, v2m "
+            f"{t_ours:.3f} s = {t_ref / t_ours:.1f}x faster; largest difference "
+            f"{np.abs(ours_sp - ref_sp).max():.1e}"
+        )
+    yy = render(make_cue(duration_s=180, style="piano", seed=1), sample_rate=44100)
+    t = time.perf_counter()
+    si = ST.structure_indicator(yy.mix, 44100)
+    print(
+        f"structure indicator of 180 s (SI lengths 3-128 s): {time.perf_counter() - t:.1f} s "
+        f"({', '.join(f'{k} {v:.3f}' for k, v in si.items())})"
+    )
 
 
 if __name__ == "__main__":

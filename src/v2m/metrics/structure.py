@@ -214,7 +214,7 @@ def structure_indicator(
         ``{name: (low_s, high_s)}``; default :data:`SI_BOUNDS_S`.
     max_duration_s : float
         Longest audio accepted (the scape plot's cost grows with the cube of the length:
-        about 10 s for 3 minutes, 3 minutes for 10 minutes on one laptop core pair).
+        about 5 s for 3 minutes on two cores).
 
     Raises
     ------
