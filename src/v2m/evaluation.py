@@ -140,6 +140,20 @@ class EvalReport:
         return outs
 
 
+def _partner(folder: Path | None, f: Path, suffixes: set[str]) -> Path | None:
+    """The file paired with ``f``: ``folder`` itself if it is a file, else the file of the
+    same stem with one of ``suffixes`` in it (None if there is none)."""
+    if folder is None:
+        return None
+    if folder.is_file():
+        return folder
+    for s in sorted(suffixes):
+        cand = folder / (f.stem + s)
+        if cand.exists():
+            return cand
+    return None
+
+
 def _collect(path: Path) -> list[Path]:
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
@@ -276,17 +290,6 @@ def evaluate_files(
     if vid_path is not None and not vid_path.exists():
         raise InputError(f"{vid_path}: no such file or folder")
 
-    def partner(folder: Path | None, f: Path, suffixes: set[str]) -> Path | None:
-        if folder is None:
-            return None
-        if folder.is_file():
-            return folder
-        for s in suffixes:
-            cand = folder / (f.stem + s)
-            if cand.exists():
-                return cand
-        return None
-
     def want(*names: str) -> bool:
         return not metrics or any(n in metrics for n in names)
 
@@ -311,17 +314,17 @@ def evaluate_files(
             elif suffix in AUDIO:
                 if want(*SI_NAMES):
                     vals.update(_si(key, *_load_audio_sr(f), report))
-                ref = partner(ref_path, f, AUDIO)
+                ref = _partner(ref_path, f, AUDIO)
                 if ref is not None:
                     vals.update(_audio_vs_reference(f, ref))
-                vid = partner(vid_path, f, VIDEO)
+                vid = _partner(vid_path, f, VIDEO)
                 if vid is not None:
                     vals.update(_music_vs_video(f, vid))
             elif suffix in VIDEO:
                 vals.update(_music_vs_video(f, f))
                 if want(*SI_NAMES):
                     vals.update(_si(key, *_load_audio_sr(f), report))
-                ref = partner(ref_path, f, AUDIO | VIDEO)
+                ref = _partner(ref_path, f, AUDIO | VIDEO)
                 if ref is not None:
                     vals.update(_audio_vs_reference(f, ref))
             if metrics:
@@ -347,20 +350,7 @@ def _cross_modal_scores(embedder, gen_files, vid_path, captions, report, metrics
         if key not in report.files or f.suffix.lower() not in AUDIO | VIDEO:
             continue
         want_clap = has_text and f.stem in captions and (not metrics or "clap_score" in metrics)
-        video = f if f.suffix.lower() in VIDEO else None
-        if video is None and vid_path is not None:
-            video = (
-                vid_path
-                if vid_path.is_file()
-                else next(
-                    (
-                        vid_path / (f.stem + s)
-                        for s in sorted(VIDEO)
-                        if (vid_path / (f.stem + s)).exists()
-                    ),
-                    None,
-                )
-            )
+        video = f if f.suffix.lower() in VIDEO else _partner(vid_path, f, VIDEO)
         want_ib = has_video and video is not None and (not metrics or "imagebind_score" in metrics)
         if not (want_clap or want_ib):
             continue

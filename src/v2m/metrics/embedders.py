@@ -82,19 +82,22 @@ def _weights_path(path: str | Path | None, what: str) -> Path:
     return p
 
 
+def _read_state(weights, what: str):
+    """``(label, state dict)`` from a local file or a mapping (a missing file: InputError)."""
+    if isinstance(weights, Mapping):
+        return "state dict", dict(weights)
+    p = _weights_path(weights, what)
+    return p, _torch().load(str(p), map_location="cpu", weights_only=True)
+
+
 def _load_weights(
     model, path, what: str, *, width: float, unwrap: str | None = None, drop: tuple[str, ...] = ()
 ):
     """Load a local state dict (a path, or the dict itself) into ``model`` (eval mode) or
     raise an InputError."""
-    torch = _torch()
     p = "state dict" if isinstance(path, Mapping) else _weights_path(path, what)
     try:
-        state = (
-            dict(path)
-            if isinstance(path, Mapping)
-            else torch.load(str(p), map_location="cpu", weights_only=True)
-        )
+        _, state = _read_state(path, what)
         if unwrap and isinstance(state, dict) and unwrap in state:
             state = state[unwrap]
         if drop:

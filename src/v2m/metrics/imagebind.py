@@ -350,8 +350,8 @@ class ImageBind:
     """
 
     def __init__(self, weights: str | Path | Mapping, *, batch: int = 4, **dims):
-        torch = _torch()
-        from .embedders import _weights_path
+        _torch()  # a clear error without the neural extra
+        from .embedders import _read_state, _weights_path
 
         unknown = set(dims) - set(HUGE)
         if unknown:
@@ -360,11 +360,7 @@ class ImageBind:
             "state dict" if isinstance(weights, Mapping) else _weights_path(weights, "ImageBind")
         )
         try:
-            state = (
-                dict(weights)
-                if isinstance(weights, Mapping)
-                else torch.load(str(where), map_location="cpu", weights_only=True)
-            )
+            _, state = _read_state(weights, "ImageBind")
             state = {k: v for k, v in state.items() if k.startswith(_PREFIXES)}
             self.model = build_imagebind(**{**_sizes_from(state), **dims}).eval()
             self.model.load_state_dict(state)
