@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
-from ._io import check_output, write_text_atomic
+from ._io import OutputSet, write_text_atomic
 from .errors import ParameterError, V2MError
 
 log = logging.getLogger("v2m")
@@ -16,25 +18,31 @@ log = logging.getLogger("v2m")
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from .analysis import analyze
+    from .projection import check_controls
 
-    outs = [o for o in (args.output, args.plot) if o]
-    for o in outs:
-        check_output(o, force=args.force, inputs=(args.input,))
-    tl = analyze(
-        args.input, duration_s=args.duration_s, progress=True, keep_thumbnails=bool(args.plot)
-    )
-    text = tl.to_json()
-    if args.output:
-        write_text_atomic(args.output, text)
-    else:
+    check_controls(duration_s=args.duration_s)
+    _check_suffixes(plot=(args.plot, {".png", ".svg", ".pdf"}))
+    with OutputSet(
+        {"--output": args.output, "--plot": args.plot}, force=args.force, inputs=(args.input,)
+    ):
+        tl = analyze(
+            args.input, duration_s=args.duration_s, progress=True, keep_thumbnails=bool(args.plot)
+        )
+        text = tl.to_json()
+        if args.output:
+            write_text_atomic(args.output, text)
+        if args.plot:
+            from .plotting import plot_timeline
+
+            plot_timeline(tl, args.plot)
+    if not args.output:
         sys.stdout.write(text + "\n")
-    if args.plot:
-        from .plotting import plot_timeline
-
-        plot_timeline(tl, args.plot)
+    tempo = (
+        f"visual tempo {tl.visual_tempo_bpm:g} BPM" if tl.visual_tempo_bpm else "no visual tempo"
+    )
     print(
         f"{args.input}: {len(tl.cuts)} cuts, {len(tl.shots)} shots, "
-        f"{len(tl.visual_beats)} visual beats, visual tempo {tl.visual_tempo_bpm} BPM",
+        f"{len(tl.visual_beats)} visual beats, {tempo}",
         file=sys.stderr,
     )
     return 0
@@ -43,7 +51,6 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 def _cmd_cue(args: argparse.Namespace) -> int:
     from .cuesheet import Hit, make_cue
 
-    check_output(args.output, force=args.force)
     hits = [Hit(time_s=t, strength=1.0, kind="user") for t in (args.hit or [])]
     cue = make_cue(
         duration_s=args.duration_s,
@@ -56,7 +63,8 @@ def _cmd_cue(args: argparse.Namespace) -> int:
         ending=args.ending,
         hits=hits,
     )
-    cue.save(args.output)
+    with OutputSet({"--output": args.output}, force=args.force):
+        cue.save(args.output)
     print(
         f"{args.output}: {cue.style}, {cue.key}, {cue.tempo_bpm:g} BPM, {cue.meter}, "
         f"{len(cue.downbeats)} bars, {len(cue.sections)} sections",
@@ -67,20 +75,23 @@ def _cmd_cue(args: argparse.Namespace) -> int:
 
 def _cmd_compose(args: argparse.Namespace) -> int:
     from .composition import compose
-    from .cuesheet import CueSheet
+    from .cuesheet import CueSheet, check_seed
 
-    check_output(args.output, force=args.force, inputs=(args.cue,))
-    if args.plot:
-        check_output(args.plot, force=args.force, inputs=(args.cue,))
+    check_seed(args.seed)
+    _check_suffixes(output=(args.output, {".mid", ".midi"}), plot=(args.plot, {".png"}))
+    outs = OutputSet(
+        {"--output": args.output, "--plot": args.plot}, force=args.force, inputs=(args.cue,)
+    )
     cue = CueSheet.load(args.cue)
     if args.seed is not None:
         cue.seed = args.seed
-    score = compose(cue)
-    score.save(args.output)
-    if args.plot:
-        from .plotting import plot_score
+    with outs:
+        score = compose(cue)
+        score.save(args.output)
+        if args.plot:
+            from .plotting import plot_score
 
-        plot_score(score, args.plot)
+            plot_score(score, args.plot)
     n = sum(len(v) for v in score.parts.values())
     print(
         f"{args.output}: {n} notes in {len(score.roles)} tracks ({', '.join(score.roles)})",
@@ -90,21 +101,49 @@ def _cmd_compose(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from .rendering import render
+    from .composition import ROLES
+    from .rendering import find_soundfont, render
 
-    check_output(args.output, force=args.force, inputs=(args.input,))
-    out = render(
-        args.input, soundfont=args.soundfont, sample_rate=args.sample_rate, stems=bool(args.stems)
-    )
-    out.save(args.output)
+    _check_suffixes(output=(args.output, {".wav", ".flac"}))
+    outs = {"--output": args.output}
     if args.stems:
-        out.save_stems(args.stems)
+        if args.stems.exists() and not args.stems.is_dir():
+            raise ParameterError(f"{args.stems}: --stems needs a folder, and this is a file")
+        outs.update({f"--stems ({role})": args.stems / f"{role}.wav" for role in ROLES})
+    oset = OutputSet(outs, force=args.force, inputs=(args.input,))
+    find_soundfont(args.soundfont)
+    with oset:
+        out = render(
+            args.input,
+            soundfont=args.soundfont,
+            sample_rate=args.sample_rate,
+            stems=bool(args.stems),
+        )
+        out.save(args.output)
+        if args.stems:
+            out.save_stems(args.stems)
     print(
-        f"{args.output}: {out.duration_s:.3f} s, {out.loudness_lufs:.1f} LUFS, true peak "
+        f"{args.output}: {out.duration_s:.3f} s, {_lufs(out.loudness_lufs)}, true peak "
         f"{out.true_peak_dbtp:.1f} dBTP; SoundFont {out.soundfont} ({out.soundfont_origin})",
         file=sys.stderr,
     )
     return 0
+
+
+def _lufs(x: float) -> str:
+    import math
+
+    return f"{x:.1f} LUFS" if math.isfinite(x) else "too short to measure loudness"
+
+
+def _check_suffixes(**named: tuple) -> None:
+    """``name=(path, allowed suffixes)``: refuse a wrong file type before any work."""
+    for name, (path, allowed) in named.items():
+        if path is not None and Path(path).suffix.lower() not in allowed:
+            raise ParameterError(
+                f"{path}: --{name} must end in {' or '.join(sorted(allowed))}, "
+                f"not {Path(path).suffix or 'nothing'!r}"
+            )
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -116,7 +155,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         style=args.style,
         tempo_bpm=args.tempo_bpm,
         key=args.key,
-        energy=args.energy,
+        energy=args.energy_scale,
         seed=args.seed,
         hits_s=args.hit,
         duration_s=args.duration_s,
@@ -158,8 +197,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_files
 
     out = Path(args.output)
-    for p in (out, out.with_suffix(".csv"), out.with_suffix(".md")):
-        check_output(p, force=args.force, inputs=(args.generated, args.reference, args.videos))
+    outs = {"-o": out, "-o (csv)": out.with_suffix(".csv"), "-o (md)": out.with_suffix(".md")}
+    oset = OutputSet(outs, force=args.force, inputs=(args.generated, args.reference, args.videos))
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
     captions = None
     if args.captions:
@@ -182,10 +221,18 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         captions=captions,
         progress=True,
     )
-    rep.save(out)
-    sys.stdout.write(rep.to_markdown())
     for f, err in rep.errors.items():
         print(f"v2m: skipped {f}: {err}", file=sys.stderr)
+    if not rep.files:
+        print(
+            f"v2m: error: no file under {args.generated} could be evaluated "
+            f"({len(rep.errors)} failed); nothing written",
+            file=sys.stderr,
+        )
+        return 2
+    with oset:
+        rep.save(out)
+    sys.stdout.write(rep.to_markdown())
     return 0
 
 
@@ -215,7 +262,12 @@ def _positive(x: str) -> float:
     return v
 
 
+SEED_HELP = "0..4294967295: the same cue and seed always give the same music"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .evaluation import METRIC_NAMES
+
     p = argparse.ArgumentParser(prog="v2m", description="Vision-to-music: soundtracks for video.")
     p.add_argument("--version", action="version", version=f"v2m {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log more on stderr")
@@ -238,14 +290,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("cue", help="write a cue sheet without a video")
     c.add_argument("--duration-s", type=_positive, required=True)
-    c.add_argument("--tempo-bpm", type=_positive, default=None)
+    c.add_argument("--tempo-bpm", type=_positive, default=None, help="20..400 (default: style's)")
     c.add_argument("--key", default="C major", help='e.g. "A minor", "D dorian"')
     c.add_argument("--style", default="cinematic", help=", ".join(STYLE_NAMES))
     c.add_argument("--meter", default="4/4", choices=["4/4", "3/4", "6/8"])
-    c.add_argument("--energy", type=float, default=0.6, help="overall energy 0..1")
+    c.add_argument(
+        "--energy", type=float, default=0.6, help="overall energy level 0..1 (default 0.6)"
+    )
     c.add_argument("--ending", default="cadence", choices=["cadence", "fade", "stop"])
     c.add_argument("--hit", type=float, action="append", help="accent at TIME s (repeatable)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     c.add_argument("-o", "--output", type=Path, required=True)
     c.add_argument("--force", action="store_true")
     c.set_defaults(func=_cmd_cue)
@@ -254,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("cue", type=Path)
     m.add_argument("-o", "--output", type=Path, required=True)
     m.add_argument("--plot", type=Path, help="piano-roll PNG")
-    m.add_argument("--seed", type=int, default=None, help="override the cue sheet's seed")
+    m.add_argument(
+        "--seed", type=int, default=None, help="override the cue sheet's seed (0..4294967295)"
+    )
     m.add_argument("--force", action="store_true")
     m.set_defaults(func=_cmd_compose)
 
@@ -277,10 +333,28 @@ def build_parser() -> argparse.ArgumentParser:
         help=".mp4/.mov/.mkv (video with music), .wav/.flac or .mid",
     )
     s.add_argument("--style", default=None, help=", ".join(STYLE_NAMES) + " (default: auto)")
-    s.add_argument("--tempo-bpm", type=_positive, default=None)
+    s.add_argument(
+        "--tempo-bpm",
+        type=_positive,
+        default=None,
+        help="30..240; the beat grid stays within +-12 %% of it (default: from the picture)",
+    )
     s.add_argument("--key", default=None, help='e.g. "A minor" (default: from the colours)')
-    s.add_argument("--energy", type=float, default=1.0, help="scale the energy curve (0.25..2)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--energy-scale",
+        "--energy",
+        dest="energy_scale",
+        type=float,
+        default=1.0,
+        help="factor on the energy curve the picture gives, 0.25..2 (default 1)",
+    )
+    s.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="0..4294967295 (default: derived from the input, so the same input always gets "
+        "the same music and different inputs different music)",
+    )
     s.add_argument("--hit", type=float, action="append", help="accent at TIME s (repeatable)")
     s.add_argument("--duration-s", type=_positive, default=None, help="for still images")
     s.add_argument("--keep-audio", action="store_true", help="mix the original sound under")
@@ -306,7 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--generated", type=Path, required=True)
     e.add_argument("--reference", type=Path)
     e.add_argument("--videos", type=Path)
-    e.add_argument("--metrics", help="comma-separated metric names (default: all that apply)")
+    e.add_argument(
+        "--metrics",
+        help="comma-separated metric names (default: all that apply): " + ", ".join(METRIC_NAMES),
+    )
     e.add_argument(
         "--embedder",
         choices=["vggish", "panns", "clap", "imagebind", "torchscript"],
@@ -334,20 +411,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Terminated(Exception):
+    """SIGTERM, turned into an exception so that every clean-up runs as on Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="v2m: %(message)s"
     )
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)
     except V2MError as exc:
         print(f"v2m: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("v2m: interrupted", file=sys.stderr)
+        print("v2m: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("v2m: terminated; nothing was written", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

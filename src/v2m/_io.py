@@ -1,60 +1,323 @@
-"""Output helpers: atomic writes and refusal to clobber."""
+"""Outputs: checked before any work, written atomically, never clobbered, nothing half-made.
+
+Every file v2m writes goes through :func:`atomic_path`: the data goes to a temporary file
+beside the target (named ``.v2m-tmp.<pid>.<name>.<random><suffix>``) and only a complete
+file is moved into place.
+
+A command that writes several files wraps its work in an :class:`OutputSet`:
+
+- before any work it checks every output (distinct from each other and from the inputs,
+  not existing unless ``force``, a directory that exists or can be made and is writable)
+  and sweeps temporary files that killed runs of v2m left there;
+- while it works, finished files wait under their temporary names;
+- at the end all of them are moved into place together, each with a *no-clobber* link
+  (``os.link`` fails if the target appeared meanwhile, so two runs racing for one output
+  cannot overwrite each other: one wins, the other fails with exit 2 and leaves nothing);
+- on any error, Ctrl-C or SIGTERM nothing is left behind: no temporary file, no partial
+  output, no directory the command made.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import errno
+import math
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import OutputExistsError, ParameterError
+from .errors import OutputError, OutputExistsError, ParameterError
+
+__all__ = [
+    "OutputSet",
+    "atomic_path",
+    "check_output",
+    "json_safe",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]
+
+TMP_PREFIX = ".v2m-tmp"
+_TMP_RE = re.compile(r"^\.v2m-tmp\.(\d+)\.")
+#: Errors that mean "this place cannot be written", as opposed to a bug.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG}
+
+_active: contextvars.ContextVar[OutputSet | None] = contextvars.ContextVar(
+    "v2m_output_set", default=None
+)
 
 
-def check_output(path: str | os.PathLike, *, force: bool, inputs: tuple = ()) -> Path:
-    """Validate an output path before any work is done.
+def _same(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
 
-    Raises
-    ------
-    ParameterError
-        If ``path`` is one of the ``inputs`` (v2m never overwrites an input).
-    OutputExistsError
-        If ``path`` exists and ``force`` is false.
-    """
+
+def _writable_dir(path: Path) -> tuple[Path, list[Path]]:
+    """The nearest existing ancestor of ``path``'s directory and the folders to make."""
+    d = path.parent if str(path.parent) else Path(".")
+    missing = []
+    while not d.exists():
+        missing.append(d)
+        if d.parent == d:
+            break
+        d = d.parent
+    return d, missing[::-1]
+
+
+def _why_not_writable(d: Path) -> str | None:
+    if not d.is_dir():
+        return f"{d} is not a directory"
+    if not os.access(d, os.W_OK | os.X_OK):
+        try:
+            st = os.statvfs(d)
+            if st.f_flag & os.ST_RDONLY:
+                return f"{d} is on a read-only file system"
+        except OSError:
+            pass
+        return f"no permission to write in {d}"
+    return None
+
+
+def sweep_stale_temps(folder: Path) -> list[Path]:
+    """Remove temporary files in ``folder`` left by v2m processes that no longer run
+    (killed with SIGKILL, or a machine that went down). Returns what was removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _TMP_RE.match(e.name)
+        if not m or not e.is_file(follow_symlinks=False):
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(e.path)
+            removed.append(Path(e.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_output(path: str | os.PathLike, *, force: bool, inputs: Iterable = ()) -> Path:
+    """Check one output path before any work (see :class:`OutputSet`); returns it."""
     out = Path(path)
     for inp in inputs:
-        if inp is None:
-            continue
-        if Path(inp).resolve() == out.resolve():
+        if inp is not None and _same(Path(inp), out):
             raise ParameterError(f"{out}: refusing to overwrite the input file")
+    if out.is_dir():
+        raise ParameterError(f"{out}: is a directory; give a file name")
     if out.exists() and not force:
         raise OutputExistsError(f"{out}: output exists already (use --force to overwrite)")
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
+    existing, _missing = _writable_dir(out)
+    why = _why_not_writable(existing)
+    if why:
+        raise OutputError(f"{out}: cannot write there: {why}")
     return out
+
+
+class OutputSet:
+    """The files one command writes (see the module docstring).
+
+    Parameters
+    ----------
+    outputs : dict
+        Option name (for messages, e.g. ``"--report"``) -> path; ``None`` values are ignored.
+    force : bool
+        Replace existing outputs (never an input).
+    inputs : iterable of path
+        Files the command reads; no output may be one of them.
+    """
+
+    def __init__(self, outputs: dict[str, str | os.PathLike | None], *, force: bool, inputs=()):
+        self.force = force
+        self.outputs = {k: Path(v) for k, v in outputs.items() if v is not None}
+        self.inputs = [Path(i) for i in inputs if i is not None]
+        self._staged: list[tuple[Path, Path]] = []
+        self._made_dirs: list[Path] = []
+        self._token = None
+        self.check()
+
+    def check(self) -> None:
+        """Raise a :class:`~v2m.errors.V2MError` naming the first output that cannot be
+        written; nothing is created."""
+        seen: dict[Path, str] = {}
+        for name, p in self.outputs.items():
+            key = p.resolve()
+            if key in seen:
+                raise ParameterError(
+                    f"{p}: given for both {seen[key]} and {name}; every output needs its own path"
+                )
+            seen[key] = name
+            check_output(p, force=self.force, inputs=self.inputs)
+
+    def add(self, name: str, path: str | os.PathLike) -> Path:
+        """Register (and check) one more output, e.g. a stem inside a folder."""
+        p = Path(path)
+        for other_name, q in self.outputs.items():
+            if q.resolve() == p.resolve():
+                raise ParameterError(
+                    f"{p}: given for both {other_name} and {name}; every output needs its own path"
+                )
+        check_output(p, force=self.force, inputs=self.inputs)
+        self.outputs[name] = p
+        return p
+
+    # --------------------------------------------------------------- context
+    def __enter__(self) -> OutputSet:
+        for p in self.outputs.values():
+            existing, missing = _writable_dir(p)
+            for d in missing:
+                try:
+                    d.mkdir()
+                except FileExistsError:
+                    continue
+                except OSError as exc:
+                    self._remove_dirs()
+                    raise OutputError(f"{d}: cannot make the folder ({exc.strerror})") from None
+                self._made_dirs.append(d)
+            sweep_stale_temps(p.parent)
+        self._token = _active.set(self)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        _active.reset(self._token)
+        if exc_type is None:
+            try:
+                self.commit()
+            except BaseException:
+                self.rollback()
+                raise
+        else:
+            self.rollback()
+
+    def owns(self, path: Path) -> bool:
+        return any(_same_path(path, p) for p in self.outputs.values())
+
+    def stage(self, tmp: Path, final: Path) -> None:
+        self._staged.append((tmp, final))
+
+    def commit(self) -> None:
+        """Move every finished file into place (no-clobber unless ``force``)."""
+        done: list[Path] = []
+        try:
+            for tmp, final in self._staged:
+                _place(tmp, final, force=self.force)
+                done.append(final)
+        except BaseException:
+            if not self.force:
+                for p in done:  # ours alone: we made them a moment ago with O_EXCL semantics
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+            raise
+        self._staged.clear()
+
+    def rollback(self) -> None:
+        for tmp, _final in self._staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self._staged.clear()
+        self._remove_dirs()
+
+    def _remove_dirs(self) -> None:
+        for d in reversed(self._made_dirs):
+            with contextlib.suppress(OSError):
+                d.rmdir()  # only if empty
+        self._made_dirs.clear()
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _place(tmp: Path, final: Path, *, force: bool) -> None:
+    if force:
+        os.replace(tmp, final)
+        return
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        raise OutputExistsError(
+            f"{final}: appeared while v2m was working (another run?); nothing was written"
+        ) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise OutputError(f"{final}: cannot write ({exc.strerror})") from None
+        # No hard links on this file system: claim the name exclusively, then replace it.
+        try:
+            fd = os.open(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            raise OutputExistsError(
+                f"{final}: appeared while v2m was working (another run?); nothing was written"
+            ) from None
+        os.close(fd)
+        os.replace(tmp, final)
+        return
+    os.unlink(tmp)
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` on success.
+    """Yield a temporary path beside ``path``; the finished file replaces ``path``.
 
     The temporary file keeps the final suffix, so libraries that choose a format from the
-    file name (FFmpeg, soundfile, matplotlib) still do the right thing.
+    file name (FFmpeg, soundfile, matplotlib) still do the right thing. Inside an
+    :class:`OutputSet` that owns ``path`` the file is moved into place when the set
+    commits; otherwise at once (a plain library call replaces an existing file, as
+    ``numpy.save`` does). A failure to write (disk full, read-only, no permission) raises
+    :class:`~v2m.errors.OutputError` naming ``path``.
     """
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
+    oset = _active.get()
+    if oset is None or not oset.owns(final):
+        final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f"{TMP_PREFIX}.{os.getpid()}.{final.stem}.",
+            suffix=final.suffix,
+            dir=final.parent,
+        )
+    except OSError as exc:
+        raise OutputError(f"{final}: cannot write ({exc.strerror})") from None
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the usual permissions
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.replace(tmp_path, final)
+        try:
+            yield tmp_path
+        except OSError as exc:
+            if exc.errno in _WRITE_ERRNOS:
+                raise OutputError(f"{final}: cannot write ({exc.strerror})") from None
+            raise
+        if oset is not None and oset.owns(final):
+            oset.stage(tmp_path, final)
+            tmp_path = None
+        else:
+            os.replace(tmp_path, final)
+            tmp_path = None
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        if tmp_path is not None:
+            with contextlib.suppress(OSError):
+                tmp_path.unlink()
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -67,3 +330,15 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def json_safe(obj):
+    """``obj`` with every non-finite float (NaN, +-inf) replaced by None, so that the JSON
+    written is standard (``-Infinity`` is not JSON)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj

@@ -50,6 +50,7 @@ import cv2
 import numpy as np
 
 from . import _media
+from .cuesheet import MAX_DURATION_S
 from .errors import ParameterError
 from .timeline import Cut, Shot, Source, Timeline, VisualBeat
 
@@ -478,8 +479,11 @@ def analyze(
     ------
     InputError, NoVideoStreamError, DecodeError, ParameterError
     """
-    if duration_s is not None and not (0 < duration_s <= 24 * 3600):
-        raise ParameterError(f"duration_s={duration_s!r}: must be > 0 and at most 24 h")
+    if duration_s is not None and not (0 < duration_s <= MAX_DURATION_S):
+        raise ParameterError(
+            f"duration_s={duration_s!r}: must be above 0 and at most "
+            f"{MAX_DURATION_S / 3600:g} hours"
+        )
     if not (0 < cut_threshold < 255):
         raise ParameterError(f"cut_threshold={cut_threshold!r}: must be in (0, 255)")
     p = _media.check_readable(path)

@@ -11,18 +11,21 @@ quarter note in 4/4 and 3/4 and a dotted quarter in 6/8.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 from ._io import write_text_atomic
-from .errors import CueSheetError, InputError
+from .errors import CueSheetError, InputError, ParameterError
 from .styles import MODES, get_style
 
 SCHEMA_VERSION = "1.0"
+
+log = logging.getLogger("v2m")
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -38,6 +41,10 @@ __all__ = [
 ]
 
 METERS = {"4/4": 4, "3/4": 3, "6/8": 2}
+#: The longest music v2m makes (and the longest video or still it scores), in seconds.
+MAX_DURATION_S = 6 * 3600.0
+#: Seeds are 0..SEED_MAX (numpy's generators take unsigned 32-bit and larger; we keep 32).
+SEED_MAX = 2**32 - 1
 ENDINGS = ("cadence", "fade", "stop")
 HIT_KINDS = ("cut", "impact", "user", "stop", "stab", "cymbal")
 _PITCH = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
@@ -156,8 +163,10 @@ class CueSheet:
             or self.duration_s <= 0
         ):
             raise CueSheetError(f"duration_s: must be a positive number, got {self.duration_s!r}")
-        if self.duration_s > 6 * 3600:
-            raise CueSheetError(f"duration_s: {self.duration_s} s is longer than 6 hours")
+        if self.duration_s > MAX_DURATION_S:
+            raise CueSheetError(
+                f"duration_s: {self.duration_s} s is longer than {MAX_DURATION_S / 3600:g} hours"
+            )
         if self.meter not in METERS:
             raise CueSheetError(f"meter: {self.meter!r} is not one of {', '.join(METERS)}")
         b = np.asarray(self.beats_s, dtype=float)
@@ -198,6 +207,12 @@ class CueSheet:
                 parse_key(s.key)
         if any(not (0 <= e <= 1) for e in self.energy):
             raise CueSheetError("energy: every value must be in 0..1")
+        n_bars = int(np.sum(b[self.downbeats] < self.duration_s - 1e-6))
+        if self.energy and len(self.energy) != n_bars:
+            raise CueSheetError(
+                f"energy: {len(self.energy)} values for {n_bars} bars (give one per bar that "
+                "starts before duration_s, or none to use the sections' energy)"
+            )
         for i, h in enumerate(self.hits):
             if not 0 <= h.time_s <= self.duration_s:
                 raise CueSheetError(f"hits[{i}].time_s: {h.time_s} outside 0..duration_s")
@@ -206,8 +221,12 @@ class CueSheet:
         for role, prog in self.instruments.items():
             if role not in ("harmony", "bass", "melody", "arp") or not 0 <= int(prog) <= 127:
                 raise CueSheetError(f"instruments.{role}: needs a role and a GM program 0..127")
-        if not isinstance(self.seed, int):
-            raise CueSheetError(f"seed: must be an integer, got {self.seed!r}")
+        if self.seed is None:
+            raise CueSheetError(f"seed: must be a whole number 0..{SEED_MAX}, got null")
+        try:
+            check_seed(self.seed)
+        except ParameterError as exc:
+            raise CueSheetError(str(exc)) from None
         return self
 
     # ------------------------------------------------------------------ JSON
@@ -231,6 +250,13 @@ class CueSheet:
         for req in ("duration_s", "beats_s", "downbeats"):
             if req not in d:
                 raise CueSheetError(f"{req}: missing")
+        unknown = sorted(set(d) - _CUE_FIELDS)
+        if unknown:
+            log.warning(
+                "cue sheet: ignoring unknown key(s) %s (known: %s)",
+                ", ".join(repr(k) for k in unknown),
+                ", ".join(sorted(_CUE_FIELDS)),
+            )
         try:
             cue = cls(
                 duration_s=d["duration_s"],
@@ -241,9 +267,12 @@ class CueSheet:
                 if isinstance(d.get("key", ""), str)
                 else parse_key(d["key"]).name,
                 style=d.get("style", "cinematic"),
-                sections=[Section(**s) for s in d.get("sections", [])],
-                energy=[float(e) for e in d.get("energy", [])],
-                hits=[Hit(**h) for h in d.get("hits", [])],
+                sections=[
+                    _record(Section, s, f"sections[{i}]")
+                    for i, s in enumerate(_list(d, "sections"))
+                ],
+                energy=[float(e) for e in _list(d, "energy")],
+                hits=[_record(Hit, h, f"hits[{i}]") for i, h in enumerate(_list(d, "hits"))],
                 ending=d.get("ending", "cadence"),
                 seed=d.get("seed", 0),
                 instruments=dict(d.get("instruments", {})),
@@ -252,6 +281,8 @@ class CueSheet:
                 schema_version=version,
             )
         except (TypeError, ValueError) as exc:
+            if isinstance(exc, CueSheetError):
+                raise
             raise CueSheetError(f"cue sheet: malformed field ({exc})") from None
         return cue.validate()
 
@@ -270,7 +301,48 @@ class CueSheet:
             raise CueSheetError(f"{p}: {exc}") from None
 
 
+_CUE_FIELDS = {f.name for f in fields(CueSheet)}
+
 # ---------------------------------------------------------------------- helpers
+
+
+def _list(d: dict, key: str) -> list:
+    v = d.get(key, [])
+    if not isinstance(v, list):
+        raise CueSheetError(f"{key}: must be a list, got {type(v).__name__}")
+    return v
+
+
+def _record(cls, item, where: str):
+    """``cls(**item)`` with errors that name the field instead of Python's internals."""
+    if not isinstance(item, dict):
+        raise CueSheetError(f"{where}: must be an object, got {type(item).__name__}")
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(item) - names)
+    if unknown:
+        raise CueSheetError(
+            f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)} "
+            f"(known: {', '.join(sorted(names))})"
+        )
+    missing = [
+        f.name
+        for f in fields(cls)
+        if f.name not in item and f.default is MISSING and f.default_factory is MISSING
+    ]
+    if missing:
+        raise CueSheetError(f"{where}: missing {', '.join(missing)}")
+    return cls(**item)
+
+
+def check_seed(seed) -> None:
+    """Raise :class:`~v2m.errors.ParameterError` unless ``seed`` is None or an integer in
+    0..:data:`SEED_MAX`."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ParameterError(f"seed={seed!r}: must be a whole number 0..{SEED_MAX}")
+    if not 0 <= int(seed) <= SEED_MAX:
+        raise ParameterError(f"seed={seed}: must be in 0..{SEED_MAX}")
 
 
 def bpm_to_period_s(tempo_bpm: float) -> float:
@@ -377,8 +449,12 @@ def make_cue(
         raise CueSheetError(f"meter: {meter!r} is not one of {', '.join(METERS)}")
     if not (20 <= tempo_bpm <= 400):
         raise CueSheetError(f"tempo_bpm: {tempo_bpm} outside 20..400")
-    if not (0 < duration_s <= 6 * 3600):
-        raise CueSheetError(f"duration_s: must be in (0, 6 h], got {duration_s!r}")
+    if not (0 < duration_s <= MAX_DURATION_S):
+        raise CueSheetError(
+            f"duration_s: must be above 0 and at most {MAX_DURATION_S / 3600:g} hours, "
+            f"got {duration_s!r}"
+        )
+    check_seed(seed)
     if not 0 <= energy <= 1:
         raise CueSheetError(f"energy: {energy} not in 0..1")
     beats = beats_from_tempo(tempo_bpm=tempo_bpm, duration_s=duration_s)

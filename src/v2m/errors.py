@@ -14,6 +14,7 @@ __all__ = [
     "ParameterError",
     "CueSheetError",
     "OutputExistsError",
+    "OutputError",
     "MissingDependencyError",
     "SoundFontError",
 ]
@@ -45,6 +46,10 @@ class CueSheetError(V2MError, ValueError):
 
 class OutputExistsError(V2MError):
     """An output file exists already and ``force`` was not given."""
+
+
+class OutputError(V2MError):
+    """An output cannot be written (read-only or full disk, no permission, not a folder)."""
 
 
 class MissingDependencyError(V2MError, ImportError):

@@ -34,7 +34,7 @@ from ._deps import require
 from ._io import write_text_atomic
 from .errors import InputError, ParameterError, V2MError
 
-__all__ = ["evaluate_files", "EvalReport", "confidence_interval"]
+__all__ = ["evaluate_files", "EvalReport", "confidence_interval", "METRIC_NAMES"]
 
 MIDI = {".mid", ".midi"}
 AUDIO = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac"}
@@ -331,7 +331,7 @@ def evaluate_files(
                 vals = {k: v for k, v in vals.items() if k in metrics}
             report.files[key] = {k: float(v) for k, v in vals.items()}
         except (V2MError, OSError, ValueError, EOFError) as exc:
-            report.errors[key] = str(exc) or exc.__class__.__name__
+            report.errors[key] = f"{exc}" or f"{exc.__class__.__name__} while reading the file"
     if embedder is not None:
         ref_files = _collect(ref_path) if ref_path is not None else []
         report.set_metrics.update(_embedding_metrics(embedder, gen_files, ref_files, report))
@@ -434,3 +434,5 @@ _ALL_NAMES = {
     "clap_score",
     "imagebind_score",
 }
+#: Every per-file metric name :func:`evaluate_files` can report, sorted.
+METRIC_NAMES = tuple(sorted(_ALL_NAMES))

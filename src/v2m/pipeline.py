@@ -8,25 +8,27 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _media
-from ._io import check_output, write_text_atomic
+from ._io import OutputSet, json_safe, write_text_atomic
 from .analysis import analyze
 from .composition import compose
 from .cuesheet import CueSheet
 from .errors import ParameterError
 from .projection import Projection, check_controls, project
-from .rendering import Rendered, render
+from .rendering import Rendered, find_soundfont, render
 
 __all__ = ["score", "render_cue", "ScoreResult"]
 
 log = logging.getLogger("v2m")
 
 AUDIO_SUFFIXES = {".wav", ".flac"}
+MIDI_SUFFIXES = {".mid", ".midi"}
 #: Containers that hold a copied H.264/HEVC/VP9/AV1 stream next to AAC audio.
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
 
@@ -57,6 +59,10 @@ def _write_media(
         mux(picture, rendered.mix, rendered.sample_rate, out, keep_audio=keep_audio)
 
 
+def _lufs_text(lufs: float) -> str:
+    return f"{lufs:.1f} LUFS" if math.isfinite(lufs) else "too short to measure loudness"
+
+
 def _say(progress: bool, msg: str) -> None:
     if progress:
         print(f"v2m: {msg}", file=sys.stderr)
@@ -70,7 +76,7 @@ def score(
     tempo_bpm: float | None = None,
     key: str | None = None,
     energy: float = 1.0,
-    seed: int = 0,
+    seed: int | None = None,
     hits_s: list[float] | None = None,
     duration_s: float | None = None,
     keep_audio: bool = False,
@@ -108,15 +114,88 @@ def score(
     inp = _media.check_readable(input_path)
     out = Path(output)
     suffix = out.suffix.lower()
-    if suffix not in AUDIO_SUFFIXES | VIDEO_SUFFIXES | {".mid", ".midi"}:
+    if suffix not in AUDIO_SUFFIXES | VIDEO_SUFFIXES | MIDI_SUFFIXES:
         raise ParameterError(
             f"{out}: unknown output type {suffix!r} (use .mp4, .mov, .mkv, .wav, .flac or .mid)"
         )
-    extra = {"midi": midi, "wav": wav, "cue": cue, "timeline": timeline, "report": report}
-    for p in [out, *[p for p in extra.values() if p]]:
-        check_output(p, force=force, inputs=(inp,))
-    check_controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy)  # before analysis
+    _check_suffix(midi, MIDI_SUFFIXES, "--midi")
+    _check_suffix(wav, AUDIO_SUFFIXES, "--wav")
     is_image = _media.is_image_path(inp)
+    check_controls(
+        style=style,
+        tempo_bpm=tempo_bpm,
+        key=key,
+        energy=energy,
+        seed=seed,
+        duration_s=duration_s,
+        hits_s=hits_s,
+    )
+    needs_audio = suffix not in MIDI_SUFFIXES or wav is not None
+    if needs_audio:
+        find_soundfont(soundfont)  # a missing --soundfont is found before any work
+    outs = {
+        "--output": out,
+        "--midi": midi,
+        "--wav": wav,
+        "--cue": cue,
+        "--timeline": timeline,
+        "--report": report,
+    }
+    with OutputSet(outs, force=force, inputs=(inp,)):
+        return _score(
+            inp,
+            out=out,
+            is_image=is_image,
+            needs_audio=needs_audio,
+            style=style,
+            tempo_bpm=tempo_bpm,
+            key=key,
+            energy=energy,
+            seed=seed,
+            hits_s=hits_s,
+            duration_s=duration_s,
+            keep_audio=keep_audio,
+            midi=midi,
+            wav=wav,
+            cue=cue,
+            timeline=timeline,
+            report=report,
+            soundfont=soundfont,
+            progress=progress,
+        )
+
+
+def _check_suffix(path, allowed: set[str], option: str) -> None:
+    if path is not None and Path(path).suffix.lower() not in allowed:
+        raise ParameterError(
+            f"{path}: {option} must end in {' or '.join(sorted(allowed))}, "
+            f"not {Path(path).suffix or 'nothing'!r}"
+        )
+
+
+def _score(
+    inp: Path,
+    *,
+    out: Path,
+    is_image: bool,
+    needs_audio: bool,
+    style,
+    tempo_bpm,
+    key,
+    energy,
+    seed,
+    hits_s,
+    duration_s,
+    keep_audio,
+    midi,
+    wav,
+    cue,
+    timeline,
+    report,
+    soundfont,
+    progress,
+) -> ScoreResult:
+    suffix = out.suffix.lower()
     if duration_s is not None and not is_image:
         log.info("--duration-s applies to still images; the video sets the length")
     t0 = time.perf_counter()
@@ -135,12 +214,12 @@ def score(
     outputs: dict[str, str] = {}
     t = time.perf_counter()
     rendered = None
-    if suffix not in (".mid", ".midi") or wav:
+    if needs_audio:
         _say(progress, "rendering the music")
         rendered = render(sc, soundfont=soundfont)
         timings["render"] = time.perf_counter() - t
     t = time.perf_counter()
-    if suffix in (".mid", ".midi"):
+    if suffix in MIDI_SUFFIXES:
         sc.save(out)
     else:
         _write_media(
@@ -172,13 +251,13 @@ def score(
                 "soundfont": rendered.soundfont,
                 "soundfont_origin": rendered.soundfont_origin,
             }
-        write_text_atomic(report, json.dumps(rep, indent=1))
+        write_text_atomic(report, json.dumps(json_safe(rep), indent=1, allow_nan=False))
         outputs["report"] = str(report)
     if rendered is not None:
         _say(
             progress,
             f"SoundFont {rendered.soundfont} ({rendered.soundfont_origin}); "
-            f"{rendered.loudness_lufs:.1f} LUFS, true peak {rendered.true_peak_dbtp:.1f} dBTP",
+            f"{_lufs_text(rendered.loudness_lufs)}, true peak {rendered.true_peak_dbtp:.1f} dBTP",
         )
     return ScoreResult(projection=proj, rendered=rendered, outputs=outputs, timings_s=timings)
 
@@ -197,16 +276,44 @@ def render_cue(
     Deterministic: the same cue sheet gives the same music.
     """
     vid = _media.check_readable(video)
-    if Path(output).suffix.lower() not in AUDIO_SUFFIXES | VIDEO_SUFFIXES:
+    out = Path(output)
+    if out.suffix.lower() not in AUDIO_SUFFIXES | VIDEO_SUFFIXES:
         raise ParameterError(
             f"{output}: unsupported output type (use .mp4, .mov, .mkv, .wav or .flac)"
         )
-    check_output(output, force=force, inputs=(vid, cue_path))
     cue_obj = CueSheet.load(cue_path)
-    sc = compose(cue_obj)
-    rendered = render(sc, soundfont=soundfont)
-    out = Path(output)
-    _write_media(
-        out, picture=vid, rendered=rendered, duration_s=cue_obj.duration_s, keep_audio=keep_audio
-    )
+    find_soundfont(soundfont)
+    if not _media.is_image_path(vid) and out.suffix.lower() not in AUDIO_SUFFIXES:
+        _check_cue_fits(cue_obj, _media.probe_video(vid).duration_s, cue_path, vid)
+    with OutputSet({"--output": out}, force=force, inputs=(vid, cue_path)):
+        sc = compose(cue_obj)
+        rendered = render(sc, soundfont=soundfont)
+        _write_media(
+            out,
+            picture=vid,
+            rendered=rendered,
+            duration_s=cue_obj.duration_s,
+            keep_audio=keep_audio,
+        )
     return ScoreResult(projection=None, rendered=rendered, outputs={"output": str(out)})
+
+
+def _check_cue_fits(cue: CueSheet, video_s: float, cue_path, video) -> None:
+    """A cue longer than the video would lose its ending; a shorter one leaves silence."""
+    if video_s <= 0:
+        return
+    if cue.duration_s > video_s + 0.5:
+        raise ParameterError(
+            f"{cue_path}: the cue sheet lasts {cue.duration_s:.2f} s but {video} only "
+            f"{video_s:.2f} s, so the music would be cut before its ending; set duration_s "
+            f"to {video_s:.2f} (or score the video again with --cue)"
+        )
+    if cue.duration_s < video_s - 0.5:
+        log.warning(
+            "%s: the cue sheet lasts %.2f s but %s %.2f s: the last %.2f s will be silent",
+            cue_path,
+            cue.duration_s,
+            video,
+            video_s,
+            video_s - cue.duration_s,
+        )

@@ -46,17 +46,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cuesheet import (
+    MAX_DURATION_S,
     METERS,
+    SEED_MAX,
     CueSheet,
     Hit,
     Section,
+    check_seed,
     parse_key,
 )
 from .errors import ParameterError
 from .styles import get_style
 from .timeline import Timeline
 
-__all__ = ["project", "Projection", "solve_beat_grid"]
+__all__ = ["project", "Projection", "solve_beat_grid", "content_seed", "check_controls"]
 
 SIGMA_S = 0.035
 
@@ -288,6 +291,42 @@ def _choose_style(
     return "lofi", f"moderate arousal {arousal:+.2f} and valence {valence:+.2f}"
 
 
+def content_seed(timeline: Timeline) -> int:
+    """A seed derived from what the timeline saw (size, length, cuts, colours, motion).
+
+    The same input always gets the same seed; two inputs that differ in any of these get
+    different seeds (up to hash collisions, 1 in 2**32), so they never share their music.
+    """
+    import hashlib
+    import json
+
+    src = timeline.source
+    e = np.asarray(timeline.motion.get("energy", []), float)
+    summary = {
+        "size": [src.width, src.height],
+        "duration_s": round(float(timeline.duration_s), 3),
+        "cuts": [round(c.time_s, 3) for c in timeline.cuts],
+        "shots": [
+            [
+                round(float(getattr(sh, a)), 3)
+                for a in (
+                    "brightness",
+                    "saturation",
+                    "colorfulness",
+                    "warmth",
+                    "contrast",
+                    "motion",
+                )
+            ]
+            for sh in timeline.shots
+        ],
+        "motion": [round(float(x), 2) for x in e[:: max(1, len(e) // 256)]],
+        "image": {k: round(float(v), 4) for k, v in (timeline.image or {}).items()},
+    }
+    digest = hashlib.blake2b(json.dumps(summary, sort_keys=True).encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") % (SEED_MAX + 1)
+
+
 def check_controls(
     *,
     style: str | None = None,
@@ -295,14 +334,30 @@ def check_controls(
     key: str | None = None,
     energy: float = 1.0,
     meter: str = "4/4",
+    seed: int | None = None,
+    duration_s: float | None = None,
+    hits_s: list[float] | None = None,
 ) -> None:
-    """Raise a :class:`~v2m.errors.V2MError` naming the first user choice that is invalid."""
+    """Raise a :class:`~v2m.errors.V2MError` naming the first user choice that is invalid.
+
+    Ranges: ``energy`` (a factor on the energy curve) 0.25..2, ``tempo_bpm`` 30..240,
+    ``seed`` 0..2**32-1, ``duration_s`` (still images) above 0 and at most 6 hours, hits at
+    or after 0 s.
+    """
     if not 0.25 <= energy <= 2.0:
         raise ParameterError(f"energy={energy}: must be in 0.25..2")
     if meter not in METERS:
         raise ParameterError(f"meter={meter!r}: must be one of {', '.join(METERS)}")
     if tempo_bpm is not None and not 30 <= tempo_bpm <= 240:
         raise ParameterError(f"tempo_bpm={tempo_bpm}: must be in 30..240")
+    check_seed(seed)
+    if duration_s is not None and not (0 < duration_s <= MAX_DURATION_S):
+        raise ParameterError(
+            f"duration_s={duration_s}: must be above 0 and at most {MAX_DURATION_S / 3600:g} hours"
+        )
+    for t in hits_s or []:
+        if not (math.isfinite(t) and t >= 0):
+            raise ParameterError(f"hit at {t} s: must be a time at or after 0 s")
     if key is not None:
         parse_key(key)
     if style is not None:
@@ -316,7 +371,7 @@ def project(
     tempo_bpm: float | None = None,
     key: str | None = None,
     energy: float = 1.0,
-    seed: int = 0,
+    seed: int | None = None,
     hits_s: list[float] | None = None,
     meter: str = "4/4",
     ending: str | None = None,
@@ -330,7 +385,8 @@ def project(
         User choices; each overrides the automatic one.
     energy : float
         Factor on the energy curve (0.25..2).
-    seed : int
+    seed : int, optional
+        0..2**32-1; default :func:`content_seed` of the timeline.
     hits_s : list of float
         Extra moments to accent (seconds).
     meter : str
@@ -342,11 +398,14 @@ def project(
     -------
     Projection
     """
-    check_controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy, meter=meter)
+    check_controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy, meter=meter, seed=seed)
     dur = float(timeline.duration_s)
     if dur <= 0:
         raise ParameterError(f"{timeline.source.path}: zero duration")
     why: list[str] = []
+    if seed is None:
+        seed = content_seed(timeline)
+        why.append(f"seed {seed}, derived from the picture (the same input gives the same music)")
     shots = timeline.shots
     lens = np.array([max(s.end_s - s.start_s, 1e-6) for s in shots])
 

@@ -121,7 +121,7 @@ class MidiFileSource:
         try:
             self.midi = mido.MidiFile(str(p))
         except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
-            raise InputError(f"{p}: not a MIDI file ({exc})") from None
+            raise InputError(f"{p}: not a MIDI file ({exc or 'the file ends early'})") from None
         self.path = p
         self.duration_s = float(self.midi.length) + ring_s
         if self.midi.length <= 0:
