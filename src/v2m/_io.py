@@ -25,6 +25,7 @@ import errno
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -116,9 +117,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def is_special(path: Path) -> bool:
+    """True for an existing path that is not a regular file or folder (``/dev/null``,
+    ``/dev/stdout``, a FIFO): written in place, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def check_output(path: str | os.PathLike, *, force: bool, inputs: Iterable = ()) -> Path:
     """Check one output path before any work (see :class:`OutputSet`); returns it."""
     out = Path(path)
+    if is_special(out):
+        return out
     for inp in inputs:
         if inp is not None and _same(Path(inp), out):
             raise ParameterError(f"{out}: refusing to overwrite the input file")
@@ -193,7 +206,8 @@ class OutputSet:
                     self._remove_dirs()
                     raise OutputError(f"{d}: cannot make the folder ({exc.strerror})") from None
                 self._made_dirs.append(d)
-            sweep_stale_temps(p.parent)
+            if not is_special(p):
+                sweep_stale_temps(p.parent)
         self._token = _active.set(self)
         return self
 
@@ -285,6 +299,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     :class:`~v2m.errors.OutputError` naming ``path``.
     """
     final = Path(path)
+    if is_special(final):
+        yield final  # a device or pipe: written in place
+        return
     oset = _active.get()
     if oset is None or not oset.owns(final):
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -23,10 +23,21 @@ log = logging.getLogger("v2m")
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
-#: Width in pixels of the analysis frame (BGR, aspect kept). Everything is measured on it.
-#: Scaling uses swscale's fast bilinear filter: far cheaper than an area filter at 1080p
-#: and enough for cut, flow and colour statistics.
+#: Longer side in pixels of the analysis frame (BGR, aspect kept). Everything is measured
+#: on it. Scaling uses swscale's fast bilinear filter: far cheaper than an area filter at
+#: 1080p and enough for cut, flow and colour statistics.
 ANALYSIS_WIDTH = 256
+
+
+def fit_size(width: int, height: int, longest: int, *, min_side: int = 16) -> tuple[int, int]:
+    """(w, h) with the aspect of ``width`` x ``height`` and the longer side ``longest``
+    pixels (both even; the shorter side at least ``min_side``, so extreme aspect ratios
+    such as 16x4096 stay analysable at a bounded cost)."""
+    width, height = max(int(width), 1), max(int(height), 1)
+    scale = longest / max(width, height)
+    w = max(min_side, int(round(width * scale / 2)) * 2)
+    h = max(min_side, int(round(height * scale / 2)) * 2)
+    return min(w, longest), min(h, longest)
 
 
 @dataclass(frozen=True)
@@ -60,8 +71,9 @@ class DecodedFrame:
         Position of the frame in decode order (0-based, counting only good frames).
     time_s : float
         Presentation time in seconds, relative to the first frame's presentation time.
-    bgr : np.ndarray, shape (h, ANALYSIS_WIDTH, 3), uint8
-        The frame scaled to the analysis width (display aspect, rotation applied).
+    bgr : np.ndarray, shape (h, w, 3), uint8
+        The frame scaled to ``ANALYSIS_WIDTH`` on its longer side (display aspect,
+        rotation applied).
     """
 
     index: int
@@ -90,7 +102,44 @@ def open_media(path: str | Path) -> av.container.InputContainer:
     try:
         return av.open(str(p), mode="r")
     except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
+        if _mp4_index_missing(p):
+            raise InputError(
+                f"{p}: truncated: the file's index (the MP4 'moov' box, written last) is "
+                "missing, so no frame can be located; copy the file again from its source, "
+                "or rebuild the index with a repair tool (e.g. untrunc) and a good file from "
+                "the same camera"
+            ) from None
         raise InputError(f"{p}: not a media file FFmpeg can read ({exc})") from None
+
+
+def _mp4_index_missing(p: Path) -> bool:
+    """True if ``p`` starts like an MP4/QuickTime file (``ftyp``) and its top-level boxes
+    end without a ``moov`` box: a recording or copy that stopped before the index."""
+    import struct
+
+    try:
+        size_total = p.stat().st_size
+        with open(p, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8 or head[4:8] != b"ftyp":
+                return False
+            pos = 0
+            while pos + 8 <= size_total:
+                f.seek(pos)
+                hdr = f.read(16)
+                size, kind = struct.unpack(">I4s", hdr[:8])
+                if kind == b"moov":
+                    return False
+                if size == 1 and len(hdr) >= 16:
+                    size = struct.unpack(">Q", hdr[8:16])[0]
+                elif size == 0:
+                    break  # box runs to the end of the file
+                if size < 8:
+                    break
+                pos += size
+    except OSError:
+        return False
+    return True
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -250,8 +299,7 @@ def _iter_frames_sync(
             info.height,
         )
     )
-    out_w = width
-    out_h = max(2, int(round(width * disp_h / max(disp_w, 1) / 2)) * 2)
+    out_w, out_h = fit_size(disp_w, disp_h, width)
     if info.rotation_deg in (90, 270):
         scale_w, scale_h = out_h, out_w
     else:

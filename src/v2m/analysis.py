@@ -1,7 +1,7 @@
 """Stage 1: video or image -> :class:`~v2m.timeline.Timeline`.
 
 :func:`analyze` decodes the input once, scales every frame once to a small analysis frame
-(:data:`v2m._media.ANALYSIS_WIDTH` pixels wide) and feeds it to every analyser:
+(:data:`v2m._media.ANALYSIS_WIDTH` pixels on its longer side) and feeds it to every analyser:
 
 * **Shot cuts** -- PySceneDetect's ``ContentDetector`` (mean HSV difference between adjacent
   frames, threshold 27) finds hard cuts; a candidate whose content returns within
@@ -320,10 +320,11 @@ class _MotionTracker:
         self._times: deque[float] = deque(maxlen=3)
 
     def push(self, time_s: float, bgr: np.ndarray, *, after_cut: bool) -> None:
-        if bgr.shape[1] != FLOW_WIDTH:
-            h = max(2, bgr.shape[0] * FLOW_WIDTH // bgr.shape[1])
-            bgr = cv2.resize(bgr, (FLOW_WIDTH, h), interpolation=cv2.INTER_AREA)
+        size = _media.fit_size(bgr.shape[1], bgr.shape[0], FLOW_WIDTH)
+        if (bgr.shape[1], bgr.shape[0]) != size:
+            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        width = grey.shape[1]
         if self.prev is None or after_cut:
             self.prev, self.prev_t = grey, time_s
             self.t.append(time_s)
@@ -336,12 +337,13 @@ class _MotionTracker:
             self._hist.clear()
             return
         dt = max(time_s - self.prev_t, 1e-3)
-        flow = self.flow.calc(_pad_min(self.prev), _pad_min(grey), None)[: grey.shape[0]]
+        flow = self.flow.calc(_pad_min(self.prev), _pad_min(grey), None)
+        flow = flow[: grey.shape[0], : grey.shape[1]]
         mag, ang = cv2.cartToPolar(flow[..., 0], flow[..., 1])
-        speed = float(mag.mean()) / FLOW_WIDTH / dt
+        speed = float(mag.mean()) / width / dt
         bins = (ang * (N_DIRECTIONS / (2 * np.pi))).astype(np.int32) % N_DIRECTIONS
         directogram = np.bincount(bins.ravel(), weights=mag.ravel(), minlength=N_DIRECTIONS)
-        directogram = directogram / mag.size / FLOW_WIDTH / dt  # frame widths per second
+        directogram = directogram / mag.size / width / dt  # frame widths per second
         # Smooth the directogram over the last three analysed frames before taking the
         # deceleration flux: flow jitter averages out, a real stop (a sustained drop) stays.
         self._hist.append(directogram)
@@ -358,12 +360,15 @@ class _MotionTracker:
         self.impact_t.append(float(np.mean(self._times)))
 
 
-def _pad_min(grey: np.ndarray, min_h: int = 64) -> np.ndarray:
-    # DIS needs a few pyramid levels; very wide, short frames are padded (edge-replicated) and
-    # the padding is cut off the flow again.
-    if grey.shape[0] >= min_h:
+def _pad_min(grey: np.ndarray, min_side: int = 64) -> np.ndarray:
+    # DIS needs a few pyramid levels; frames with a short side are padded (edge-replicated)
+    # and the padding is cut off the flow again.
+    h, w = grey.shape[:2]
+    if h >= min_side and w >= min_side:
         return grey
-    return cv2.copyMakeBorder(grey, 0, min_h - grey.shape[0], 0, 0, cv2.BORDER_REPLICATE)
+    return cv2.copyMakeBorder(
+        grey, 0, max(0, min_side - h), 0, max(0, min_side - w), cv2.BORDER_REPLICATE
+    )
 
 
 def _resample(t: np.ndarray, x: np.ndarray, hop_s: float, duration_s: float) -> np.ndarray:
@@ -469,7 +474,8 @@ def analyze(
     progress : bool
         Show a progress bar on stderr.
     keep_thumbnails : bool
-        Keep a small BGR thumbnail per shot in ``timeline.thumbnails`` (for plotting).
+        Keep small BGR thumbnails in ``timeline.thumbnails`` (time in seconds -> image),
+        taken regularly (every 0.5 s, at most 600) and at cuts, for plotting.
 
     Returns
     -------
@@ -502,9 +508,7 @@ def _analyze_image(p: Path, *, duration_s: float, keep_thumbnails: bool) -> Time
     img = _media.load_image(p)
     h, w = img.shape[:2]
     small = cv2.resize(
-        img,
-        (_media.ANALYSIS_WIDTH, max(2, h * _media.ANALYSIS_WIDTH // w)),
-        interpolation=cv2.INTER_AREA,
+        img, _media.fit_size(w, h, _media.ANALYSIS_WIDTH), interpolation=cv2.INTER_AREA
     )
     b, s, c, warmth, contrast = colour_stats(small)
     grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
@@ -550,7 +554,7 @@ def _analyze_image(p: Path, *, duration_s: float, keep_thumbnails: bool) -> Time
     )
     if keep_thumbnails:
         tl.thumbnails = {
-            0: cv2.resize(small, (THUMB_WIDTH * 2, max(2, small.shape[0] * 128 // small.shape[1])))
+            0.0: cv2.resize(small, _media.fit_size(small.shape[1], small.shape[0], 128))
         }
     return tl
 
@@ -569,7 +573,7 @@ def _analyze_video(
     motion = _MotionTracker()
     col_t: list[float] = []
     col: list[np.ndarray] = []
-    thumbs: dict[int, np.ndarray] = {}
+    thumbs: dict[float, np.ndarray] = {}
     bar = None
     if progress:
         from tqdm import tqdm
@@ -586,13 +590,18 @@ def _analyze_video(
     last_t = 0.0
     colour_every = max(1, int(round(min(info.fps or 25.0, MAX_ANALYSIS_FPS) / COLOUR_HZ)))
     n_analysed = 0
+    next_thumb_s, thumb_every_s = 0.0, max(0.5, info.duration_s / 600)
     for fr in _media.iter_frames(p, info, warnings_out=warn):
         mid = fr.bgr
-        h_mid = mid.shape[0]
-        if mid.shape[1] != FLOW_WIDTH:
-            h_mid = max(2, mid.shape[0] * FLOW_WIDTH // mid.shape[1])
-            mid = cv2.resize(mid, (FLOW_WIDTH, h_mid), interpolation=cv2.INTER_AREA)
-        thumb = cv2.resize(mid, (THUMB_WIDTH, max(2, h_mid // 2)), interpolation=cv2.INTER_AREA)
+        flow_size = _media.fit_size(mid.shape[1], mid.shape[0], FLOW_WIDTH)
+        if (mid.shape[1], mid.shape[0]) != flow_size:
+            mid = cv2.resize(mid, flow_size, interpolation=cv2.INTER_AREA)
+        half = FLOW_WIDTH // THUMB_WIDTH
+        thumb = cv2.resize(
+            mid,
+            (max(8, flow_size[0] // half), max(2, flow_size[1] // half)),
+            interpolation=cv2.INTER_AREA,
+        )
         cuts.push(fr.index, fr.time_s, mid, thumb)
         new_cut = len(cuts.pending) + len(cuts.hard) > n_hard_seen
         n_hard_seen = len(cuts.pending) + len(cuts.hard)
@@ -602,10 +611,12 @@ def _analyze_video(
                 col_t.append(fr.time_s)
                 col.append(colour_stats(thumb))
             n_analysed += 1
-            if keep_thumbnails and (fr.index == 0 or new_cut):
-                thumbs[fr.index] = cv2.resize(
-                    fr.bgr, (128, max(2, fr.bgr.shape[0] * 128 // fr.bgr.shape[1]))
+            if keep_thumbnails and (new_cut or fr.time_s >= next_thumb_s):
+                # by time, regularly and at cuts: the plot takes each shot's middle one
+                thumbs[fr.time_s] = cv2.resize(
+                    fr.bgr, _media.fit_size(fr.bgr.shape[1], fr.bgr.shape[0], 128)
                 )
+                next_thumb_s = fr.time_s + thumb_every_s
         last_t = fr.time_s
         if bar is not None:
             bar.update(1)

@@ -7,6 +7,7 @@ image (H.264, 5 frames per second) for the music's length.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +19,7 @@ from . import _media
 from ._io import atomic_path
 from .errors import InputError, ParameterError
 
-__all__ = ["mux", "still_video", "read_audio"]
+__all__ = ["mux", "still_video", "read_audio", "check_mux"]
 
 log = logging.getLogger("v2m")
 
@@ -123,14 +124,7 @@ def mux(
             except (av.error.FFmpegError, ValueError) as exc:
                 raise ParameterError(f"{out_path}: cannot write this container ({exc})") from None
             with out:
-                try:
-                    vout = out.add_stream_from_template(vin)
-                except (ValueError, av.error.FFmpegError) as exc:
-                    raise ParameterError(
-                        f"{out_path}: this container cannot hold the input's "
-                        f"{vin.codec_context.name} video as a copy ({exc}); use .mp4, .mov "
-                        "or .mkv"
-                    ) from None
+                vout = _copy_stream(out, vin, out_path)
                 aw = _AudioWriter(out, audio, sample_rate, duration_s=duration)
                 last_dts = None
                 tb = float(vin.time_base)
@@ -146,6 +140,54 @@ def mux(
                     out.mux(packet)
                 aw.close()
     return out_path
+
+
+def _copy_stream(out, vin, out_path: Path):
+    """Add a stream to ``out`` that takes ``vin``'s packets as they are (no encoder needed:
+    the codec parameters are copied, so AV1, VP9 or any codec the container accepts)."""
+    try:
+        return out.add_stream_from_template(vin, opaque=True)
+    except (ValueError, av.error.FFmpegError) as exc:
+        codec = vin.codec_context.codec.name if vin.codec_context.codec else "this"
+        raise ParameterError(
+            f"{out_path}: a {out_path.suffix} file cannot hold the input's {codec} video as a "
+            f"copy ({exc}); use .mp4, .mov or .mkv"
+        ) from None
+
+
+def check_mux(video_path: str | Path, out_path: str | Path) -> None:
+    """Check, before any work, that ``out_path``'s container can hold ``video_path``'s video
+    stream as a copy next to AAC audio (writes only a header, in memory).
+
+    Raises
+    ------
+    ParameterError
+    """
+    import io
+
+    out_path = Path(out_path)
+    fmt = _format_for(out_path)
+    with _media.open_media(video_path) as src:
+        if not src.streams.video:
+            return  # analysis says "no video stream" with the file's name
+        vin = src.streams.video[0]
+        try:
+            out = av.open(io.BytesIO(), mode="w", format=fmt)
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise ParameterError(f"{out_path}: cannot write this container ({exc})") from None
+        try:
+            _copy_stream(out, vin, out_path)
+            a = out.add_stream("aac", rate=48000)
+            a.layout = "stereo"
+            out.start_encoding()
+        except (ValueError, av.error.FFmpegError) as exc:
+            raise ParameterError(
+                f"{out_path}: a {out_path.suffix} file cannot hold this video with AAC audio "
+                f"({exc}); use .mp4, .mov or .mkv"
+            ) from None
+        finally:
+            with contextlib.suppress(Exception):
+                out.close()
 
 
 def _format_for(path: Path) -> str | None:

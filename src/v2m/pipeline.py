@@ -133,6 +133,10 @@ def score(
     needs_audio = suffix not in MIDI_SUFFIXES or wav is not None
     if needs_audio:
         find_soundfont(soundfont)  # a missing --soundfont is found before any work
+    if suffix in VIDEO_SUFFIXES and not is_image:
+        from .muxing import check_mux
+
+        check_mux(inp, out)
     outs = {
         "--output": out,
         "--midi": midi,
@@ -284,6 +288,9 @@ def render_cue(
     cue_obj = CueSheet.load(cue_path)
     find_soundfont(soundfont)
     if not _media.is_image_path(vid) and out.suffix.lower() not in AUDIO_SUFFIXES:
+        from .muxing import check_mux
+
+        check_mux(vid, out)
         _check_cue_fits(cue_obj, _media.probe_video(vid).duration_s, cue_path, vid)
     with OutputSet({"--output": out}, force=force, inputs=(vid, cue_path)):
         sc = compose(cue_obj)

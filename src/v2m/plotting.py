@@ -10,34 +10,70 @@ from ._io import atomic_path
 from .timeline import Timeline
 
 
+def _shot_thumbnail(thumbs: dict, start_s: float, end_s: float):
+    """The thumbnail nearest the middle of the shot, among those taken inside it."""
+    inside = [t for t in thumbs if start_s - 1e-6 <= t < end_s]
+    if not inside:
+        return None
+    mid = 0.5 * (start_s + end_s)
+    return thumbs[min(inside, key=lambda t: abs(t - mid))]
+
+
 def plot_timeline(timeline: Timeline, path: str | Path) -> None:
     """Plot thumbnails per shot, motion, impact envelope, visual beats and cuts on one axis.
 
-    Thumbnails are drawn when the timeline came from ``analyze(..., keep_thumbnails=True)``.
+    Thumbnails are drawn when the timeline came from ``analyze(..., keep_thumbnails=True)``
+    (a dict of time in seconds -> image); each shot shows the one nearest its middle. A
+    still image gets one panel for the picture and one for its affect.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     dur = max(timeline.duration_s, 1e-3)
+    thumbs = getattr(timeline, "thumbnails", {}) or {}
+    name = Path(timeline.source.path).name
+    if timeline.source.kind == "image":
+        fig, (ax_t, ax_c) = plt.subplots(
+            2, 1, figsize=(12, 4.5), gridspec_kw={"height_ratios": [1.5, 1]}
+        )
+        shot = timeline.shots[0]
+        ax_t.set_title(f"{name}: still image, {dur:g} s of music")
+        if thumbs:
+            ax_t.imshow(next(iter(thumbs.values()))[..., ::-1])
+        ax_t.axis("off")
+        names = ["brightness", "saturation", "warmth", "valence", "arousal"]
+        vals = [getattr(shot, n) for n in names]
+        ax_c.barh(names, vals, color=["0.6", "tab:cyan", "tab:orange", "tab:green", "tab:purple"])
+        ax_c.set_xlim(-1.05, 1.05)
+        ax_c.axvline(0, color="k", lw=0.8)
+        ax_c.set_xlabel("value (-1..1; brightness and saturation 0..1)")
+        fig.tight_layout()
+        _save(fig, path, dpi=90)
+        return
     fig, axes = plt.subplots(
         4, 1, figsize=(12, 7), sharex=True, gridspec_kw={"height_ratios": [1.3, 1, 1, 0.8]}
     )
     ax_t, ax_m, ax_i, ax_c = axes
-    thumbs = getattr(timeline, "thumbnails", {}) or {}
     ax_t.set_ylim(0, 1)
     ax_t.set_yticks([])
-    ax_t.set_title(
-        f"{Path(timeline.source.path).name}: {len(timeline.cuts)} cuts, "
-        f"{len(timeline.visual_beats)} visual beats, visual tempo "
-        f"{timeline.visual_tempo_bpm or 0:.1f} BPM"
+    n_hard = sum(c.kind == "hard" for c in timeline.cuts)
+    tempo = (
+        f"visual tempo {timeline.visual_tempo_bpm:.1f} BPM"
+        if timeline.visual_tempo_bpm
+        else "no visual tempo"
     )
-    frames = sorted(thumbs)
-    for shot, fi in zip(timeline.shots, frames, strict=False):
-        img = thumbs[fi][..., ::-1]
-        ax_t.imshow(img, extent=(shot.start_s, shot.end_s, 0, 1), aspect="auto")
+    ax_t.set_title(
+        f"{name}: {n_hard} cuts, {len(timeline.cuts) - n_hard} gradual transitions, "
+        f"{len(timeline.visual_beats)} visual beats, {tempo}"
+    )
     for shot in timeline.shots:
+        img = _shot_thumbnail(thumbs, shot.start_s, shot.end_s)
+        if img is not None:
+            ax_t.imshow(img[..., ::-1], extent=(shot.start_s, shot.end_s, 0, 1), aspect="auto")
         ax_t.axvline(shot.start_s, color="k", lw=1)
     m = timeline.motion
     e = np.asarray(m.get("energy", []))
@@ -50,28 +86,38 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
         ax_i.axvline(b.time_s, color="tab:red", alpha=0.3 + 0.7 * b.strength, lw=1)
     ax_i.set_ylabel("impact +\nvisual beats")
     col = timeline.colour
-    if col.get("valence"):
-        tt = np.arange(len(col["valence"])) * col["hop_s"]
-        ax_c.plot(tt, col["valence"], label="valence", color="tab:green")
-        ax_c.plot(tt, col["arousal"], label="arousal", color="tab:purple")
-        ax_c.set_ylim(-1.05, 1.05)
-        ax_c.legend(loc="upper right", fontsize=7)
-    else:
-        for s in timeline.shots:
-            ax_c.hlines(
-                [s.valence, s.arousal], s.start_s, s.end_s, colors=["tab:green", "tab:purple"]
-            )
+    tt = np.arange(len(col.get("valence", []))) * col.get("hop_s", 0.5)
+    ax_c.plot(tt, col.get("valence", []), color="tab:green")
+    ax_c.plot(tt, col.get("arousal", []), color="tab:purple")
+    ax_c.set_ylim(-1.05, 1.05)
+    ax_c.set_ylabel("affect")
     for c in timeline.cuts:
         for ax in axes[1:]:
             if c.kind == "gradual":
                 ax.axvspan(c.start_s, c.end_s, color="grey", alpha=0.2)
             else:
                 ax.axvline(c.time_s, color="k", ls="--", lw=0.8)
+    handles = [
+        Line2D([], [], color="k", ls="--", lw=0.8, label="hard cut"),
+        Patch(color="grey", alpha=0.3, label="gradual transition"),
+        Line2D([], [], color="tab:blue", lw=0.8, label="motion energy"),
+        Line2D([], [], color="tab:orange", lw=0.8, label="visual impact"),
+        Line2D([], [], color="tab:red", lw=1, label="visual beat (alpha = strength)"),
+        Line2D([], [], color="tab:green", label="valence"),
+        Line2D([], [], color="tab:purple", label="arousal"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=7, fontsize=7, frameon=False)
     ax_c.set_xlim(0, dur)
     ax_c.set_xlabel("time (s)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    _save(fig, path, dpi=90)
+
+
+def _save(fig, path: str | Path, *, dpi: int) -> None:
+    import matplotlib.pyplot as plt
+
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90, format=Path(path).suffix.lstrip(".") or "png")
+        fig.savefig(tmp, dpi=dpi, format=Path(path).suffix.lstrip(".").lower() or "png")
     plt.close(fig)
 
 
@@ -122,11 +168,13 @@ def plot_score(score, path: str | Path) -> None:
         )
     for d in cue.downbeats:
         ax.axvline(beats[d], color="k", lw=0.3, alpha=0.3)
-    for sec in cue.sections:
-        ax.axvline(sec.start_s, color="k", lw=1)
+    for i, sec in enumerate(cue.sections):
+        ax.axvline(
+            sec.start_s, color="k", lw=1, label="section (label, energy)" if i == 0 else None
+        )
         ax.text(sec.start_s, 100, f" {sec.label} ({sec.energy:.2f})", fontsize=8, va="top")
-    for h in cue.hits:
-        ax.axvline(h.time_s, color="m", lw=1.5, ls="--")
+    for i, h in enumerate(cue.hits):
+        ax.axvline(h.time_s, color="m", lw=1.5, ls="--", label="hit" if i == 0 else None)
     ax.set_xlim(0, cue.duration_s)
     ax.set_ylim(15, 102)
     ax.set_xlabel("time (s)")
@@ -134,6 +182,4 @@ def plot_score(score, path: str | Path) -> None:
     ax.set_title(f"{cue.style}, {cue.key}, {cue.meter}, seed {cue.seed}")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=80, format="png")
-    plt.close(fig)
+    _save(fig, path, dpi=80)

@@ -34,7 +34,7 @@ import numpy as np
 from ._io import atomic_path
 from .composition import Score, compose
 from .cuesheet import CueSheet
-from .errors import InputError, ParameterError, SoundFontError
+from .errors import InputError, OutputError, ParameterError, SoundFontError
 
 __all__ = [
     "find_soundfont",
@@ -204,7 +204,17 @@ def _write_audio(path, x: np.ndarray, sr: int, *, subtype: str | None = None) ->
     if subtype is None:
         subtype = "PCM_24"
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), x, sr, format=fmt, subtype=subtype)
+        try:
+            sf.write(str(tmp), x, sr, format=fmt, subtype=subtype)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            # libsndfile says only "System error." for a full disk or a failed write
+            import shutil
+
+            free = shutil.disk_usage(tmp.parent).free + tmp.stat().st_size
+            raise OutputError(
+                f"{path}: cannot write ({exc}; {free / 1e6:.1f} MB free on that disk, "
+                f"about {x.size * 3 / 1e6:.1f} MB needed)"
+            ) from None
 
 
 def _synth(sf_bytes: bytes, midi_bytes: bytes) -> tuple[np.ndarray, int]:
