@@ -121,7 +121,8 @@ class MidiFileSource:
         try:
             self.midi = mido.MidiFile(str(p))
         except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
-            raise InputError(f"{p}: not a MIDI file ({exc or 'the file ends early'})") from None
+            why = str(exc) or "the file ends early"
+            raise InputError(f"{p}: not a MIDI file ({why})") from None
         self.path = p
         self.duration_s = float(self.midi.length) + ring_s
         if self.midi.length <= 0:

@@ -171,7 +171,8 @@ def notes_from_midi(path: str | Path) -> Notes:
     try:
         mf = mido.MidiFile(str(p))
     except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
-        raise InputError(f"{p}: not a MIDI file ({exc or 'the file ends early'})") from None
+        why = str(exc) or "the file ends early"
+        raise InputError(f"{p}: not a MIDI file ({why})") from None
     res = mf.ticks_per_beat
     tempos: list[tuple[int, int]] = [(0, 500000)]
     bpb = 4.0

@@ -1,0 +1,318 @@
+"""The command line under bad input, races and signals: a one-line error, exit 2, no
+traceback, nothing half-made, never an input or an existing output overwritten."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import av
+import numpy as np
+import pytest
+import synth
+
+from v2m._cli import main
+from v2m.cuesheet import make_cue
+
+
+def _run(argv, capsys):
+    """main() in this process: returns (exit code, stderr); a traceback would raise here."""
+    rc = main([str(a) for a in argv])
+    return rc, capsys.readouterr().err
+
+
+def _v2m(*argv, **kw):
+    return subprocess.Popen(
+        [sys.executable, "-m", "v2m", *map(str, argv)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def _files(d):
+    return sorted(p.relative_to(d).as_posix() for p in d.rglob("*"))
+
+
+@pytest.fixture()
+def cue_json(tmp_path):
+    p = tmp_path / "cue.json"
+    make_cue(duration_s=8, style="pop").save(p)
+    return p
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["-o", "o.mp4", "--report", "o.mp4"],
+        ["-o", "x.mid", "--midi", "x.mid"],
+        ["-o", "o.mp4", "--wav", "x.wav", "--midi", "m.mid", "--report", "./x.wav"],
+        ["-o", "o.mp4", "--cue", "j.json", "--timeline", "j.json"],
+    ],
+)
+def test_score_outputs_must_be_distinct(bikes, tmp_path, capsys, extra, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc, err = _run(["score", bikes, *extra], capsys)
+    assert rc == 2 and "every output needs its own path" in err
+    assert _files(tmp_path) == []
+
+
+def test_compose_plot_and_output_distinct(cue_json, tmp_path, capsys):
+    x = tmp_path / "x.mid"
+    rc, err = _run(["compose", cue_json, "-o", x, "--plot", x], capsys)
+    assert rc == 2 and "--plot must end in .png" in err
+    rc, err = _run(["compose", cue_json, "-o", x, "--plot", tmp_path / "p.png", "--force"], capsys)
+    assert rc == 0
+    rc, err = _run(
+        ["analyze", cue_json, "-o", tmp_path / "t.png", "--plot", tmp_path / "t.png"], capsys
+    )
+    assert rc == 2 and "own path" in err
+    assert _files(tmp_path) == ["cue.json", "p.png", "x.mid"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--wav", "music.mp3"], "--wav must end in .flac or .wav"),
+        (["--soundfont", "missing.sf2"], "SoundFont not found"),
+        (["--seed=-1"], "seed=-1: must be in 0..4294967295"),
+        (["--seed=4294967296"], "seed=4294967296"),
+        (["--tempo-bpm", "500"], "tempo_bpm=500.0"),
+        (["--energy-scale", "9"], "energy=9.0"),
+    ],
+)
+def test_bad_options_refused_before_any_work(bikes, tmp_path, capsys, extra, message, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc, err = _run(["score", bikes, "-o", "o.mp4", *extra], capsys)
+    assert rc == 2 and message in err
+    assert "analysing" not in err  # refused before the analysis
+    assert _files(tmp_path) == []
+
+
+def test_image_duration_one_limit(tmp_path, capsys):
+    img = synth.SHARED / "images" / "chelsea.png"
+    if not img.exists():
+        pytest.skip("shared image missing")
+    rc, err = _run(["score", img, "-o", tmp_path / "o.mp4", "--duration-s", "36000"], capsys)
+    assert rc == 2 and "at most 6 hours" in err and "analysing" not in err
+
+
+def test_stems_folder_checked_before_work(cue_json, tmp_path, capsys):
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    (stems / "bass.wav").write_bytes(b"keep me")
+    rc, err = _run(["render", cue_json, "-o", tmp_path / "m.wav", "--stems", stems], capsys)
+    assert rc == 2 and "bass.wav: output exists already" in err
+    assert (stems / "bass.wav").read_bytes() == b"keep me"
+    assert not (tmp_path / "m.wav").exists()
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    rc, err = _run(["render", cue_json, "-o", tmp_path / "m.wav", "--stems", a_file], capsys)
+    assert rc == 2 and "needs a folder" in err
+    rc, _ = _run(
+        ["render", cue_json, "-o", tmp_path / "m.wav", "--stems", stems, "--force"], capsys
+    )
+    assert rc == 0 and (stems / "bass.wav").stat().st_size > 1000
+
+
+def test_seed_in_cue_sheet(cue_json, tmp_path, capsys):
+    d = json.loads(cue_json.read_text())
+    d["seed"] = -1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(d))
+    rc, err = _run(["compose", bad, "-o", tmp_path / "s.mid"], capsys)
+    assert rc == 2 and "seed=-1" in err
+    rc, err = _run(["cue", "--duration-s", "10", "--seed=-1", "-o", tmp_path / "c.json"], capsys)
+    assert rc == 2 and "seed=-1" in err and not (tmp_path / "c.json").exists()
+
+
+def test_cue_sheet_keys_named(cue_json, tmp_path, capsys, caplog):
+    d = json.loads(cue_json.read_text())
+    d["sections"][0]["enrgy"] = 0.5
+    p = tmp_path / "typo.json"
+    p.write_text(json.dumps(d))
+    rc, err = _run(["compose", p, "-o", tmp_path / "s.mid"], capsys)
+    assert rc == 2 and "sections[0]: unknown key(s) 'enrgy'" in err
+    assert "__init__" not in err
+    d = json.loads(cue_json.read_text())
+    d["temp_bpm"] = 80
+    p.write_text(json.dumps(d))
+    rc, err = _run(["compose", p, "-o", tmp_path / "s.mid"], capsys)
+    assert rc == 0 and "unknown key(s) 'temp_bpm'" in caplog.text
+    d = json.loads(cue_json.read_text())
+    d["energy"] = d["energy"][:3]
+    p.write_text(json.dumps(d))
+    rc, err = _run(["compose", p, "-o", tmp_path / "s2.mid"], capsys)
+    assert rc == 2 and "energy: 3 values for" in err
+
+
+def test_write_failure_after_work_leaves_nothing(bikes, tmp_path, capsys, monkeypatch):
+    """A full disk at the last file: exit 2 naming it, and the video written before it is
+    not left behind either (nor the folder the run made)."""
+    import errno
+    from pathlib import Path
+
+    real = Path.write_text
+
+    def full(self, *a, **k):
+        if self.name.startswith(".v2m-tmp") and self.suffix == ".json":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    out = tmp_path / "new" / "o.mp4"
+    rc, err = _run(["score", bikes, "-o", out, "--report", tmp_path / "new" / "r.json"], capsys)
+    assert rc == 2 and "r.json: cannot write (No space left on device)" in err
+    assert _files(tmp_path) == []
+
+
+def test_concurrent_runs_never_overwrite_each_other(bikes, tmp_path):
+    out = tmp_path / "same.mp4"
+    procs = [_v2m("score", bikes, "-o", out) for _ in range(3)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    codes = sorted(rc for rc, _ in results)
+    assert codes == [0, 2, 2], results
+    assert all("Traceback" not in err for _, err in results)
+    assert _files(tmp_path) == ["same.mp4"]
+    with av.open(str(out)) as c:
+        assert c.streams.audio and c.streams.video
+
+
+def test_sigterm_cleans_up(tmp_path):
+    video = synth.SHARED / "video" / "dancer.avi"
+    if not video.exists():
+        pytest.skip("dancer.avi missing")
+    out = tmp_path / "made" / "o.mp4"
+    p = _v2m("score", video, "-o", out, "--wav", tmp_path / "made" / "w.wav")
+    time.sleep(3.0)  # mid-analysis of the 63 s clip
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(timeout=60)
+    err = p.stderr.read()
+    assert rc == 143 and "terminated" in err and "Traceback" not in err
+    assert _files(tmp_path) == []  # no output, no temp file, no folder
+
+
+def test_stale_temps_of_killed_runs_are_swept(bikes, tmp_path, capsys):
+    p = subprocess.Popen(["true"])
+    p.wait()
+    stale = tmp_path / f".v2m-tmp.{p.pid}.o.x1y2.mp4"
+    stale.write_bytes(b"\0" * 1000)
+    rc, _ = _run(["score", bikes, "-o", tmp_path / "o.mp4"], capsys)
+    assert rc == 0 and not stale.exists()
+
+
+def _av1_video(path, *, fmt_ok=True):
+    if "libsvtav1" not in av.codecs_available:
+        pytest.skip("PyAV has no AV1 encoder (libsvtav1) here")
+    frames = [synth.shot_image(1, w=128, h=96)] * 30 + [synth.shot_image(2, w=128, h=96)] * 30
+    return synth.write_video(path, frames, codec="libsvtav1")
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_av1_is_stream_copied(tmp_path, capsys, suffix):
+    src = _av1_video(tmp_path / f"av1{suffix}")
+    out = tmp_path / f"scored{suffix}"
+    rc, err = _run(["score", src, "-o", out], capsys)
+    assert rc == 0, err
+    with av.open(str(src)) as a, av.open(str(out)) as b:
+        pa = [bytes(p) for p in a.demux(a.streams.video[0]) if p.size]
+        pb = [bytes(p) for p in b.demux(b.streams.video[0]) if p.size]
+        assert (
+            b.streams.video[0].codec_context.codec.id == a.streams.video[0].codec_context.codec.id
+        )
+        assert pa == pb
+        assert b.streams.audio
+
+
+def test_truncated_mp4_without_index(bikes, tmp_path, capsys):
+    data = bikes.read_bytes()
+    mdat_first = data.find(b"mdat") < data.find(b"moov")
+    if not mdat_first:
+        pytest.skip("sample has its index first; nothing to truncate away")
+    p = tmp_path / "cut.mp4"
+    p.write_bytes(data[: len(data) * 2 // 3])
+    rc, err = _run(["score", p, "-o", tmp_path / "o.mp4"], capsys)
+    assert rc == 2 and "truncated: the file's index" in err
+
+
+def test_tall_narrow_video_is_cheap(tmp_path):
+    from v2m import _media
+
+    frames = [np.full((2048, 16, 3), 40 + 4 * i, np.uint8) for i in range(10)]
+    p = synth.write_video(tmp_path / "tall.mp4", frames)
+    info = _media.probe_video(p)
+    shapes = {f.bgr.shape for f in _media.iter_frames(p, info, warnings_out=[])}
+    assert all(max(s[:2]) <= _media.ANALYSIS_WIDTH for s in shapes), shapes
+
+
+def test_one_frame_video_gives_standard_json(tmp_path, capsys):
+    p = synth.write_video(tmp_path / "one.mp4", [synth.shot_image(3)])
+    rep = tmp_path / "r.json"
+    rc, err = _run(["score", p, "-o", tmp_path / "o.wav", "--report", rep], capsys)
+    assert rc == 0, err
+
+    def no_constants(name):
+        raise AssertionError(f"{name} in JSON")
+
+    d = json.loads(rep.read_text(), parse_constant=no_constants)
+    assert d["audio"]["loudness_lufs"] is None
+
+
+def test_render_cue_length_must_fit_the_video(bikes, tmp_path, capsys, caplog):
+    long_cue, short_cue = tmp_path / "long.json", tmp_path / "short.json"
+    make_cue(duration_s=60, style="piano").save(long_cue)
+    make_cue(duration_s=6, style="piano").save(short_cue)
+    rc, err = _run(["render-cue", long_cue, "--video", bikes, "-o", tmp_path / "a.mp4"], capsys)
+    assert rc == 2 and "60.00 s" in err and "10.00 s" in err
+    assert not (tmp_path / "a.mp4").exists()
+    rc, err = _run(["render-cue", short_cue, "--video", bikes, "-o", tmp_path / "b.mp4"], capsys)
+    assert rc == 0 and "the last 4.00 s will be silent" in caplog.text
+
+
+def test_eval_fails_when_every_file_fails(tmp_path, capsys):
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    (gen / "a.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")  # cut short
+    (gen / "b.mid").write_bytes(b"not midi at all")
+    rc, err = _run(["eval", "--generated", gen, "-o", tmp_path / "rep.json"], capsys)
+    assert rc == 2 and "nothing written" in err
+    assert "a.mid: not a MIDI file (" in err and "a.mid: not a MIDI file ()" not in err
+    assert not (tmp_path / "rep.json").exists()
+
+
+def test_plot_thumbnails_follow_shots_after_a_dissolve(tmp_path):
+    from v2m.analysis import analyze
+    from v2m.plotting import _shot_thumbnail
+
+    p, _truth = synth.fade_flash_video(tmp_path / "ff.mp4")
+    tl = analyze(p, keep_thumbnails=True)
+    assert len(tl.shots) >= 3
+    for shot in tl.shots:
+        img = _shot_thumbnail(tl.thumbnails, shot.start_s, shot.end_s)
+        assert img is not None
+        t = min(
+            (t for t in tl.thumbnails if shot.start_s <= t < shot.end_s),
+            key=lambda t: abs(t - 0.5 * (shot.start_s + shot.end_s)),
+        )
+        assert shot.start_s <= t < shot.end_s
+
+
+def test_help_lists_metrics_and_ranges(capsys):
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    out = capsys.readouterr().out
+    assert "beat_align_score_music" in out and "si_long" in out
+    with pytest.raises(SystemExit):
+        main(["score", "--help"])
+    out = capsys.readouterr().out
+    assert "--energy-scale" in out and "4294967295" in out and "30..240" in out
+
+
+def test_module_entry_point_has_no_traceback_on_bad_input(tmp_path):
+    p = _v2m("score", tmp_path / "missing.mp4", "-o", tmp_path / "o.mp4", env=os.environ)
+    rc = p.wait(timeout=60)
+    err = p.stderr.read()
+    assert rc == 2 and "no such file" in err and "Traceback" not in err
