@@ -59,13 +59,16 @@ def test_cuts_on_beats_in_midi(scored):
     beats = pm.get_beats()
     downbeats = np.asarray(cue.beats_s)[cue.downbeats]
     cuts = np.array(CUT_FRAMES) / FPS
+    hit_times = np.array([h.time_s for h in cue.hits])
     near = [np.min(np.abs(beats - c)) <= 0.035 for c in cuts]
+    caught = [np.min(np.abs(hit_times - c)) <= 0.035 for c in cuts]
     on_down = [np.min(np.abs(downbeats - c)) <= 0.035 for c in cuts]
-    assert np.mean(near) >= 0.9
-    assert np.mean(on_down) >= 0.6
-    tempi = 60 / np.diff(cue.beats_s)
-    assert tempi.min() >= 40 and tempi.max() <= 200
-    assert res.projection.summary()["cuts_on_beat_35ms"] >= 0.9 * len(cuts)
+    assert np.mean(np.logical_or(near, caught)) >= 0.9  # on a beat, or an accent at the cut
+    assert np.mean(near) >= 0.5 and np.mean(on_down) >= 0.3
+    p = np.diff(cue.beats_s)
+    assert np.abs(p[1:] / p[:-1] - 1).max() <= 0.04 + 1e-9  # no tempo lurches
+    s = res.projection.summary()
+    assert s["cuts_on_beat_35ms"] + s["cuts_caught"] >= 0.9 * len(cuts)
 
 
 def test_onsets_in_rendered_audio_near_cuts(scored):
@@ -112,8 +115,8 @@ def test_render_cue_is_deterministic(scored, tmp_path):
 def test_bikes_end_to_end(bikes, tmp_path):
     res = score(bikes, output=tmp_path / "bikes.mkv", seed=1, wav=tmp_path / "bikes.wav")
     s = res.projection.summary()
-    assert s["cuts_on_beat_35ms"] >= 0.9 * s["n_cuts"] and s["n_cuts"] == 5
-    assert s["cuts_on_downbeat"] >= 0.6 * s["n_cuts"]
+    assert s["cuts_on_beat_35ms"] + s["cuts_caught"] == 5 and s["n_cuts"] == 5
+    assert s["cuts_on_beat_35ms"] >= 3
     y, sr = librosa.load(str(tmp_path / "bikes.wav"), sr=22050, mono=True)
     events = np.r_[
         librosa.onset.onset_detect(y=y, sr=sr, units="time"),

@@ -48,20 +48,80 @@ def test_regular_cuts_give_a_steady_tempo():
         tempo_range_bpm=(70, 130),
         beats_per_bar=4,
     )
-    assert kept[0] == 0  # the first cut is an anchor; later ones may ride the same grid
+    assert kept  # at least one cut is an anchor; the others ride the same grid
     assert np.allclose(np.diff(beats)[:24], period, atol=1e-6)
     assert {8, 16, 24} <= set(downbeats)  # every cut starts a bar
 
 
-def test_irregular_cuts_land_on_downbeats_within_the_tempo_range():
+def _tempo_rules(cue, *, bpb=4):
+    """The composer's rules for a tempo map, asserted."""
+    p = np.diff(cue.beats_s)
+    change = np.abs(p[1:] / p[:-1] - 1)
+    assert change.max() <= 0.04 + 1e-9, change.max()
+    bars = np.diff(cue.downbeats)
+    odd = np.flatnonzero(bars != bpb)
+    assert bars.min() >= 2
+    assert len(odd) <= max(1, len(bars) // 8)
+    starts = {round(s.start_s, 3) for s in cue.sections}
+    for i in odd:  # an irregular bar ends where a section starts
+        assert round(cue.beats_s[cue.downbeats[i + 1]], 3) in starts
+
+
+def test_cut_forcing_a_tempo_jump_is_caught_not_chased():
+    """Cuts 0.5 s apart among 2 s ones would need a 20 % tempo jump: the tempo stays
+    smooth and the odd cut gets an accent at its exact time."""
+    cuts = [2.4, 4.8, 5.3, 7.2, 9.6, 12.0, 14.4, 16.8]
+    pr = project(_timeline(cuts, duration=19.0), style="pop", tempo_bpm=100)
+    _tempo_rules(pr.cue)
+    status = {round(c["time_s"], 2): c["status"] for c in pr.cut_offsets}
+    assert all(v in ("on_beat", "caught") for v in status.values())
+    assert sum(v == "on_beat" for v in status.values()) >= 6
+    for t, v in status.items():
+        if v == "caught":
+            assert any(abs(h.time_s - t) < 1e-6 for h in pr.cue.hits)  # accent at the cut
+    assert all(c["why"] for c in pr.cut_offsets)
+
+
+def test_irregular_cuts_on_beats_or_caught_with_smooth_tempo():
     cuts = [1.37, 3.9, 5.05, 8.61, 12.2, 15.93]
     pr = project(_timeline(cuts), style="pop")
+    _tempo_rules(pr.cue)
     s = pr.summary()
-    assert s["cuts_on_beat_35ms"] == 6 and s["cuts_on_downbeat"] == 6
+    assert s["cuts_on_beat_35ms"] + s["cuts_caught"] >= 0.9 * len(cuts)
     tempi = 60 / np.diff(pr.cue.beats_s)
     lo, hi = 90 * 0.8, 128 * 1.2  # pop's range, widened by the projection
     assert tempi.min() >= lo - 1e-6 and tempi.max() <= hi + 1e-6
     assert any("cuts on beats" in e for e in pr.explanations)
+
+
+def test_strong_cuts_on_beats():
+    rng = np.random.default_rng(5)
+    cuts = np.sort(rng.uniform(1, 59, 24)).round(2)
+    tl = _timeline(list(cuts), duration=60.0)
+    for i, c in enumerate(tl.cuts):
+        c.score = 80.0 if i % 4 == 0 else 30.0  # every fourth cut is a scene change
+    pr = project(tl, style="electronic")
+    _tempo_rules(pr.cue)
+    strong = [o for o, c in zip(pr.cut_offsets, tl.cuts, strict=True) if c.score == 80.0]
+    # a scene change 1 s after another cannot also take a beat without a tempo jump
+    apart = [o for k, o in enumerate(strong) if k == 0 or o["time_s"] - strong[k - 1]["time_s"] > 2]
+    assert np.mean([o["status"] == "on_beat" for o in apart]) >= 0.8
+    assert all(o["status"] in ("on_beat", "caught") for o in strong)
+
+
+def test_long_piece_has_its_climax_in_the_last_third():
+    pr = project(_timeline([20.0, 45.0, 70.0, 100.0], duration=120.0), style="cinematic")
+    e = np.asarray(pr.cue.energy)
+    bar_t = np.asarray(pr.cue.beats_s)[pr.cue.downbeats][: len(e)]
+    assert bar_t[int(np.argmax(e))] >= 80.0
+    assert e[bar_t < 80].max() < e.max()
+
+
+def test_seed_follows_the_content():
+    a = project(_timeline([5.0, 9.0]))
+    b = project(_timeline([5.0, 9.0]))
+    c = project(_timeline([5.5, 9.0]))
+    assert a.cue.seed == b.cue.seed != c.cue.seed
 
 
 def test_user_choices_override_and_are_explained():

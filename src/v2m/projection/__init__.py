@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cuesheet import (
+from ..cuesheet import (
     MAX_DURATION_S,
     METERS,
     SEED_MAX,
@@ -55,21 +55,29 @@ from .cuesheet import (
     check_seed,
     parse_key,
 )
-from .errors import ParameterError
-from .styles import get_style
-from .timeline import Timeline
+from ..errors import ParameterError
+from ..styles import get_style
+from ..timeline import Timeline
+from .tempo_map import SIGMA_S, BeatGrid, solve_beat_grid
 
-__all__ = ["project", "Projection", "solve_beat_grid", "content_seed", "check_controls"]
-
-SIGMA_S = 0.035
+__all__ = [
+    "project",
+    "Projection",
+    "solve_beat_grid",
+    "BeatGrid",
+    "content_seed",
+    "check_controls",
+]
 
 
 @dataclass
 class Projection:
     """A cue sheet and the reasons behind it.
 
-    ``cut_offsets_s`` lists, per hard or gradual cut, the signed offset from the cut to the
-    nearest beat (seconds) and whether that beat is a downbeat.
+    ``cut_offsets`` lists, per hard or gradual cut, the signed offset from the cut to the
+    nearest beat (seconds), whether that beat is a downbeat, and what the music does at
+    the cut (``status``: ``on_beat``, ``caught`` by an accent at the cut, or ``let_go``)
+    with the reason (``why``).
     """
 
     cue: CueSheet
@@ -89,6 +97,8 @@ class Projection:
                 sum(c["downbeat"] and abs(c["offset_s"]) <= 0.035 for c in self.cut_offsets)
             ),
             "max_abs_offset_ms": round(float(off.max()) * 1000, 2) if off.size else 0.0,
+            "cuts_caught": sum(c.get("status") == "caught" for c in self.cut_offsets),
+            "cuts_let_go": sum(c.get("status") == "let_go" for c in self.cut_offsets),
         }
 
     def report(self) -> dict:
@@ -99,161 +109,6 @@ class Projection:
             "cuts": self.cut_offsets,
             "cue": self.cue.to_dict(),
         }
-
-
-# ------------------------------------------------------------------ beat grid DP
-
-
-def solve_beat_grid(
-    *,
-    anchors_s: np.ndarray,
-    weights: np.ndarray,
-    duration_s: float,
-    tempo_bpm: float,
-    tempo_range_bpm: tuple[float, float],
-    beats_per_bar: int,
-    visual_beats_s: np.ndarray | None = None,
-    visual_strength: np.ndarray | None = None,
-    max_skip: int = 6,
-) -> tuple[list[float], list[int], list[int]]:
-    """Beat times that put anchors on beats (see the module docstring).
-
-    Parameters
-    ----------
-    anchors_s : np.ndarray, shape (k,)
-        Sorted anchor times in seconds (cuts), excluding 0.
-    weights : np.ndarray, shape (k,)
-        Importance of each anchor (>= 0).
-    duration_s : float
-    tempo_bpm : float
-        Target tempo.
-    tempo_range_bpm : (float, float)
-        Hard limits on the local tempo.
-    beats_per_bar : int
-
-    Returns
-    -------
-    beats_s : list of float
-        Beat times from 0 to at least ``duration_s``.
-    downbeats : list of int
-        Indices of beats that start bars.
-    kept : list of int
-        Indices into ``anchors_s`` of anchors placed exactly on beats.
-    """
-    p_star = 60.0 / tempo_bpm
-    p_min, p_max = 60.0 / tempo_range_bpm[1], 60.0 / tempo_range_bpm[0]
-    w_t, w_s, w_m, w_c, w_v, w_d = 4.0, 30.0, 0.6, 6.0, 0.3, 1.0
-
-    def skipped_cost(anchors: np.ndarray, wt: np.ndarray, a: float, p: float) -> float:
-        # a skipped cut costs by its distance to the nearest beat, and a little more when
-        # that beat does not start a bar (bars run regularly from the segment's start)
-        x = (anchors - a) / p
-        d = np.abs(x - np.round(x)) * p
-        off_bar = (np.round(x).astype(int) % beats_per_bar) != 0
-        return float((wt * (w_c * (1 - np.exp(-0.5 * (d / SIGMA_S) ** 2)) + w_d * off_bar)).sum())
-
-    pts = np.r_[0.0, np.asarray(anchors_s, float)]
-    wts = np.r_[0.0, np.asarray(weights, float)]
-    vb = np.asarray(visual_beats_s if visual_beats_s is not None else [], float)
-    vs = np.asarray(visual_strength if visual_strength is not None else [], float)
-    k = len(pts)
-
-    def seg_cost(i: int, j: int, n: int) -> float:
-        a, b = pts[i], pts[j]
-        p = (b - a) / n
-        c = w_t * math.log(p / p_star) ** 2 + (w_m if n % beats_per_bar else 0.0)
-        if j - i > 1:  # skipped anchors: how far from this segment's beats
-            c += skipped_cost(pts[i + 1 : j], wts[i + 1 : j], a, p)
-        if vb.size:
-            lo, hi = np.searchsorted(vb, [a, b])
-            if hi > lo:
-                x = (vb[lo:hi] - a) / p
-                d = np.abs(x - np.round(x)) * p
-                c -= w_v * float((vs[lo:hi] * np.exp(-0.5 * (d / SIGMA_S) ** 2)).sum())
-        return c
-
-    # state: (anchor index, period) -> best cost, back-pointer
-    best: dict[int, list[tuple[float, float, tuple | None, int]]] = {0: [(0.0, p_star, None, 0)]}
-    for j in range(1, k):
-        cands = []
-        for i in range(max(0, j - max_skip - 1), j):
-            if i not in best:
-                continue
-            gap = pts[j] - pts[i]
-            n_lo = max(1, math.ceil(gap / p_max - 1e-9))
-            n_hi = math.floor(gap / p_min + 1e-9)
-            for n in range(n_lo, n_hi + 1):
-                base = seg_cost(i, j, n)
-                p = gap / n
-                for si, (cost, p_prev, _bp, _n) in enumerate(best[i]):
-                    smooth = w_s * math.log(p / p_prev) ** 2 if i > 0 else 0.0
-                    cands.append((cost + base + smooth, p, (i, si), n))
-        if cands:
-            cands.sort(key=lambda c: c[0])
-            # keep a few distinct periods per anchor (beam) so smoothness can be traded off
-            kept_states: list = []
-            for c in cands:
-                if all(abs(math.log(c[1] / s[1])) > 0.02 for s in kept_states):
-                    kept_states.append(c)
-                if len(kept_states) >= 6:
-                    break
-            best[j] = kept_states
-    # close: the tail after the last anchor continues at its period; anchors never kept
-    # after the final kept one are charged as skipped
-    finals = []
-    for i, states in best.items():
-        tail = pts[i + 1 :]
-        for si, (cost, p, _bp, _n) in enumerate(states):
-            pp = p if i > 0 else p_star
-            if tail.size:
-                cost = cost + skipped_cost(tail, wts[i + 1 :], pts[i], pp)
-            finals.append((cost, i, si))
-    _, i, si = min(finals)
-    chain = []
-    while True:
-        cost, p, bp, n = best[i][si]
-        chain.append((i, p, n))
-        if bp is None:
-            break
-        i, si = bp
-    chain.reverse()
-    beats: list[float] = [0.0]
-    downbeats: list[int] = [0]
-    kept = [i - 1 for i, _p, _n in chain[1:]]
-    for (i0, _p0, _n0), (_i1, p1, n1) in zip(chain[:-1], chain[1:], strict=True):
-        a = pts[i0]
-        start_idx = len(beats) - 1
-        for m in range(1, n1 + 1):
-            beats.append(float(a + m * p1))
-        _bars_in(downbeats, start_idx, n1, beats_per_bar)
-    last_p = chain[-1][1] if len(chain) > 1 else p_star
-    start_idx = len(beats) - 1
-    t = beats[-1]
-    n_tail = 0
-    while t < duration_s + 1e-9:
-        t += last_p
-        beats.append(float(t))
-        n_tail += 1
-    _bars_in(downbeats, start_idx, n_tail, beats_per_bar, tail=True)
-    return [round(b, 6) for b in beats], downbeats, kept
-
-
-def _bars_in(downbeats: list[int], start: int, n: int, bpb: int, *, tail: bool = False) -> None:
-    """Append downbeat indices for ``n`` beats after beat ``start`` (a downbeat); the last
-    bar absorbs a remainder of one beat, a longer remainder becomes a short bar."""
-    full, rem = divmod(n, bpb)
-    pos = start
-    bars = [bpb] * full
-    if rem:
-        if rem == 1 and bars and not tail:
-            bars[-1] += 1
-        else:
-            bars.append(rem)
-    for size in bars[:-1] if not tail else bars:
-        pos += size
-        downbeats.append(pos)
-    if not tail and bars:
-        downbeats.append(start + n)
 
 
 # ------------------------------------------------------------------ projection
@@ -472,52 +327,51 @@ def project(
         target = float(tempo_bpm)
         why_t = f"tempo {target:g} BPM chosen by the user"
         rng = (target * 0.88, target * 1.12)
-    bpb = METERS[meter]
 
     # beat grid
-    anchors = np.array([c.time_s for c in hard if 0.2 < c.time_s < dur - 0.05])
-    cut_w = np.array([c.score for c in hard if 0.2 < c.time_s < dur - 0.05], float)
+    bpb = METERS[meter]
+    cut_list = [c for c in hard if 0.2 < c.time_s < dur - 0.05]
+    anchors = np.array([c.time_s for c in cut_list])
+    cut_w = np.array([c.score for c in cut_list], float)
     if cut_w.size:
         cut_w = 0.5 + cut_w / max(cut_w.max(), 1e-9)
+    strong = _strong_cuts(cut_w)
     vb = [b for b in timeline.visual_beats]
-    beats, downbeats, kept = solve_beat_grid(
+    grid = solve_beat_grid(
         anchors_s=anchors,
         weights=cut_w,
         duration_s=dur,
         tempo_bpm=target,
         tempo_range_bpm=rng,
         beats_per_bar=bpb,
+        strong=strong,
         visual_beats_s=np.array([b.time_s for b in vb]),
         visual_strength=np.array([b.strength for b in vb]),
     )
+    beats, downbeats, kept = grid.beats_s, grid.downbeats, grid.kept
     periods = np.diff(beats)
     bpm_lo, bpm_hi = 60 / periods.max(), 60 / periods.min()
     mean_bpm = 60 / float(np.median(periods))
     why.append(why_t)
+    change = np.abs(np.diff(np.log(periods))) if len(periods) > 1 else np.zeros(1)
+    why.append(
+        f"tempo map: {mean_bpm:.0f} BPM (local {bpm_lo:.0f}-{bpm_hi:.0f}), largest "
+        f"beat-to-beat change {100 * (math.exp(change.max()) - 1):.1f} %, "
+        f"{len(grid.irregular_bars)} irregular bar(s) of {len(downbeats)}"
+    )
 
-    # cut offsets
+    # every cut: on a beat, caught by an accent at its exact time, or let go
     b_arr = np.asarray(beats)
-    db_set = set(downbeats)
-    offsets = []
-    for c in hard:
-        i = int(np.argmin(np.abs(b_arr - c.time_s)))
-        offsets.append(
-            {
-                "time_s": c.time_s,
-                "kind": c.kind,
-                "beat": i,
-                "offset_s": round(float(b_arr[i] - c.time_s), 6),
-                "downbeat": i in db_set,
-            }
-        )
-    n_on = sum(abs(o["offset_s"]) <= 0.035 for o in offsets)
+    offsets, caught = _cut_decisions(hard, b_arr, set(downbeats), anchors, cut_w, strong)
+    n_on = sum(o["status"] == "on_beat" for o in offsets)
     if offsets:
         why.append(
-            f"tempo {mean_bpm:.0f} BPM (local {bpm_lo:.0f}-{bpm_hi:.0f}) puts {n_on} of "
-            f"{len(offsets)} cuts on beats (within 35 ms)"
+            f"{n_on} of {len(offsets)} cuts on beats (within 35 ms), "
+            f"{len(caught)} caught by an accent at the cut, "
+            f"{len(offsets) - n_on - len(caught)} let go"
         )
     else:
-        why.append(f"tempo {mean_bpm:.0f} BPM; no cuts to align")
+        why.append("no cuts to align")
 
     # energy per bar
     bar_t = b_arr[downbeats]
@@ -544,46 +398,30 @@ def project(
     bar_e = np.convolve(np.pad(bar_e, 1, mode="edge"), np.ones(3) / 3, mode="valid")
     if timeline.source.kind == "image":
         bar_e = np.full(len(bar_t), 0.35 + 0.3 * (arousal + 1) / 2)
+    bar_e = _shape_energy(np.asarray(bar_e, float), bar_t, dur)
     bar_e = np.clip(bar_e * energy, 0.05, 1.0)
     why.append(
-        f"energy per bar from motion and arousal: mean {bar_e.mean():.2f}, range "
+        f"energy per bar from motion and arousal, shaped into an arc (climax at "
+        f"{bar_t[int(np.argmax(bar_e))]:.0f} s of {dur:.0f} s): mean {bar_e.mean():.2f}, range "
         f"{bar_e.min():.2f}-{bar_e.max():.2f}" + (f" (scaled x{energy:g})" if energy != 1 else "")
     )
 
-    # sections
+    # sections (a meter change always starts one)
+    required = [i + 1 for i in grid.irregular_bars if i + 1 < len(bar_t)]
     sections = _sections(
-        timeline, bar_t, bar_e, dur, kept_times=anchors[kept] if len(kept) else np.zeros(0), why=why
+        timeline,
+        bar_t,
+        bar_e,
+        dur,
+        kept_times=anchors[kept] if len(kept) else np.zeros(0),
+        required_bars=required,
+        why=why,
     )
 
     # hits
-    hits: list[Hit] = []
-    used_bars: set[int] = set()
-    if len(kept):
-        thr = np.quantile(cut_w[kept], 2 / 3) if len(kept) >= 3 else 0.0
-        for i in kept:
-            if cut_w[i] >= thr:
-                bi = int(np.searchsorted(bar_t, anchors[i] + 1e-6)) - 1
-                if bi in used_bars:
-                    continue
-                used_bars.add(bi)
-                t = float(b_arr[np.argmin(np.abs(b_arr - anchors[i]))])
-                hits.append(
-                    Hit(time_s=round(t, 6), strength=round(min(1.0, cut_w[i] / 1.5), 3), kind="cut")
-                )
-    for b in vb:
-        if b.strength >= 0.7:
-            i = int(np.argmin(np.abs(b_arr - b.time_s)))
-            bi = int(np.searchsorted(bar_t, b_arr[i] + 1e-6)) - 1
-            if abs(b_arr[i] - b.time_s) <= 0.06 and bi not in used_bars and b_arr[i] < dur - 0.5:
-                used_bars.add(bi)
-                hits.append(
-                    Hit(time_s=float(b_arr[i]), strength=round(0.7 * b.strength, 3), kind="impact")
-                )
-    for t in hits_s or []:
-        if not 0 <= t <= dur:
-            raise ParameterError(f"hit at {t} s is outside the video (0..{dur:.2f} s)")
-        hits.append(Hit(time_s=float(t), strength=1.0, kind="user"))
-    hits.sort(key=lambda h: h.time_s)
+    hits = _hits(
+        b_arr, bar_t, anchors, cut_w, kept, vb, dur, caught=caught, user_hits_s=hits_s or []
+    )
     why.append(
         f"{len(hits)} hits: "
         + ", ".join(f"{h.kind} at {h.time_s:.2f} s" for h in hits[:8])
@@ -611,6 +449,110 @@ def project(
     return Projection(cue=cue, explanations=why, cut_offsets=offsets)
 
 
+def energy_arc(x: np.ndarray) -> np.ndarray:
+    """The large-scale shape of a piece, at relative positions ``x`` in 0..1 (0..1 level):
+    a quiet opening, a first rise, a lower passage at about 60 %, the climax at about 80 %
+    and a settling close, as in most film cues and songs."""
+    xp = [0.0, 0.12, 0.4, 0.55, 0.64, 0.8, 0.9, 1.0]
+    fp = [0.3, 0.45, 0.65, 0.55, 0.45, 1.0, 0.85, 0.55]
+    return np.interp(x, xp, fp)
+
+
+def _shape_energy(bar_e: np.ndarray, bar_t: np.ndarray, dur: float) -> np.ndarray:
+    """Blend the picture's energy per bar with :func:`energy_arc`. From 60 s on the climax
+    is kept in the last third: nothing before it is allowed as loud as its peak. Short
+    pieces (< 20 s) follow the picture more closely."""
+    if bar_e.size < 4:
+        return bar_e
+    x = (bar_t + 0.5 * np.r_[np.diff(bar_t), dur - bar_t[-1]]) / dur
+    w_arc = 0.3 if dur < 20 else 0.5
+    picture = (bar_e - bar_e.min()) / max(np.ptp(bar_e), 1e-6) if np.ptp(bar_e) > 0.05 else bar_e
+    shaped = (1 - w_arc) * (0.25 + 0.6 * picture) + w_arc * energy_arc(x)
+    if dur >= 60:
+        last = x >= 2 / 3
+        peak = shaped[last].max()
+        shaped[~last] = np.minimum(shaped[~last], 0.85 * peak)
+    return shaped
+
+
+def _strong_cuts(cut_w: np.ndarray) -> np.ndarray:
+    """The cuts that must land on beats and downbeats: the strongest third by score (every
+    cut when there are fewer than three)."""
+    if cut_w.size < 3:
+        return np.ones(cut_w.size, bool)
+    return cut_w >= np.quantile(cut_w, 2 / 3)
+
+
+def _cut_decisions(hard, b_arr, db_set, anchors, cut_w, strong):
+    """Per cut: ``on_beat`` (within 35 ms of a beat), ``caught`` (an accent at the cut's
+    exact time) or ``let_go``, with the reason. Returns (decisions, caught hits)."""
+    offsets: list[dict] = []
+    caught: list[Hit] = []
+    median_w = float(np.median(cut_w)) if cut_w.size else 0.0  # weaker cuts: softer accents
+    for c in hard:
+        i = int(np.argmin(np.abs(b_arr - c.time_s)))
+        off = float(b_arr[i] - c.time_s)
+        rec = {
+            "time_s": c.time_s,
+            "kind": c.kind,
+            "beat": i,
+            "offset_s": round(off, 6),
+            "downbeat": i in db_set,
+        }
+        k = int(np.argmin(np.abs(anchors - c.time_s))) if anchors.size else -1
+        w = float(cut_w[k]) if k >= 0 and abs(anchors[k] - c.time_s) < 1e-9 else 0.0
+        if abs(off) <= SIGMA_S:
+            rec["status"], rec["why"] = "on_beat", "on the beat grid"
+        elif k < 0 or w == 0.0:
+            rec["status"], rec["why"] = "let_go", "at the very start or end of the video"
+        elif any(abs(h.time_s - c.time_s) < 0.35 for h in caught):
+            rec["status"], rec["why"] = "let_go", "another accent less than 0.35 s away"
+        else:
+            rec["status"] = "caught"
+            rec["why"] = (
+                f"{abs(off) * 1000:.0f} ms from the nearest beat: reaching it would change "
+                "the tempo by more than 4 % per beat, so an accent marks the cut itself"
+            )
+            strength = min(1.0, w / 1.5) * (1.0 if strong[k] or w >= median_w else 0.7)
+            caught.append(Hit(time_s=round(c.time_s, 6), strength=round(strength, 3), kind="cut"))
+        offsets.append(rec)
+    return offsets, caught
+
+
+def _hits(b_arr, bar_t, anchors, cut_w, kept, vb, dur, *, caught, user_hits_s) -> list[Hit]:
+    """Hits: the strongest cuts on the grid (top third, at most one per bar), the cuts that
+    are caught off the grid, strong visual beats on beats, and the user's."""
+    hits: list[Hit] = list(caught)
+    used_bars: set[int] = {int(np.searchsorted(bar_t, h.time_s + 1e-6)) - 1 for h in caught}
+    if len(kept):
+        thr = np.quantile(cut_w[kept], 2 / 3) if len(kept) >= 3 else 0.0
+        for i in kept:
+            if cut_w[i] >= thr:
+                bi = int(np.searchsorted(bar_t, anchors[i] + 1e-6)) - 1
+                if bi in used_bars:
+                    continue
+                used_bars.add(bi)
+                t = float(b_arr[np.argmin(np.abs(b_arr - anchors[i]))])
+                hits.append(
+                    Hit(time_s=round(t, 6), strength=round(min(1.0, cut_w[i] / 1.5), 3), kind="cut")
+                )
+    for b in vb:
+        if b.strength >= 0.7:
+            i = int(np.argmin(np.abs(b_arr - b.time_s)))
+            bi = int(np.searchsorted(bar_t, b_arr[i] + 1e-6)) - 1
+            if abs(b_arr[i] - b.time_s) <= 0.06 and bi not in used_bars and b_arr[i] < dur - 0.5:
+                used_bars.add(bi)
+                hits.append(
+                    Hit(time_s=float(b_arr[i]), strength=round(0.7 * b.strength, 3), kind="impact")
+                )
+    for t in user_hits_s:
+        if not 0 <= t <= dur:
+            raise ParameterError(f"hit at {t} s is outside the video (0..{dur:.2f} s)")
+        hits.append(Hit(time_s=float(t), strength=1.0, kind="user"))
+    hits.sort(key=lambda h: h.time_s)
+    return hits
+
+
 def _sections(
     timeline: Timeline,
     bar_t: np.ndarray,
@@ -618,6 +560,7 @@ def _sections(
     dur: float,
     *,
     kept_times: np.ndarray,
+    required_bars: list[int] = (),
     why: list[str],
 ) -> list[Section]:
     n_bars = len(bar_t)
@@ -640,7 +583,7 @@ def _sections(
         change = float(np.abs(affect_at(t + 0.05) - affect_at(t - 0.05)).sum())
         cands.append((1.0 + change, bi))
     n_max = max(0, n_bars // target_bars - 1)
-    chosen: list[int] = []
+    chosen: list[int] = [b for b in required_bars if 0 < b < n_bars]
     for _score, bi in sorted(cands, reverse=True):
         if len(chosen) >= n_max:
             break
