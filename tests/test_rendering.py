@@ -32,7 +32,7 @@ def test_length_loudness_peak(rendered):
 
 def test_stems_sum_to_mix(rendered, tmp_path):
     _, r = rendered
-    assert set(r.stems) == {"drums", "bass", "harmony", "melody", "arp"}
+    assert set(r.stems) == {"drums", "bass", "harmony", "melody", "arp", "pad"}
     total = np.sum(list(r.stems.values()), axis=0)
     assert np.abs(total - r.mix).max() < 1e-5
     paths = r.save_stems(tmp_path)

@@ -219,7 +219,7 @@ class CueSheet:
             if h.kind not in HIT_KINDS:
                 raise CueSheetError(f"hits[{i}].kind: {h.kind!r} not one of {HIT_KINDS}")
         for role, prog in self.instruments.items():
-            if role not in ("harmony", "bass", "melody", "arp") or not 0 <= int(prog) <= 127:
+            if role not in ("harmony", "bass", "melody", "arp", "pad") or not 0 <= int(prog) <= 127:
                 raise CueSheetError(f"instruments.{role}: needs a role and a GM program 0..127")
         if self.seed is None:
             raise CueSheetError(f"seed: must be a whole number 0..{SEED_MAX}, got null")

@@ -148,6 +148,7 @@ def plot_score(score, path: str | Path) -> None:
         "harmony": "tab:green",
         "melody": "tab:red",
         "arp": "tab:orange",
+        "pad": "tab:cyan",
     }
     fig, ax = plt.subplots(figsize=(14, 6))
     for role in score.roles:

@@ -16,8 +16,9 @@ energies so the iterations are cheap, and the tests hold it to pyloudnorm within
 then a true-peak limiter (4x oversampled peak per 1 ms block, one block of look-ahead, 80 ms
 release) holds true peak at or below -1 dBTP; make-up gain after limiting is iterated on the
 blocks until the loudness is within 0.02 LU of the target. The ending is applied
-(cadence: 30 ms tail fade at the exact end; fade: cosine fade over the last
-``min(6 s, 15 %)``; stop: 10 ms fade) and the length is exactly ``duration_s``.
+(cadence: the release and reverb tail of the final chord fade over 0.6 s; stop: 0.25 s;
+both squared-cosine, so the last 50 ms lie below -40 dBFS and nothing clicks; fade:
+cosine fade over the last ``min(6 s, 15 %)``) and the length is exactly ``duration_s``.
 """
 
 from __future__ import annotations
@@ -411,6 +412,14 @@ def _release(need: np.ndarray, *, release_blocks: float) -> np.ndarray:
     return out
 
 
+def _fade_s(ending: str, duration_s: float) -> float:
+    """Length of the closing fade: the release and reverb tail of a cadence (0.6 s), a
+    short one after a deliberate stop (0.25 s), or a long fade-out (min(6 s, 15 %))."""
+    if ending == "fade":
+        return min(6.0, 0.15 * duration_s)
+    return min({"cadence": 0.6, "stop": 0.25}[ending], 0.2 * duration_s)
+
+
 def master(
     stems: dict[str, np.ndarray],
     sr: int,
@@ -441,9 +450,10 @@ def master(
         m = min(n, x.shape[0])
         y[:m] = x[:m]
         out[role] = y
-    fade_s = {"cadence": 0.03, "stop": 0.01, "fade": min(6.0, 0.15 * duration_s)}[ending]
-    k = min(n, max(1, int(fade_s * sr)))
+    k = min(n, max(1, int(_fade_s(ending, duration_s) * sr)))
     fade = (0.5 * (1 + np.cos(np.linspace(0, np.pi, k)))).astype(np.float32)[:, None]
+    if ending != "fade":
+        fade *= fade  # squared: the release tail reaches silence (< -40 dB in the last 50 ms)
     for y in out.values():
         y[n - k :] *= fade
     mix = (
@@ -486,7 +496,18 @@ def master(
         g = (np.interp(pos, np.arange(nb), g_blocks) * g0).astype(np.float32)[:, None]
         for y in targets:
             y[a : a + step] *= g
-    return out, lufs, true_peak_dbtp(mix, sr)
+    # The block-wise estimate drifts where the limiter works hard: measure the result and
+    # trim it (down always; up only within the true-peak headroom).
+    lufs = _gated_loudness(_segment_energy(mix, sr, seg))
+    tp = true_peak_dbtp(mix, sr)
+    trim_db = min(target_lufs - lufs, ceiling_dbtp - 0.1 - tp) if np.isfinite(lufs) else 0.0
+    if abs(trim_db) > 0.02:
+        g = np.float32(db_to_gain(trim_db))
+        for y in targets:
+            y *= g
+        lufs += trim_db
+        tp += trim_db
+    return out, lufs, tp
 
 
 def render(

@@ -30,7 +30,8 @@ class Style:
     Attributes
     ----------
     programs : dict
-        General MIDI program (0-127) per role: ``harmony``, ``bass``, ``melody``, ``arp``.
+        General MIDI program (0-127) per role: ``harmony``, ``bass``, ``melody``, ``arp``,
+        ``pad`` (a sustaining layer that joins in quiet passages).
         A role missing here does not play in this style. ``drums`` is a flag (channel 10).
     tempo_bpm : (float, float)
         Musical tempo range in beats per minute.
@@ -105,7 +106,7 @@ _CINEMATIC_GROOVE = {
 STYLES: dict[str, Style] = {
     "cinematic": Style(
         name="cinematic",
-        programs={"harmony": 48, "bass": 42, "melody": 60, "arp": 45},
+        programs={"harmony": 48, "bass": 42, "melody": 60, "arp": 45, "pad": 49},
         tempo_bpm=(70, 120),
         comp="pad",
         loops_major=((0, 4, 5, 3), (0, 5, 3, 4), (3, 0, 4, 5), (0, 3, 5, 4)),
@@ -147,7 +148,7 @@ STYLES: dict[str, Style] = {
     ),
     "pop": Style(
         name="pop",
-        programs={"harmony": 4, "bass": 33, "melody": 80, "arp": 25},
+        programs={"harmony": 4, "bass": 33, "melody": 80, "arp": 25, "pad": 89},
         tempo_bpm=(90, 128),
         comp="block",
         loops_major=((0, 4, 5, 3), (5, 3, 0, 4), (0, 5, 3, 4), (3, 0, 4, 5)),
@@ -159,7 +160,7 @@ STYLES: dict[str, Style] = {
     ),
     "electronic": Style(
         name="electronic",
-        programs={"harmony": 90, "bass": 38, "melody": 81, "arp": 84},
+        programs={"harmony": 90, "bass": 38, "melody": 81, "arp": 84, "pad": 91},
         tempo_bpm=(110, 132),
         comp="offbeat",
         loops_major=((0, 5, 3, 4), (5, 3, 0, 4), (0, 3, 5, 4)),
@@ -171,7 +172,7 @@ STYLES: dict[str, Style] = {
     ),
     "folk": Style(
         name="folk",
-        programs={"harmony": 25, "bass": 32, "melody": 73, "arp": 24},
+        programs={"harmony": 25, "bass": 32, "melody": 73, "arp": 24, "pad": 49},
         tempo_bpm=(80, 120),
         comp="strum",
         loops_major=((0, 3, 0, 4), (0, 4, 5, 3), (0, 3, 4, 0), (3, 0, 4, 0)),
@@ -182,7 +183,7 @@ STYLES: dict[str, Style] = {
     ),
     "lofi": Style(
         name="lofi",
-        programs={"harmony": 4, "bass": 33, "melody": 11},
+        programs={"harmony": 4, "bass": 33, "melody": 11, "pad": 89},
         tempo_bpm=(70, 92),
         comp="block",
         loops_major=((1, 4, 0, 5), (3, 2, 1, 0), (0, 5, 1, 4)),

@@ -419,9 +419,7 @@ def project(
     )
 
     # hits
-    hits = _hits(
-        b_arr, bar_t, anchors, cut_w, kept, vb, dur, caught=caught, user_hits_s=hits_s or []
-    )
+    hits = _hits(b_arr, bar_t, anchors, cut_w, vb, dur, caught=caught, user_hits_s=hits_s or [])
     why.append(
         f"{len(hits)} hits: "
         + ", ".join(f"{h.kind} at {h.time_s:.2f} s" for h in hits[:8])
@@ -519,23 +517,30 @@ def _cut_decisions(hard, b_arr, db_set, anchors, cut_w, strong):
     return offsets, caught
 
 
-def _hits(b_arr, bar_t, anchors, cut_w, kept, vb, dur, *, caught, user_hits_s) -> list[Hit]:
-    """Hits: the strongest cuts on the grid (top third, at most one per bar), the cuts that
-    are caught off the grid, strong visual beats on beats, and the user's."""
+def _hits(b_arr, bar_t, anchors, cut_w, vb, dur, *, caught, user_hits_s) -> list[Hit]:
+    """Hits: every cut on the grid (the strongest third, at most one per bar, in full; the
+    others lightly), the cuts caught off the grid, strong visual beats on beats, and the
+    user's."""
     hits: list[Hit] = list(caught)
     used_bars: set[int] = {int(np.searchsorted(bar_t, h.time_s + 1e-6)) - 1 for h in caught}
-    if len(kept):
-        thr = np.quantile(cut_w[kept], 2 / 3) if len(kept) >= 3 else 0.0
-        for i in kept:
-            if cut_w[i] >= thr:
-                bi = int(np.searchsorted(bar_t, anchors[i] + 1e-6)) - 1
-                if bi in used_bars:
-                    continue
+    if anchors.size:
+        # every cut on the grid is articulated: the strongest (top third, one a bar) with a
+        # full hit, the others with a light accent (no cymbal) unless one is near
+        thr = np.quantile(cut_w, 2 / 3) if anchors.size >= 3 else 0.0
+        for i in np.argsort(-cut_w, kind="stable"):
+            j = int(np.argmin(np.abs(b_arr - anchors[i])))
+            if abs(b_arr[j] - anchors[i]) > SIGMA_S:
+                continue  # caught or let go: decided already
+            t = float(b_arr[j])
+            bi = int(np.searchsorted(bar_t, t + 1e-6)) - 1
+            if any(abs(h.time_s - t) < 0.35 for h in hits):
+                continue
+            if cut_w[i] >= thr and bi not in used_bars:
                 used_bars.add(bi)
-                t = float(b_arr[np.argmin(np.abs(b_arr - anchors[i]))])
-                hits.append(
-                    Hit(time_s=round(t, 6), strength=round(min(1.0, cut_w[i] / 1.5), 3), kind="cut")
-                )
+                strength = min(1.0, cut_w[i] / 1.5)
+            else:
+                strength = 0.35
+            hits.append(Hit(time_s=round(t, 6), strength=round(strength, 3), kind="cut"))
     for b in vb:
         if b.strength >= 0.7:
             i = int(np.argmin(np.abs(b_arr - b.time_s)))

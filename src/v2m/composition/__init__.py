@@ -32,266 +32,23 @@ Hits
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field
-from pathlib import Path
-
-import mido
 import numpy as np
 
-from ._io import write_bytes_atomic
-from .cuesheet import CueSheet, Key, parse_key, time_to_beat
-from .styles import MODES, Style, get_style
+from ..cuesheet import CueSheet, time_to_beat
+from ..styles import get_style
+from .harmony import _Chord, _plan_harmony, _scale, _voice
+from .score import PPQ, ROLE_CHANNELS, ROLES, Note, Score
 
-__all__ = ["Note", "Score", "compose", "PPQ", "ROLE_CHANNELS"]
+__all__ = ["Note", "Score", "compose", "PPQ", "ROLE_CHANNELS", "ROLES"]
 
-PPQ = 480
-ROLE_CHANNELS = {"harmony": 0, "bass": 1, "melody": 2, "arp": 3, "drums": 9}
-ROLES = ("drums", "bass", "harmony", "melody", "arp")
-
-
-@dataclass
-class Note:
-    """A note in beats on the cue sheet's grid (beat 0 = ``beats_s[0]``)."""
-
-    start: float
-    end: float
-    pitch: int
-    velocity: int
-
-
-@dataclass
-class Score:
-    """The composed parts, ready to write as MIDI.
-
-    ``parts`` maps a role (drums, bass, harmony, melody, arp) to its notes; ``programs``
-    the General MIDI program per pitched role.
-    """
-
-    cue: CueSheet
-    parts: dict[str, list[Note]]
-    programs: dict[str, int]
-    chords: list[tuple[float, str]] = field(default_factory=list)
-
-    @property
-    def ticks_per_beat(self) -> int:
-        return PPQ * 3 // 2 if self.cue.meter == "6/8" else PPQ
-
-    # ------------------------------------------------------------- MIDI
-    def _pre(self) -> int:
-        return 1 if self.cue.beats_s[0] > 1e-6 else 0
-
-    def beat_to_tick(self, beat: float) -> int:
-        return int(round((beat + self._pre()) * self.ticks_per_beat))
-
-    def _conductor(self) -> mido.MidiTrack:
-        cue = self.cue
-        tpb = self.ticks_per_beat
-        tr = mido.MidiTrack()
-        tr.append(mido.MetaMessage("track_name", name="v2m conductor", time=0))
-        num, den = {"4/4": (4, 4), "3/4": (3, 4), "6/8": (6, 8)}[cue.meter]
-        tr.append(mido.MetaMessage("time_signature", numerator=num, denominator=den, time=0))
-        tr.append(mido.MetaMessage("key_signature", key=_key_signature(cue.key_obj), time=0))
-        # Read back by the renderer so a rendered .mid keeps the cue's exact length and ending.
-        tr.append(
-            mido.MetaMessage(
-                "text", text=f"v2m:duration_s={cue.duration_s!r};ending={cue.ending}", time=0
-            )
-        )
-        beats = list(cue.beats_s)
-        if self._pre():
-            beats = [0.0] + beats
-        # One tempo event per beat; rounding error is carried so it never accumulates.
-        events = []
-        t_actual_us = 0.0
-        for i in range(len(beats) - 1):
-            target_next_us = beats[i + 1] * 1e6
-            us_per_beat = target_next_us - t_actual_us
-            us_per_quarter = int(round(us_per_beat * PPQ / tpb))
-            us_per_quarter = max(1, min(us_per_quarter, 16_777_215))
-            t_actual_us += us_per_quarter * tpb / PPQ
-            events.append((i * tpb, us_per_quarter))
-        last_tick = 0
-        prev_tempo = None
-        for tick, tempo in events:
-            if tempo == prev_tempo:
-                continue
-            tr.append(mido.MetaMessage("set_tempo", tempo=tempo, time=tick - last_tick))
-            last_tick, prev_tempo = tick, tempo
-        tr.append(mido.MetaMessage("end_of_track", time=0))
-        return tr
-
-    def _part_track(self, role: str) -> mido.MidiTrack:
-        ch = ROLE_CHANNELS[role]
-        tr = mido.MidiTrack()
-        tr.append(mido.MetaMessage("track_name", name=role, time=0))
-        if role != "drums":
-            tr.append(
-                mido.Message("program_change", program=self.programs[role], channel=ch, time=0)
-            )
-        ev = []
-        for n in self.parts.get(role, []):
-            a, b = self.beat_to_tick(n.start), self.beat_to_tick(n.end)
-            if b <= a:
-                b = a + 1
-            ev.append((a, 1, n.pitch, n.velocity))
-            ev.append((b, 0, n.pitch, 0))
-        ev.sort()
-        now = 0
-        for tick, on, pitch, vel in ev:
-            kind = "note_on" if on else "note_off"
-            tr.append(mido.Message(kind, note=pitch, velocity=vel, channel=ch, time=tick - now))
-            now = tick
-        tr.append(mido.MetaMessage("end_of_track", time=0))
-        return tr
-
-    def to_midi(self, roles: tuple[str, ...] | None = None) -> mido.MidiFile:
-        """A type-1 MIDI file: conductor track (tempo, meter, key) and one track per role."""
-        mf = mido.MidiFile(type=1, ticks_per_beat=PPQ)
-        mf.tracks.append(self._conductor())
-        for role in ROLES:
-            if (roles is None or role in roles) and self.parts.get(role):
-                mf.tracks.append(self._part_track(role))
-        return mf
-
-    def to_bytes(self, roles: tuple[str, ...] | None = None) -> bytes:
-        buf = io.BytesIO()
-        self.to_midi(roles).save(file=buf)
-        return buf.getvalue()
-
-    def save(self, path: str | Path) -> None:
-        """Write the MIDI file atomically."""
-        write_bytes_atomic(path, self.to_bytes())
-
-    @property
-    def roles(self) -> list[str]:
-        return [r for r in ROLES if self.parts.get(r)]
-
-
-def _key_signature(key: Key) -> str:
-    majors = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-    minors = ["Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm"]
-    if key.mode == "minor":
-        return minors[key.tonic]
-    parent = {"major": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7}[key.mode]
-    return majors[(key.tonic - parent) % 12]
-
-
-# ===================================================================== harmony
-
-
-_SUBSTITUTES = {0: (5, 2), 1: (3,), 2: (0, 5), 3: (1, 5), 4: (6,), 5: (0, 3), 6: (4,)}
-
-
-@dataclass
-class _Chord:
-    degree: int
-    pcs: tuple[int, ...]  # pitch classes, root first
-    root_pc: int
-    start: float
-    end: float
-    key: Key
-    raised: bool = False  # cadential dominant in minor: harmonic-minor leading tone
-
-
-def _scale(key: Key, *, leading_tone: bool = False) -> list[int]:
-    s = [(key.tonic + x) % 12 for x in MODES[key.mode]]
-    if leading_tone and key.mode in ("minor", "dorian"):
-        s[6] = (key.tonic + 11) % 12
-    return s
-
-
-def _chord_pcs(key: Key, degree: int, *, seventh: bool, raised: bool) -> tuple[int, ...]:
-    sc = _scale(key, leading_tone=raised)
-    tones = [sc[degree % 7], sc[(degree + 2) % 7], sc[(degree + 4) % 7]]
-    if seventh:
-        tones.append(sc[(degree + 6) % 7])
-    return tuple(tones)
-
-
-def _plan_harmony(
-    cue: CueSheet,
-    style: Style,
-    bars: list[tuple[float, float]],
-    bar_sections: list[int],
-    rng: np.random.Generator,
-) -> list[_Chord]:
-    base_key = cue.key_obj
-    loops_by_label: dict[str, tuple[int, ...]] = {}
-    chords: list[_Chord] = []
-    n_bars = len(bars)
-    for bi, (b0, b1) in enumerate(bars):
-        si = bar_sections[bi]
-        sec = cue.sections[si] if cue.sections else None
-        key = parse_key(sec.key) if sec is not None and sec.key else base_key
-        vocab = (
-            style.loops_minor if key.mode in ("minor", "dorian", "phrygian") else style.loops_major
-        )
-        label = sec.label if sec is not None else "A"
-        if label not in loops_by_label:
-            loops_by_label[label] = vocab[int(rng.integers(len(vocab)))]
-        loop = loops_by_label[label]
-        first_bar = bar_sections.index(si)
-        pos = bi - first_bar
-        degree = loop[pos % len(loop)]
-        if pos % len(loop) != 0 and rng.random() < 0.15:
-            degree = int(rng.choice(_SUBSTITUTES[degree]))
-        last_of_section = bi + 1 >= n_bars or bar_sections[bi + 1] != si
-        is_final = bi == n_bars - 1
-        is_penultimate = bi == n_bars - 2
-        seventh = style.sevenths
-        # (degree, start, end, cadential)
-        segs: list[tuple[int, float, float, bool]]
-        if is_final and cue.ending == "cadence":
-            segs = [(0, b0, b1, False)]
-        elif is_penultimate and cue.ending == "cadence":
-            plagal = style.final_cadence == "plagal"
-            segs = [(3 if plagal else 4, b0, b1, not plagal)]
-            if not plagal and b1 - b0 >= 2:
-                mid = b0 + (b1 - b0) / 2
-                segs = [(1 if key.mode == "major" else 3, b0, mid, False), (4, mid, b1, True)]
-        elif last_of_section and not is_final and b1 - b0 >= 2:
-            mid = b0 + (b1 - b0) / 2
-            segs = [(degree if degree in (1, 3) else 3, b0, mid, False), (4, mid, b1, True)]
-        else:
-            segs = [(degree, b0, b1, False)]
-        for deg, s0, s1, cadential in segs:
-            pcs = _chord_pcs(key, deg, seventh=seventh and deg != 6, raised=cadential)
-            chords.append(
-                _Chord(
-                    degree=deg, pcs=pcs, root_pc=pcs[0], start=s0, end=s1, key=key, raised=cadential
-                )
-            )
-    return chords
-
-
-def _voice(pcs: tuple[int, ...], prev: list[int] | None, lo: int, hi: int) -> list[int]:
-    """Close-position voicing of ``pcs`` in [lo, hi] with least motion from ``prev``."""
-    cands = []
-    n = len(pcs)
-    for inv in range(n):
-        order = pcs[inv:] + pcs[:inv]
-        for base in range(lo, hi - 6):
-            if base % 12 != order[0]:
-                continue
-            v = [base]
-            for pc in order[1:]:
-                nxt = v[-1] + 1
-                while nxt % 12 != pc:
-                    nxt += 1
-                v.append(nxt)
-            if v[-1] <= hi:
-                cands.append(v)
-    if not cands:
-        root = lo + (pcs[0] - lo) % 12
-        return [root + (pc - pcs[0]) % 12 for pc in pcs]
-    if prev is None:
-        mid = (lo + hi) / 2
-        return min(cands, key=lambda v: (abs(np.mean(v) - mid), v))
-    return min(
-        cands,
-        key=lambda v: (sum(abs(a - b) for a, b in zip(sorted(v), sorted(prev), strict=False)), v),
-    )
+#: Playable bass range (MIDI notes) per General MIDI program; others use 31..50.
+BASS_RANGE = {42: (36, 57), 43: (28, 50), 32: (28, 50), 33: (28, 50), 0: (28, 52)}
+#: The final tonic chord lasts at least this long (s), then is released this long (s)
+#: before the end, so its release and reverb decay inside the video.
+FINAL_CHORD_S = 2.0
+RELEASE_S = 0.6
+#: Below this energy a sustaining pad (where the style has one) joins the harmony.
+PAD_BELOW = 0.4
 
 
 # ===================================================================== composer
@@ -354,17 +111,24 @@ class _Composer:
     # --------------------------------------------------------------- parts
     def harmony(self) -> None:
         st = self.style
-        self.chords = _plan_harmony(self.cue, st, self.bars, self.bar_sections, self.rng)
+        self.final_bar = self._final_bar()
+        self.chords = _plan_harmony(
+            self.cue, st, self.bars, self.bar_sections, self.rng, final_bar=self.final_bar
+        )
         lo, hi = st.harmony_register
         prev = None
         self.voicings = []
         for ch in self.chords:
-            v = _voice(ch.pcs, prev, lo, hi)
+            v = _voice(ch.pcs, prev, lo, hi, first_inversion=ch.diminished)
             prev = v
             self.voicings.append(v)
             e = self._energy_at(ch.start)
             vel = 45 + 45 * e
             self._comp(ch, v, e, vel)
+            if "pad" in self.programs and e < PAD_BELOW:
+                # quiet passages: a soft sustaining layer under decaying instruments
+                for p in v:
+                    self._add("pad", ch.start, ch.end, p, 38 + 30 * e)
 
     def _energy_at(self, beat: float) -> float:
         for bi, (b0, b1) in enumerate(self.bars):
@@ -377,13 +141,22 @@ class _Composer:
         s0, s1 = ch.start, ch.end
         length = s1 - s0
         eighth = 1.0 / self.sub
-        if kind == "pad" or e < 0.2:
+        if kind == "pad":
             step = length if e < 0.7 or length < 2 else length / 2
             t = s0
             while t < s1 - 1e-6:
                 for p in v:
                     self._add("harmony", t, min(t + step, s1), p, vel - 10)
                 t += step
+        elif e < 0.2:
+            # quiet: a slow broken chord, one note a beat, each ringing to the chord's end,
+            # so a decaying instrument never leaves the bar silent
+            order = [0, 1, 2, 1] if len(v) >= 3 else [0, 1]
+            t, k = s0, 0
+            while t < s1 - 1e-6:
+                self._add("harmony", t, s1, v[order[k % len(order)] % len(v)], vel - 8)
+                t += 1.0
+                k += 1
         elif kind == "block":
             step = 1.0 if e >= 0.45 else 2.0
             t = s0
@@ -432,18 +205,20 @@ class _Composer:
         if "bass" not in self.programs:
             return
         prev_root: int | None = None
+        lo, hi = BASS_RANGE.get(self.programs["bass"], (31, 50))
         for i, ch in enumerate(self.chords):
             e = self._energy_at(ch.start)
-            if e < 0.25 and st.bass != "pedal" and st.name != "piano":
-                continue
-            root = _bass_note(ch.root_pc, prev_root)
+            root = _bass_note(ch.bass_pc, prev_root, lo=lo, hi=hi)
             prev_root = root
             fifth = root + 7
             vel = 55 + 45 * e
             s0, s1 = ch.start, ch.end
             kind = st.bass
+            if e < 0.25 and kind != "pedal":
+                self._add("bass", s0, s1 - 0.05, root, 42 + 40 * e)  # quiet: soft and long
+                continue
             if kind == "pedal":
-                tonic = 36 + (ch.key.tonic - 36) % 12
+                tonic = lo + (ch.key.tonic - lo) % 12
                 self._add("bass", s0, s1, tonic, vel - 10)
                 continue
             if kind == "octave" and e >= 0.6:
@@ -465,7 +240,7 @@ class _Composer:
             # approach note into the next chord at high energy
             if e >= 0.7 and i + 1 < len(self.chords) and s1 - s0 >= 2:
                 nxt = self.chords[i + 1]
-                target = 36 + (nxt.root_pc - 36) % 12
+                target = _bass_note(nxt.bass_pc, root, lo=lo, hi=hi)
                 sc = _scale(ch.key)
                 approach = target - 1 if ((target - 1) % 12) in sc else target - 2
                 self._trim_role("bass", s1 - 0.5)
@@ -639,12 +414,16 @@ class _Composer:
                 self._add("drums", b0, b0 + 1, 49, 90 + 30 * e)
 
     def hits(self) -> None:
+        """Accents at their exact times, as loud against their surroundings as their strength
+        says: crash and kick (styles with drums), a chord stab, a low bass note."""
         cue = self.cue
+        lo, hi = BASS_RANGE.get(self.programs.get("bass", -1), (31, 50))
         for h in cue.hits:
             b = float(time_to_beat(h.time_s, cue.beats_s))
             if b >= self.end_beat - 0.05:
                 continue
-            vel = 70 + 57 * h.strength
+            e = self._energy_at(b)
+            vel = min(127.0, 72 + 25 * e + 30 * h.strength)
             if h.kind == "stop":
                 for role in ROLES:
                     for n in self.parts[role]:
@@ -652,26 +431,43 @@ class _Composer:
                             n.end = round(max(n.start + 0.05, b - 1), 6)
                     self.parts[role] = [n for n in self.parts[role] if not (b - 1 <= n.start < b)]
             if self.style.drums:
-                self._add("drums", b, b + 1.0, 49 if h.kind != "impact" else 57, vel)
+                if h.strength >= 0.5 or h.kind in ("cymbal", "user"):
+                    self._add("drums", b, b + 1.0, 49 if h.kind != "impact" else 57, vel)
                 self._add("drums", b, b + 0.2, 36, vel)
             ch = self._chord_at(b)
-            v = _voice(ch.pcs, None, *self.style.harmony_register)
+            v = _voice(ch.pcs, None, *self.style.harmony_register, first_inversion=ch.diminished)
             for p in v:
                 self._add("harmony", b, b + 0.5, p, vel)
-            root = 36 + (ch.root_pc - 36) % 12
-            self._add("bass", b, b + 1.0, root, vel)
+            if "bass" in self.programs:
+                self._add("bass", b, b + 1.0, _bass_note(ch.bass_pc, None, lo=lo, hi=hi), vel)
+
+    def _final_bar(self) -> int:
+        """The bar where the final tonic starts: the last one that leaves it at least
+        ``FINAL_CHORD_S`` plus its release before the end (a whole bar in short pieces)."""
+        bar_t = np.interp(
+            [b[0] for b in self.bars], np.arange(len(self.cue.beats_s)), self.cue.beats_s
+        )
+        need = FINAL_CHORD_S + RELEASE_S
+        ok = np.flatnonzero(self.cue.duration_s - bar_t >= need)
+        return int(ok[-1]) if ok.size else 0
+
+    def _release_beat(self) -> float:
+        """Where the final notes are let go: ``RELEASE_S`` before the end, so the release
+        and the reverb tail sound inside the video."""
+        t_end = self.cue.duration_s - RELEASE_S
+        return float(time_to_beat(t_end, self.cue.beats_s))
 
     def ending(self) -> None:
         cue = self.cue
         end = self.end_beat
         if cue.ending == "cadence":
-            b0 = self.bars[-1][0]
-            # Every part resolves on the last bar's tonic chord, which rings out.
-            for role in ("melody", "arp", "drums"):
+            b0 = self.bars[self.final_bar][0]
+            # Every part resolves on the tonic chord, which is held and then released.
+            for role in ("melody", "arp", "drums", "harmony", "bass", "pad"):
                 self.parts[role] = [n for n in self.parts[role] if n.start < b0 - 1e-6]
                 self._trim_role(role, b0)
             key = self.chords[-1].key
-            ring_end = max(b0 + 0.5, end - 0.25)
+            ring_end = max(b0 + 0.5, self._release_beat())
             lo, hi = self.style.melody_register
             tonic = [p for p in range(lo, hi + 1) if p % 12 == key.tonic]
             if "melody" in self.programs and tonic and any(self.parts["melody"]):
@@ -679,15 +475,15 @@ class _Composer:
             if self.style.drums:
                 self._add("drums", b0, b0 + 1.0, 49, 95)
                 self._add("drums", b0, b0 + 0.2, 36, 95)
-            for role in ("harmony", "bass"):
-                self.parts[role] = [n for n in self.parts[role] if n.start < b0 - 1e-6]
-                self._trim_role(role, b0)
             v = self.voicings[-1]
             for p in v:
                 self._add("harmony", b0, ring_end, p, 72)
+            if "pad" in self.programs:
+                for p in v:
+                    self._add("pad", b0, ring_end, p, 50)
             if "bass" in self.programs:
-                root = 36 + (key.tonic - 36) % 12
-                self._add("bass", b0, ring_end, root, 75)
+                blo, bhi = BASS_RANGE.get(self.programs["bass"], (31, 50))
+                self._add("bass", b0, ring_end, _bass_note(key.tonic, None, lo=blo, hi=bhi), 75)
         elif cue.ending == "stop":
             last = float(np.floor(end - 0.5))
             for role in ROLES:
@@ -708,8 +504,8 @@ class _Composer:
         self.melody()
         self.arp()
         self.drums()
-        self.hits()
         self.ending()
+        self.hits()  # after the ending: a cut inside the final chord is still marked
         for role in ROLES:
             self.parts[role].sort(key=lambda n: (n.start, n.pitch, n.end))
         names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]

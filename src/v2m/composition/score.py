@@ -1,0 +1,145 @@
+"""The composed score: notes per role on the cue sheet's beat grid, written as MIDI."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mido
+
+from .._io import write_bytes_atomic
+from ..cuesheet import CueSheet, Key
+
+__all__ = ["Note", "Score", "PPQ", "ROLE_CHANNELS", "ROLES"]
+
+PPQ = 480
+ROLE_CHANNELS = {"harmony": 0, "bass": 1, "melody": 2, "arp": 3, "pad": 4, "drums": 9}
+ROLES = ("drums", "bass", "harmony", "pad", "melody", "arp")
+
+
+@dataclass
+class Note:
+    """A note in beats on the cue sheet's grid (beat 0 = ``beats_s[0]``)."""
+
+    start: float
+    end: float
+    pitch: int
+    velocity: int
+
+
+@dataclass
+class Score:
+    """The composed parts, ready to write as MIDI.
+
+    ``parts`` maps a role (drums, bass, harmony, melody, arp) to its notes; ``programs``
+    the General MIDI program per pitched role.
+    """
+
+    cue: CueSheet
+    parts: dict[str, list[Note]]
+    programs: dict[str, int]
+    chords: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def ticks_per_beat(self) -> int:
+        return PPQ * 3 // 2 if self.cue.meter == "6/8" else PPQ
+
+    # ------------------------------------------------------------- MIDI
+    def _pre(self) -> int:
+        return 1 if self.cue.beats_s[0] > 1e-6 else 0
+
+    def beat_to_tick(self, beat: float) -> int:
+        return int(round((beat + self._pre()) * self.ticks_per_beat))
+
+    def _conductor(self) -> mido.MidiTrack:
+        cue = self.cue
+        tpb = self.ticks_per_beat
+        tr = mido.MidiTrack()
+        tr.append(mido.MetaMessage("track_name", name="v2m conductor", time=0))
+        num, den = {"4/4": (4, 4), "3/4": (3, 4), "6/8": (6, 8)}[cue.meter]
+        tr.append(mido.MetaMessage("time_signature", numerator=num, denominator=den, time=0))
+        tr.append(mido.MetaMessage("key_signature", key=_key_signature(cue.key_obj), time=0))
+        # Read back by the renderer so a rendered .mid keeps the cue's exact length and ending.
+        tr.append(
+            mido.MetaMessage(
+                "text", text=f"v2m:duration_s={cue.duration_s!r};ending={cue.ending}", time=0
+            )
+        )
+        beats = list(cue.beats_s)
+        if self._pre():
+            beats = [0.0] + beats
+        # One tempo event per beat; rounding error is carried so it never accumulates.
+        events = []
+        t_actual_us = 0.0
+        for i in range(len(beats) - 1):
+            target_next_us = beats[i + 1] * 1e6
+            us_per_beat = target_next_us - t_actual_us
+            us_per_quarter = int(round(us_per_beat * PPQ / tpb))
+            us_per_quarter = max(1, min(us_per_quarter, 16_777_215))
+            t_actual_us += us_per_quarter * tpb / PPQ
+            events.append((i * tpb, us_per_quarter))
+        last_tick = 0
+        prev_tempo = None
+        for tick, tempo in events:
+            if tempo == prev_tempo:
+                continue
+            tr.append(mido.MetaMessage("set_tempo", tempo=tempo, time=tick - last_tick))
+            last_tick, prev_tempo = tick, tempo
+        tr.append(mido.MetaMessage("end_of_track", time=0))
+        return tr
+
+    def _part_track(self, role: str) -> mido.MidiTrack:
+        ch = ROLE_CHANNELS[role]
+        tr = mido.MidiTrack()
+        tr.append(mido.MetaMessage("track_name", name=role, time=0))
+        if role != "drums":
+            tr.append(
+                mido.Message("program_change", program=self.programs[role], channel=ch, time=0)
+            )
+        ev = []
+        for n in self.parts.get(role, []):
+            a, b = self.beat_to_tick(n.start), self.beat_to_tick(n.end)
+            if b <= a:
+                b = a + 1
+            ev.append((a, 1, n.pitch, n.velocity))
+            ev.append((b, 0, n.pitch, 0))
+        ev.sort()
+        now = 0
+        for tick, on, pitch, vel in ev:
+            kind = "note_on" if on else "note_off"
+            tr.append(mido.Message(kind, note=pitch, velocity=vel, channel=ch, time=tick - now))
+            now = tick
+        tr.append(mido.MetaMessage("end_of_track", time=0))
+        return tr
+
+    def to_midi(self, roles: tuple[str, ...] | None = None) -> mido.MidiFile:
+        """A type-1 MIDI file: conductor track (tempo, meter, key) and one track per role."""
+        mf = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+        mf.tracks.append(self._conductor())
+        for role in ROLES:
+            if (roles is None or role in roles) and self.parts.get(role):
+                mf.tracks.append(self._part_track(role))
+        return mf
+
+    def to_bytes(self, roles: tuple[str, ...] | None = None) -> bytes:
+        buf = io.BytesIO()
+        self.to_midi(roles).save(file=buf)
+        return buf.getvalue()
+
+    def save(self, path: str | Path) -> None:
+        """Write the MIDI file atomically."""
+        write_bytes_atomic(path, self.to_bytes())
+
+    @property
+    def roles(self) -> list[str]:
+        return [r for r in ROLES if self.parts.get(r)]
+
+
+def _key_signature(key: Key) -> str:
+    majors = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+    minors = ["Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm"]
+    if key.mode == "minor":
+        return minors[key.tonic]
+    parent = {"major": 0, "dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7}[key.mode]
+    return majors[(key.tonic - parent) % 12]
