@@ -130,7 +130,9 @@ def test_motif_returns_in_repeated_section():
         b0 = np.interp(sec.start_s, beats, np.arange(len(beats)))
         return [round(n.start - b0, 3) for n in sc.parts["melody"] if b0 <= n.start < b0 + 4][:6]
 
-    assert rhythm(a_secs[0]) == rhythm(a_secs[1]) and rhythm(a_secs[0])
+    r0, r1 = rhythm(a_secs[0]), rhythm(a_secs[1])
+    assert r0 and len(r0) == len(r1)
+    assert np.allclose(r0, r1, atol=0.03)  # the same rhythm, up to the ensemble's timing
 
 
 def test_section_key_change_and_instrument_override():

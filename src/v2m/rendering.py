@@ -464,7 +464,12 @@ def master(
     ceiling = db_to_gain(ceiling_dbtp - 0.1)
     block = max(1, sr // 1000)  # 1 ms
     seg = block * 100  # 100 ms
-    energy = _segment_energy(mix, sr, seg)
+    # K-weighted energy per 1 ms block: the loudness of the mix under any slowly varying
+    # gain is then sum(g^2 e) over the blocks of each 100 ms segment, exactly enough even
+    # where the limiter dips the gain for a single hit
+    e_blocks = _segment_energy(mix, sr, block)
+    n_seg = len(e_blocks) // 100
+    energy = e_blocks[: n_seg * 100].reshape(n_seg, 100).mean(axis=1)
     lufs0 = _gated_loudness(energy)
     if not np.isfinite(lufs0):  # silence: nothing to normalise
         return out, lufs0, true_peak_dbtp(mix, sr)
@@ -478,11 +483,11 @@ def master(
     for _ in range(4):
         need = np.minimum(1.0, ceiling / np.maximum(g0 * tp, 1e-12))
         g_blocks = _release(need, release_blocks=80.0)
-        gb = np.ones(len(energy) * 100)
+        gb = np.ones(n_seg * 100)
         m = min(len(gb), nb)
         gb[:m] = g_blocks[:m]
-        g2 = (gb * gb).reshape(-1, 100).mean(axis=1)
-        lufs = _gated_loudness(energy * g2 * g0 * g0)
+        seg_e = (e_blocks[: n_seg * 100] * gb * gb).reshape(n_seg, 100).mean(axis=1)
+        lufs = _gated_loudness(seg_e * g0 * g0)
         err = target_lufs - lufs
         if abs(err) <= 0.02 or err > 3.0:
             break

@@ -37,6 +37,8 @@ import numpy as np
 from ..cuesheet import CueSheet, time_to_beat
 from ..styles import get_style
 from .harmony import _Chord, _plan_harmony, _scale, _voice
+from .melody import refine_melody, vary_rhythm
+from .performance import perform
 from .score import PPQ, ROLE_CHANNELS, ROLES, Note, Score
 
 __all__ = ["Note", "Score", "compose", "PPQ", "ROLE_CHANNELS", "ROLES"]
@@ -105,7 +107,7 @@ class _Composer:
         if start >= self.end_beat - 1e-6 or end <= start:
             return
         end = min(end, self.end_beat)
-        v = int(np.clip(round(vel + self.rng.normal(0, 3)), 1, 127))
+        v = int(np.clip(round(vel + self.rng.normal(0, 1.5)), 1, 127))
         self.parts[role].append(Note(round(start, 6), round(end, 6), int(pitch), v))
 
     # --------------------------------------------------------------- parts
@@ -252,44 +254,84 @@ class _Composer:
                 n.end = round(at, 6)
 
     def melody(self) -> None:
+        """Four-bar phrases: rhythms A B A' cadence (a second phrase in the section takes
+        A C A'' cadence), every later statement varied; the contour follows an arch over
+        the phrase and rises with the section's energy (see :mod:`.melody` for the checks
+        that follow)."""
         st = self.style
         if "melody" not in self.programs:
             return
-        motifs: dict[str, tuple[list[tuple[float, float]], list[int]]] = {}
         lo, hi = st.melody_register
         pos_pitch = (lo + hi) // 2
+        rhythms: dict[tuple, list[tuple[float, float]]] = {}
+        contours: dict[str, list[int]] = {}
+        seen: dict[tuple, int] = {}
+        unit = 1.0 / self.sub
         for bi, (b0, b1) in enumerate(self.bars):
             label = self._label(bi)
             e = self.bar_energy[bi]
             if label in ("intro", "outro") and st.name != "ambient":
                 continue
-            if label not in motifs:
-                motifs[label] = (self._motif_rhythm(b1 - b0, e), self._motif_contour())
-            rhythm, contour = motifs[label]
             first = self.bar_sections.index(self.bar_sections[bi])
+            phrase = (bi - first) // 4
             phrase_pos = (bi - first) % 4
             last_of_section = (
                 bi + 1 >= len(self.bars) or self.bar_sections[bi + 1] != self.bar_sections[bi]
             )
-            if phrase_pos == 1:
+            bar_len = b1 - b0
+            slot = ("A",) if phrase_pos in (0, 2) else (("B",) if phrase % 2 == 0 else ("C",))
+            key = (label, round(bar_len, 3), *slot)
+            if key not in rhythms:
+                rhythms[key] = self._motif_rhythm(bar_len, e)
+            rhythm = rhythms[key]
+            n_seen = seen.get(key, 0)
+            seen[key] = n_seen + 1
+            if n_seen and phrase_pos:  # later statements vary; a phrase's head returns as it was
+                rhythm = vary_rhythm(rhythm, self.rng, bar_len=bar_len, unit=unit)
+            if label not in contours:
+                contours[label] = self._motif_contour()
+            contour = contours[label]
+            if phrase_pos in (1, 3):
                 contour = self._vary(contour)
             if phrase_pos == 3 or last_of_section:
-                # cadence bar: the motif's opening, then a long chord tone
-                head = [r for r in rhythm if r[0] < (b1 - b0) / 2][:2] or rhythm[:1]
-                rhythm = head + [((b1 - b0) / 2, (b1 - b0) * 0.45)]
+                # cadence bar: the rhythm's opening, then a long chord tone
+                head = [r for r in rhythm if r[0] < bar_len / 2][:2] or rhythm[:1]
+                rhythm = head + [(bar_len / 2, bar_len * 0.45)]
+            # planned register: an arch over the phrase, higher in louder sections
+            centre = (lo + hi) / 2 + (-2, 1, 4, 0)[phrase_pos] + 5 * (e - 0.5)
             notes_here = []
             for (off, dur), step in zip(rhythm, contour * 4, strict=False):
                 start = b0 + off
                 if start >= b1:
                     break
+                if pos_pitch < centre - 4 and step < 0:
+                    step = -step
+                elif pos_pitch > centre + 4 and step > 0:
+                    step = -step
                 ch = self._chord_at(start)
                 strong = abs(off - round(off)) < 1e-6 and (round(off) % max(1, self.bpb // 2) == 0)
                 pitch = self._next_pitch(pos_pitch, step, ch, strong or dur >= 1.0, lo, hi)
                 notes_here.append((start, min(start + dur, b1), pitch))
                 pos_pitch = pitch
             vel = 60 + 40 * e
-            for k, (s, t, p) in enumerate(notes_here):
-                self._add("melody", s, t, p, vel + (6 if k == 0 else 0))
+            for k, (s0, s1, p) in enumerate(notes_here):
+                self._add("melody", s0, s1, p, vel + (6 if k == 0 else 0))
+
+    def refine_melody(self) -> None:
+        """Above the accompaniment, no clashes with what sounds, few repeats, no
+        parallel fifths or octaves with the bass (:func:`.melody.refine_melody`)."""
+        if not self.parts["melody"]:
+            return
+        lo, hi = self.style.melody_register
+        self.parts["melody"] = refine_melody(
+            self.parts["melody"],
+            accompaniment=self.parts["harmony"] + self.parts["pad"] + self.parts["arp"],
+            bass=self.parts["bass"],
+            chord_at=self._chord_at,
+            scale_of=lambda ch: set(_scale(ch.key, leading_tone=ch.raised)),
+            lo=lo,
+            hi=hi,
+        )
 
     def _motif_rhythm(self, bar_len: float, e: float) -> list[tuple[float, float]]:
         eighth = 1.0 / self.sub
@@ -359,7 +401,7 @@ class _Composer:
             e = self._energy_at(ch.start)
             if e < (0.3 if st.name == "ambient" else 0.55):
                 continue
-            tones = sorted(set(v + [p + 12 for p in v]))
+            tones = sorted(set(v + [p - 12 for p in v]))  # under the melody
             pattern = tones + tones[-2:0:-1]
             rate = st.arp_rate
             t, k = ch.start, 0
@@ -392,8 +434,6 @@ class _Composer:
                     if c == ".":
                         continue
                     t = b0 + k / steps_per_beat
-                    if st.swing and k % 4 == 2:
-                        t += st.swing * 0.5
                     self._add("drums", t, t + 0.1, drum, (70 if c == "x" else 45) + 40 * e)
             if fill_from < nsteps:
                 for k in range(fill_from, nsteps):
@@ -506,8 +546,19 @@ class _Composer:
         self.drums()
         self.ending()
         self.hits()  # after the ending: a cut inside the final chord is still marked
-        for role in ROLES:
-            self.parts[role].sort(key=lambda n: (n.start, n.pitch, n.end))
+        self.refine_melody()
+        cue = self.cue
+        exact = {round(float(time_to_beat(h.time_s, cue.beats_s)), 3) for h in cue.hits}
+        self.parts = perform(
+            self.parts,
+            beats_s=cue.beats_s,
+            downbeats=cue.downbeats,
+            swing=self.style.swing,
+            sub=self.sub,
+            exact_beats=exact,
+            end_beat=self.end_beat,
+            seed=cue.seed,
+        )
         names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
         chords = [
             (c.start, names[c.root_pc] + ("m" if (c.pcs[1] - c.pcs[0]) % 12 == 3 else ""))
