@@ -60,6 +60,7 @@ class Style:
     swing: float = 0.0  # 0..0.33 of an eighth note
     chords_per_bar_at_high: int = 1
     final_cadence: str = "authentic"  # authentic (V-I) or plagal (IV-I)
+    drum_kit: int = 0  # GM2 drum kit on channel 10: 0 standard, 48 orchestra
 
 
 _POP_GROOVE = {
@@ -112,6 +113,7 @@ STYLES: dict[str, Style] = {
         loops_major=((0, 4, 5, 3), (0, 5, 3, 4), (3, 0, 4, 5), (0, 3, 5, 4)),
         loops_minor=((0, 5, 2, 6), (0, 3, 5, 4), (0, 5, 3, 4), (5, 3, 0, 4)),
         grooves=_CINEMATIC_GROOVE,
+        drum_kit=48,
         bass="octave",
         melody_density=0.45,
         melody_register=(60, 79),

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..cuesheet import CueSheet, time_to_beat
 from ..styles import get_style
+from .drums import fill, fill_kind, groove_bar
 from .harmony import _Chord, _plan_harmony, _scale, _voice
 from .melody import refine_melody, vary_rhythm
 from .performance import perform
@@ -411,46 +412,44 @@ class _Composer:
                 k += 1
 
     def drums(self) -> None:
+        """The style's groove per energy level, a new variant every 8 bars, a pickup at
+        phrase ends, fills of four kinds before sections and every 8 bars, a crash at each
+        new section (see :mod:`.drums`)."""
         st = self.style
         if not st.drums:
             return
+        spb = 4 if self.sub == 2 else 3
+        orchestral = st.drum_kit == 48
         for bi, (b0, b1) in enumerate(self.bars):
             e = self.bar_energy[bi]
             lvl = 0 if e < 0.35 else (1 if e < 0.7 else 2)
             groove = st.grooves.get(lvl, {})
-            steps_per_beat = 4 if self.sub == 2 else 3
-            nsteps = int(round((b1 - b0) * steps_per_beat))
-            last_of_section = (
-                bi + 1 < len(self.bars) and self.bar_sections[bi + 1] != self.bar_sections[bi]
-            )
-            fill_from = nsteps - steps_per_beat if (last_of_section and e >= 0.35) else nsteps
-            for drum, pat in groove.items():
-                for k in range(min(nsteps, fill_from)):
-                    c = (
-                        pat[(k * 16 // (steps_per_beat * 4)) % 16]
-                        if self.sub == 2
-                        else _compound_step(pat, k)
-                    )
-                    if c == ".":
-                        continue
-                    t = b0 + k / steps_per_beat
-                    self._add("drums", t, t + 0.1, drum, (70 if c == "x" else 45) + 40 * e)
-            if fill_from < nsteps:
-                for k in range(fill_from, nsteps):
-                    t = b0 + k / steps_per_beat
-                    drum = (
-                        (38, 48, 47, 45, 43, 41)[(k - fill_from) % 6]
-                        if st.name == "cinematic"
-                        else 38
-                    )
-                    self._add(
-                        "drums",
-                        t,
-                        t + 0.1,
-                        drum,
-                        60 + 40 * e * (k - fill_from + 1) / steps_per_beat,
-                    )
-            if bi > 0 and self.bar_sections[bi] != self.bar_sections[bi - 1] and e >= 0.35:
+            nsteps = int(round((b1 - b0) * spb))
+            si = self.bar_sections[bi]
+            in_sec = bi - self.bar_sections.index(si)
+            last_of_section = bi + 1 < len(self.bars) and self.bar_sections[bi + 1] != si
+            fill_len = 0
+            if e >= 0.35 and (last_of_section or in_sec % 8 == 7):
+                fill_len = min(nsteps, spb * (2 if lvl == 2 and last_of_section else 1))
+            variant = (in_sec // 8 + si) % 3
+            for k, drum, loud in groove_bar(
+                groove,
+                nsteps=nsteps - fill_len,
+                steps_per_beat=spb,
+                variant=variant,
+                pickup=in_sec % 4 == 3 and not fill_len,
+                level=lvl,
+            ):
+                t = b0 + k / spb
+                self._add("drums", t, t + 0.1, drum, (70 if loud else 45) + 40 * e)
+            if fill_len:
+                kind = fill_kind(self.cue.seed, bi, orchestral)
+                for k, drum, level in fill(
+                    kind, n_steps=fill_len, steps_per_beat=spb, orchestral=orchestral
+                ):
+                    t = b0 + (nsteps - fill_len + k) / spb
+                    self._add("drums", t, t + 0.1, drum, 50 + 50 * e * level + 10 * level)
+            if bi > 0 and si != self.bar_sections[bi - 1] and e >= 0.35:
                 self._add("drums", b0, b0 + 1, 49, 90 + 30 * e)
 
     def hits(self) -> None:
@@ -569,6 +568,7 @@ class _Composer:
             parts=self.parts,
             programs={r: p for r, p in self.programs.items()},
             chords=chords,
+            drum_kit=self.style.drum_kit,
         )
 
 
@@ -579,12 +579,6 @@ def _bass_note(pc: int, prev: int | None, *, lo: int = 31, hi: int = 50) -> int:
     if prev is None:
         return min(cands, key=lambda p: (abs(p - 40), p))
     return min(cands, key=lambda p: (abs(p - prev), p))
-
-
-def _compound_step(pat: str, k: int) -> str:
-    """Map a 16-step 4/4 pattern onto compound (6/8) eighths: kick-like on 1, backbeat on 4."""
-    # 6/8 bar = 2 beats x 3 eighths; take steps 0,2,4 (beat 1) and 8,10,12 (beat 2)
-    return pat[(0, 2, 4, 8, 10, 12)[k % 6]]
 
 
 def compose(cue: CueSheet) -> Score:

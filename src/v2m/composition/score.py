@@ -40,6 +40,7 @@ class Score:
     parts: dict[str, list[Note]]
     programs: dict[str, int]
     chords: list[tuple[float, str]] = field(default_factory=list)
+    drum_kit: int = 0  # GM2 drum kit (program on channel 10): 0 standard, 48 orchestra
 
     @property
     def ticks_per_beat(self) -> int:
@@ -97,6 +98,8 @@ class Score:
             tr.append(
                 mido.Message("program_change", program=self.programs[role], channel=ch, time=0)
             )
+        elif self.drum_kit:
+            tr.append(mido.Message("program_change", program=self.drum_kit, channel=ch, time=0))
         ev = []
         for n in self.parts.get(role, []):
             a, b = self.beat_to_tick(n.start), self.beat_to_tick(n.end)
