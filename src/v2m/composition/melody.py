@@ -112,7 +112,7 @@ def refine_melody(
         scale = scale_of(ch)
         top = _sounding(acc, n.start, n.start + 0.05)
         floor = int(top.max()) + 1 if top.size else lo
-        others = _sounding(everyone, n.start, n.end)
+        others = _sounding(everyone, n.start, min(n.end, n.start + 0.5))
         bass_now = _sounding(bas, n.start, n.start + 0.05)
         last = k == len(mel) - 1
         cands = [p for p in range(max(lo, floor), hi + 6) if p % 12 in scale]

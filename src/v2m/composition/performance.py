@@ -112,7 +112,8 @@ def perform(
             if swing and sub == 2 and abs(frac - 0.5) < 1e-3:
                 d = swing * 0.5
                 s, e = s + d, max(e + (d if e - n.start <= 0.5 else 0.0), s + 0.05)
-            s += shift(n.start)  # the end stays: a stop or a cut after it stays clean
+            s += shift(n.start)
+            e += min(0.0, shift(n.end))  # ends move only earlier: never into a stop or a cut
             vel = int(np.clip(round(n.velocity * level(n.start)), 1, 127))
             new.append(Note(round(max(0.0, s), 6), round(min(e, end_beat), 6), n.pitch, vel))
         out[role] = trim_overlaps([n for n in new if n.end > n.start])
