@@ -16,7 +16,7 @@ energies so the iterations are cheap, and the tests hold it to pyloudnorm within
 then a true-peak limiter (4x oversampled peak per 1 ms block, one block of look-ahead, 80 ms
 release) holds true peak at or below -1 dBTP; make-up gain after limiting is iterated on the
 blocks until the loudness is within 0.02 LU of the target. The ending is applied
-(cadence: the release and reverb tail of the final chord fade over 0.6 s; stop: 0.25 s;
+(cadence and stop: the release and reverb tail fade over 0.6 s,
 both squared-cosine, so the last 50 ms lie below -40 dBFS and nothing clicks; fade:
 cosine fade over the last ``min(6 s, 15 %)``) and the length is exactly ``duration_s``.
 """
@@ -414,10 +414,11 @@ def _release(need: np.ndarray, *, release_blocks: float) -> np.ndarray:
 
 def _fade_s(ending: str, duration_s: float) -> float:
     """Length of the closing fade: the release and reverb tail of a cadence (0.6 s), a
-    short one after a deliberate stop (0.25 s), or a long fade-out (min(6 s, 15 %))."""
+    deliberate stop (its last hit a second before the end) alike, or a long fade-out
+    (min(6 s, 15 %))."""
     if ending == "fade":
         return min(6.0, 0.15 * duration_s)
-    return min({"cadence": 0.6, "stop": 0.25}[ending], 0.2 * duration_s)
+    return min(0.6, 0.2 * duration_s)
 
 
 def master(

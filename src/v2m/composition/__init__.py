@@ -524,7 +524,10 @@ class _Composer:
                 blo, bhi = BASS_RANGE.get(self.programs["bass"], (31, 50))
                 self._add("bass", b0, ring_end, _bass_note(key.tonic, None, lo=blo, hi=bhi), 75)
         elif cue.ending == "stop":
-            last = float(np.floor(end - 0.5))
+            # the last hit a second before the end, so its ring has died away by then
+            last = float(
+                np.floor(time_to_beat(max(0.0, self.cue.duration_s - 1.0), self.cue.beats_s))
+            )
             for role in ROLES:
                 self.parts[role] = [n for n in self.parts[role] if n.start < last - 1e-6]
                 self._trim_role(role, last)

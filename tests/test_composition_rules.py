@@ -1,0 +1,125 @@
+"""The composer's rules (issue: music a listener would keep), asserted on built cue sheets."""
+
+import numpy as np
+import pytest
+import synth
+
+from v2m.composition import compose
+from v2m.composition.checks import final_chord_s, form_stats, melody_stats, tempo_stats
+from v2m.composition.harmony import _plan_harmony
+from v2m.cuesheet import CueSheet, make_cue
+from v2m.rendering import render
+from v2m.styles import STYLE_NAMES, get_style
+
+
+@pytest.mark.parametrize("style", STYLE_NAMES)
+def test_melody_rules_every_style(style):
+    sc = compose(make_cue(duration_s=90, style=style, key="E minor", seed=11))
+    m = melody_stats(sc)
+    assert m["clash_rate"] <= 0.04, m
+    assert m["below_rate"] <= 0.05, m
+    assert m["repeat_rate"] <= 0.15, m
+    assert m["parallel_rate"] <= 0.05, m
+
+
+@pytest.mark.parametrize("style", ["pop", "cinematic", "lofi"])
+def test_form_over_three_minutes(style):
+    sc = compose(make_cue(duration_s=180, style=style, seed=2))
+    f = form_stats(sc)
+    assert f["rhythms_per_64"] >= 12, f
+    assert f["longest_repeat"] <= 8, f
+    assert f["drum_bars"] >= 8, f
+
+
+def test_dorian_harmony_has_no_diminished_loop_chords():
+    cue = make_cue(duration_s=60, style="cinematic", key="D dorian", seed=0)
+    sc = compose(cue)
+    dim = [c for _t, c in sc.chords if c.endswith("dim")]
+    assert not dim
+    # B diminished (B D F) never sounds as a harmony chord in D dorian
+    beats = {}
+    for n in sc.parts["harmony"]:
+        beats.setdefault(round(n.start, 2), set()).add(n.pitch % 12)
+    assert not [b for b, pcs in beats.items() if {11, 2, 5} <= pcs]
+    # the mode's colour: dorian's major IV (G major: G B D) is used
+    assert any({7, 11, 2} <= pcs for pcs in beats.values())
+
+
+def test_diminished_chords_only_in_first_inversion():
+    cue = make_cue(duration_s=120, style="pop", key="C major", seed=5)
+    st = get_style(cue.style)
+    from v2m.composition import _Composer
+
+    comp = _Composer(cue)
+    comp.run()
+    for ch, v in zip(comp.chords, comp.voicings, strict=True):
+        if ch.diminished:
+            assert min(v) % 12 == ch.pcs[1]  # the third in the bass of the voicing
+    chords = _plan_harmony(cue, st, comp.bars, comp.bar_sections, np.random.default_rng(0))
+    assert chords
+
+
+def test_seeds_pick_different_loops():
+    a = compose(make_cue(duration_s=30, style="pop", seed=0)).chords
+    names = {tuple(c for _t, c in compose(make_cue(duration_s=30, style="pop", seed=s)).chords)
+             for s in range(6)}  # fmt: skip
+    assert len(names) >= 3 and a
+
+
+def test_quiet_cue_never_falls_silent():
+    cue = make_cue(duration_s=40, style="piano", energy=0.1, seed=1)
+    sc = compose(cue)
+    assert sc.parts["bass"]  # soft bass instead of none
+    r = render(sc)
+    x = r.mix.mean(axis=1)
+    sr = r.sample_rate
+    hop = sr // 10  # 100 ms windows
+    body = x[: len(x) - int(1.0 * sr)]  # the piece, not its release
+    rms = np.sqrt(np.mean(body[: len(body) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+    assert 20 * np.log10(rms.min() + 1e-12) > -45
+
+
+@pytest.mark.parametrize("ending", ["cadence", "stop", "fade"])
+def test_ending_held_and_clean(ending):
+    cue = make_cue(duration_s=20, style="pop", seed=4, ending=ending)
+    sc = compose(cue)
+    if ending == "cadence":
+        assert final_chord_s(sc) >= 2.0
+    r = render(sc)
+    x = r.mix
+    sr = r.sample_rate
+    assert x.shape[0] == int(round(20 * sr))
+    tail = x[-int(0.05 * sr) :]
+    assert 20 * np.log10(np.abs(tail).max() + 1e-12) < -40
+    last = x[-int(0.2 * sr) :]
+    assert np.abs(np.diff(last, axis=0)).max() <= 0.01
+
+
+def test_tempo_rules_on_made_cues():
+    for meter in ("4/4", "3/4", "6/8"):
+        t = tempo_stats(make_cue(duration_s=60, tempo_bpm=100, meter=meter))
+        assert t["max_change"] < 1e-9 and t["irregular_bars"] == 0
+
+
+def test_hand_edited_cue_renders_deterministically():
+    d = make_cue(duration_s=24, style="folk", seed=9).to_dict()
+    d["sections"][1]["energy"] = 0.95
+    d["key"] = "G mixolydian"
+    cue = CueSheet.from_dict(d)
+    assert compose(cue).to_bytes() == compose(CueSheet.from_dict(d)).to_bytes()
+
+
+def test_two_images_get_different_music(tmp_path):
+    from v2m.analysis import analyze
+    from v2m.projection import project
+
+    imgs = [synth.SHARED / "images" / n for n in ("astronaut.png", "chelsea.png")]
+    if not all(p.exists() for p in imgs):
+        pytest.skip("shared images missing")
+    mel = []
+    for p in imgs:
+        pr = project(analyze(p, duration_s=30))
+        notes = compose(pr.cue).parts["melody"]
+        mel.append({(round(n.start, 1), n.pitch) for n in notes})
+    shared = len(mel[0] & mel[1]) / max(1, min(len(mel[0]), len(mel[1])))
+    assert shared <= 0.5
