@@ -498,7 +498,6 @@ class _Composer:
 
     def ending(self) -> None:
         cue = self.cue
-        end = self.end_beat
         if cue.ending == "cadence":
             b0 = self.bars[self.final_bar][0]
             # Every part resolves on the tonic chord, which is held and then released.
