@@ -187,10 +187,15 @@ def test_sigterm_cleans_up(tmp_path):
         pytest.skip("dancer.avi missing")
     out = tmp_path / "made" / "o.mp4"
     p = _v2m("score", video, "-o", out, "--wav", tmp_path / "made" / "w.wav")
-    time.sleep(3.0)  # mid-analysis of the 63 s clip
+    seen = ""
+    while "analysing" not in seen:  # the work has begun (outputs checked, folder made)
+        line = p.stderr.readline()
+        assert line, "v2m ended before it began analysing"
+        seen += line
+    time.sleep(0.3)
     p.send_signal(signal.SIGTERM)
     rc = p.wait(timeout=60)
-    err = p.stderr.read()
+    err = seen + p.stderr.read()
     assert rc == 143 and "terminated" in err and "Traceback" not in err
     assert _files(tmp_path) == []  # no output, no temp file, no folder
 
