@@ -29,6 +29,7 @@ matter with an accent at their exact time, or lets them go, and says which and w
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -112,6 +113,23 @@ def _ramp_distance(x: np.ndarray, t0: float, p0: float, p1: float, n: int) -> np
     return out
 
 
+def _ramp_dist1(y: float, p0: float, d: float, n: int) -> float:
+    """:func:`_ramp_distance` for one time ``y`` after the segment's start."""
+    if -1e-12 < d < 1e-12:
+        k = y / p0
+    else:
+        b = p0 + d / 2
+        disc = b * b + 2 * d * y
+        k = (-b + math.sqrt(disc if disc > 0 else 0.0)) / d
+    m = int(k) if k > 0 else 0  # the beats on either side of y
+    if m >= n:
+        m = n - 1
+    a = abs(y - (m * p0 + d * m * (m + 1) / 2))
+    m += 1
+    c = abs(y - (m * p0 + d * m * (m + 1) / 2))
+    return a if a < c else c
+
+
 def solve_beat_grid(
     *,
     anchors_s: np.ndarray,
@@ -124,7 +142,7 @@ def solve_beat_grid(
     visual_beats_s: np.ndarray | None = None,
     visual_strength: np.ndarray | None = None,
     max_change: float = 0.04,
-    max_skip: int = 8,
+    max_skip: int = 5,
     beam: int = 12,
 ) -> BeatGrid:
     """Beat times that put the anchors that matter on beats, with a smooth tempo.
@@ -178,16 +196,26 @@ def solve_beat_grid(
             return 0.0
         return skip_cost_d(_nearest(times, pts[lo:hi]), lo, hi)
 
+    pts_l, wts_l, stg_l = pts.tolist(), wts.tolist(), stg.tolist()
+    vb_l, vs_l = vb.tolist(), vs.tolist()
+    inv2s2 = 0.5 / SIGMA_S**2
+
     def segment_cost(i: int, j: int, p0: float, p1: float, n: int) -> float:
-        """Anchors between i and j left off the ramp, minus visual beats on it."""
+        """Anchors between i and j left off the ramp, minus visual beats on it (plain
+        Python: the lists are short, and numpy's per-call cost would dominate)."""
         c = 0.0
-        if j - i > 1:
-            c += skip_cost_d(_ramp_distance(pts[i + 1 : j], pts[i], p0, p1, n), i + 1, j)
-        if vb.size:
-            lo, hi = np.searchsorted(vb, [pts[i], pts[j]])
-            if hi > lo:
-                d = _ramp_distance(vb[lo:hi], pts[i], p0, p1, n)
-                c -= w_v * float((vs[lo:hi] * np.exp(-0.5 * (d / SIGMA_S) ** 2)).sum())
+        t0 = pts_l[i]
+        d = (p1 - p0) / n
+        for m in range(i + 1, j):
+            dist = _ramp_dist1(pts_l[m] - t0, p0, d, n)
+            miss = w_c * (3.0 if stg_l[m] else 1.0) * (1 - math.exp(-dist * dist * inv2s2))
+            c += wts_l[m] * (miss + (w_d if stg_l[m] else 0.0))
+        if vb_l:
+            lo = bisect.bisect_left(vb_l, t0)
+            hi = bisect.bisect_left(vb_l, pts_l[j])
+            for m in range(lo, hi):
+                dist = _ramp_dist1(vb_l[m] - t0, p0, d, n)
+                c -= w_v * vs_l[m] * math.exp(-dist * dist * inv2s2)
         return c
 
     def tempo_cost(p0: float, p1: float, n: int) -> float:
