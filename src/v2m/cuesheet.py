@@ -409,6 +409,15 @@ def default_sections(
     return sections
 
 
+def energy_arc(x: np.ndarray) -> np.ndarray:
+    """The large-scale shape of a piece, at relative positions ``x`` in 0..1 (0..1 level):
+    a quiet opening, a first rise, a lower passage at about 60 %, the climax at about 80 %
+    and a settling close, as in most film cues and songs."""
+    xp = [0.0, 0.12, 0.4, 0.55, 0.64, 0.8, 0.9, 1.0]
+    fp = [0.3, 0.45, 0.65, 0.55, 0.45, 1.0, 0.85, 0.55]
+    return np.interp(x, xp, fp)
+
+
 def energy_per_bar(sections: list[Section], bar_times: np.ndarray) -> list[float]:
     out = []
     for t in bar_times:
@@ -464,6 +473,11 @@ def make_cue(
     bar_times = bar_times[bar_times < duration_s - 1e-6]
     downbeats = downbeats[: len(bar_times)]
     sections = default_sections(len(bar_times), bar_times, duration_s, energy)
+    # per bar: the sections' levels shaped by the arc (climax in the last third)
+    x = (bar_times + 0.5 * np.r_[np.diff(bar_times), duration_s - bar_times[-1]]) / duration_s
+    bar_energy = np.clip(
+        np.asarray(energy_per_bar(sections, bar_times)) * (0.45 + 0.75 * energy_arc(x)), 0, 1
+    )
     cue = CueSheet(
         duration_s=float(duration_s),
         beats_s=beats,
@@ -472,7 +486,7 @@ def make_cue(
         key=parse_key(key).name,
         style=st.name,
         sections=sections,
-        energy=energy_per_bar(sections, bar_times),
+        energy=[round(float(e), 3) for e in bar_energy],
         hits=list(hits or []),
         ending=ending,
         seed=int(seed),

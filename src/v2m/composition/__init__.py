@@ -126,7 +126,7 @@ class _Composer:
             prev = v
             self.voicings.append(v)
             e = self._energy_at(ch.start)
-            vel = 45 + 45 * e
+            vel = 32 + 62 * e
             self._comp(ch, v, e, vel)
             if "pad" in self.programs and e < PAD_BELOW:
                 # quiet passages: a soft sustaining layer under decaying instruments
@@ -214,7 +214,7 @@ class _Composer:
             root = _bass_note(ch.bass_pc, prev_root, lo=lo, hi=hi)
             prev_root = root
             fifth = root + 7
-            vel = 55 + 45 * e
+            vel = 42 + 58 * e
             s0, s1 = ch.start, ch.end
             kind = st.bass
             if e < 0.25 and kind != "pedal":
@@ -314,7 +314,7 @@ class _Composer:
                 pitch = self._next_pitch(pos_pitch, step, ch, strong or dur >= 1.0, lo, hi)
                 notes_here.append((start, min(start + dur, b1), pitch))
                 pos_pitch = pitch
-            vel = 60 + 40 * e
+            vel = 48 + 55 * e
             for k, (s0, s1, p) in enumerate(notes_here):
                 self._add("melody", s0, s1, p, vel + (6 if k == 0 else 0))
 
@@ -407,7 +407,7 @@ class _Composer:
             rate = st.arp_rate
             t, k = ch.start, 0
             while t < ch.end - 1e-6:
-                self._add("arp", t, t + 0.9 / rate, pattern[k % len(pattern)], 45 + 35 * e)
+                self._add("arp", t, t + 0.9 / rate, pattern[k % len(pattern)], 35 + 50 * e)
                 t += 1.0 / rate
                 k += 1
 
@@ -441,7 +441,7 @@ class _Composer:
                 level=lvl,
             ):
                 t = b0 + k / spb
-                self._add("drums", t, t + 0.1, drum, (70 if loud else 45) + 40 * e)
+                self._add("drums", t, t + 0.1, drum, (58 if loud else 35) + 55 * e)
             if fill_len:
                 kind = fill_kind(self.cue.seed, bi, orchestral)
                 for k, drum, level in fill(
@@ -469,6 +469,16 @@ class _Composer:
                         if n.start < b and n.end > b - 1:
                             n.end = round(max(n.start + 0.05, b - 1), 6)
                     self.parts[role] = [n for n in self.parts[role] if not (b - 1 <= n.start < b)]
+            final_from = self.bars[self.final_bar][0] if self.cue.ending == "cadence" else 1e9
+            if h.strength >= 0.5 and b < final_from:  # the final chord is never broken off
+                # a breath before a strong hit: sustained notes stop an eighth early, so
+                # the hit starts from near silence and is heard as an event
+                for role in ("harmony", "pad", "arp", "melody"):
+                    self._trim_role(role, b - 0.5 / self.sub)
+            if not self.style.drums and "arp" in self.programs:
+                ch0 = self._chord_at(b)
+                for p in _voice(ch0.pcs, None, *self.style.harmony_register):
+                    self._add("arp", b, b + 1.0, p + 12, vel)
             if self.style.drums:
                 if h.strength >= 0.5 or h.kind in ("cymbal", "user"):
                     self._add("drums", b, b + 1.0, 49 if h.kind != "impact" else 57, vel)

@@ -8,7 +8,7 @@ and their targets (from the project's issue on the score) are:
 function / key           what                                                   target
 =======================  =====================================================  ========
 tempo ``max_change``     largest beat-to-beat tempo change (fraction)           <= 0.04
-tempo ``irregular_per_8``  irregular bars per 8 bars                            <= 1
+tempo ``irregular_per_8``  most irregular bars in any 8 bars                    <= 1
 tempo ``min_bar_beats``  the shortest bar, in beats                             >= 2
 melody ``clash_rate``    melody onsets a semitone from a sounding note          <= 0.04
 melody ``below_rate``    melody notes at or below the accompaniment's top       <= 0.05
@@ -33,16 +33,19 @@ ACCOMPANIMENT = ("harmony", "pad", "arp")
 
 
 def tempo_stats(cue) -> dict[str, float]:
-    """Largest beat-to-beat tempo change, irregular bars per 8 bars, shortest bar."""
+    """Largest beat-to-beat tempo change, the most irregular bars in any 8 consecutive
+    bars, the shortest bar."""
     p = np.diff(cue.beats_s)
     change = float(np.abs(p[1:] / p[:-1] - 1).max()) if len(p) > 1 else 0.0
     end = np.searchsorted(cue.beats_s, cue.duration_s)
     db = [d for d in cue.downbeats if d < end]
     bars = np.diff(db)
     irregular = int(np.sum(bars != cue.beats_per_bar)) if len(bars) else 0
+    odd = (bars != cue.beats_per_bar).astype(int)
+    worst = int(np.convolve(odd, np.ones(8, int), "valid").max()) if len(odd) >= 8 else irregular
     return {
         "max_change": change,
-        "irregular_per_8": 8.0 * irregular / max(len(bars), 1),
+        "irregular_per_8": float(worst),
         "irregular_bars": irregular,
         "min_bar_beats": float(bars.min()) if len(bars) else float(cue.beats_per_bar),
     }
@@ -153,16 +156,19 @@ def form_stats(score: Score, *, grid: float = 0.25) -> dict[str, float]:
     }
 
 
-def final_chord_s(score: Score) -> float:
-    """Seconds the final chord sounds: from the last onset of the harmony to the end of its
-    notes (before the release)."""
+def final_chord_s(score: Score, *, release_s: float = 0.6) -> float:
+    """Seconds the final chord sounds before its release: from the onset of the harmony
+    notes still sounding ``release_s`` + 0.1 s before the end, to the release."""
     harm = score.parts.get("harmony", [])
     if not harm:
         return 0.0
-    last = max(n.start for n in harm)
-    chord = [n for n in harm if abs(n.start - last) < 0.05]
     beats = np.asarray(score.cue.beats_s)
     idx = np.arange(len(beats))
-    t0 = float(np.interp(min(n.start for n in chord), idx, beats))
-    t1 = float(np.interp(max(n.end for n in chord), idx, beats))
+    t_rel = score.cue.duration_s - release_s - 0.1
+    b_rel = float(np.interp(t_rel, beats, idx))
+    held = [n for n in harm if n.start <= b_rel < n.end]
+    if not held:
+        return 0.0
+    t0 = float(np.interp(max(n.start for n in held), idx, beats))
+    t1 = float(np.interp(max(n.end for n in held), idx, beats))
     return t1 - t0

@@ -53,6 +53,7 @@ from ..cuesheet import (
     Hit,
     Section,
     check_seed,
+    energy_arc,
     parse_key,
 )
 from ..errors import ParameterError
@@ -445,15 +446,6 @@ def project(
     )
     cue.validate()
     return Projection(cue=cue, explanations=why, cut_offsets=offsets)
-
-
-def energy_arc(x: np.ndarray) -> np.ndarray:
-    """The large-scale shape of a piece, at relative positions ``x`` in 0..1 (0..1 level):
-    a quiet opening, a first rise, a lower passage at about 60 %, the climax at about 80 %
-    and a settling close, as in most film cues and songs."""
-    xp = [0.0, 0.12, 0.4, 0.55, 0.64, 0.8, 0.9, 1.0]
-    fp = [0.3, 0.45, 0.65, 0.55, 0.45, 1.0, 0.85, 0.55]
-    return np.interp(x, xp, fp)
 
 
 def _shape_energy(bar_e: np.ndarray, bar_t: np.ndarray, dur: float) -> np.ndarray:

@@ -266,14 +266,16 @@ def solve_beat_grid(
                     )
                     # meter change at a strong anchor: the bar before it ends early (>= 2
                     # beats) or absorbs one extra beat, at most once in 8 bars
-                    if stg[j] and phase and bars - s.last_irregular_bar >= 8:
-                        if phase >= 2 or bars > 0:
-                            cands.append(
-                                _State(
-                                    base + w_irr, j, s.beat + n, p1, 0,
-                                    bars + (1 if phase >= 2 else 0), bars, s, n, True,
-                                )
-                            )  # fmt: skip
+                    # (the irregular bar: the short one ending here, or the one before it
+                    # that absorbs a single beat)
+                    irr = bars if phase >= 2 else bars - 1
+                    if stg[j] and phase and irr >= 0 and irr - s.last_irregular_bar >= 8:
+                        cands.append(
+                            _State(
+                                base + w_irr, j, s.beat + n, p1, 0,
+                                bars + (1 if phase >= 2 else 0), irr, s, n, True,
+                            )
+                        )  # fmt: skip
         if not cands:
             continue
         cands.sort(key=lambda st: st.cost)
