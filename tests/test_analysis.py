@@ -223,3 +223,20 @@ def test_non_square_pixels_in_reported_size():
     tl = v2m.analyze(p)
     # 176x144 coded with a sample aspect ratio of 128/117: 192.6 display pixels wide
     assert (tl.source.width, tl.source.height) == (193, 144)
+
+
+def test_hard_cut_followed_by_camera_motion_stays_hard(media_dir):
+    """A cut into a shot whose picture keeps changing smoothly right after it (a camera
+    move or exposure change that looks like a blend) is one hard cut at its frame, not a
+    gradual transition that swallows the cut."""
+    a, b, c = synth.shot_image(21), synth.shot_image(22), synth.shot_image(23)
+    frames = [a] * 30
+    for k in range(25):  # from the cut on, B drifts smoothly toward C
+        al = (k + 1) / 26
+        frames.append(((1 - al) * b + al * c).astype(np.uint8))
+    frames += [c] * 20
+    p = synth.write_video(media_dir / "cut_drift.mp4", frames)
+    tl = v2m.analyze(p)
+    hard = [x for x in tl.cuts if x.kind == "hard"]
+    assert [x.frame for x in hard] == [30]
+    assert not [x for x in tl.cuts if x.kind == "gradual" and x.start_s <= 1.25 <= x.end_s]

@@ -289,12 +289,14 @@ class _CutTracker:
         merged = [
             g for g in merged if g.start_s > 0.3 and g.end_s < duration - 0.3
         ]  # opening / closing fades are not transitions between shots
-        hard = [
-            h
-            for h in self.hard
-            if not any(g.start_s - 0.05 <= h.time_s <= g.end_s + 0.05 for g in merged)
+        # A hard cut stays a hard cut: a "gradual transition" around one is the cut followed
+        # (or preceded) by camera motion, not a dissolve, so it is dropped, not the cut.
+        merged = [
+            g
+            for g in merged
+            if not any(g.start_s - 0.05 <= h.time_s <= g.end_s + 0.05 for h in self.hard)
         ]
-        return sorted(hard + merged, key=lambda c: c.time_s)
+        return sorted(self.hard + merged, key=lambda c: c.time_s)
 
 
 def _mad(a: np.ndarray | None, b: np.ndarray | None) -> float:
