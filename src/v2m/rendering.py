@@ -365,7 +365,7 @@ def _segment_energy(x: np.ndarray, sr: int, seg: int) -> np.ndarray:
     sos = _k_weighting_sos(sr)
     n = x.shape[0] // seg * seg
     total = np.zeros(x.shape[0] // seg)
-    chunk = seg * 64  # filtered in pieces (the filter state carries over): bounded memory
+    chunk = seg * max(1, 2**18 // seg)  # in pieces of ~5 s (the filter state carries over)
     for c in range(x.shape[1]):
         zi = np.zeros((sos.shape[0], 2))
         for a in range(0, n, chunk):
