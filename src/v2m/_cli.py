@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from . import __version__
-from ._io import OutputSet, write_text_atomic
+from ._io import OutputSet, check_suffix, write_text_atomic
 from .errors import ParameterError, V2MError
 
 log = logging.getLogger("v2m")
@@ -21,7 +21,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from .projection import check_controls
 
     check_controls(duration_s=args.duration_s)
-    _check_suffixes(plot=(args.plot, {".png", ".svg", ".pdf"}))
+    check_suffix(args.plot, {".png", ".svg", ".pdf"}, "--plot")
     with OutputSet(
         {"--output": args.output, "--plot": args.plot}, force=args.force, inputs=(args.input,)
     ):
@@ -78,7 +78,8 @@ def _cmd_compose(args: argparse.Namespace) -> int:
     from .cuesheet import CueSheet, check_seed
 
     check_seed(args.seed)
-    _check_suffixes(output=(args.output, {".mid", ".midi"}), plot=(args.plot, {".png"}))
+    check_suffix(args.output, {".mid", ".midi"}, "--output")
+    check_suffix(args.plot, {".png"}, "--plot")
     outs = OutputSet(
         {"--output": args.output, "--plot": args.plot}, force=args.force, inputs=(args.cue,)
     )
@@ -104,7 +105,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from .composition import ROLES
     from .rendering import find_soundfont, render
 
-    _check_suffixes(output=(args.output, {".wav", ".flac"}))
+    check_suffix(args.output, {".wav", ".flac"}, "--output")
     outs = {"--output": args.output}
     if args.stems:
         if args.stems.exists() and not args.stems.is_dir():
@@ -123,27 +124,11 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if args.stems:
             out.save_stems(args.stems)
     print(
-        f"{args.output}: {out.duration_s:.3f} s, {_lufs(out.loudness_lufs)}, true peak "
+        f"{args.output}: {out.duration_s:.3f} s, {out.loudness_text}, true peak "
         f"{out.true_peak_dbtp:.1f} dBTP; SoundFont {out.soundfont} ({out.soundfont_origin})",
         file=sys.stderr,
     )
     return 0
-
-
-def _lufs(x: float) -> str:
-    import math
-
-    return f"{x:.1f} LUFS" if math.isfinite(x) else "too short to measure loudness"
-
-
-def _check_suffixes(**named: tuple) -> None:
-    """``name=(path, allowed suffixes)``: refuse a wrong file type before any work."""
-    for name, (path, allowed) in named.items():
-        if path is not None and Path(path).suffix.lower() not in allowed:
-            raise ParameterError(
-                f"{path}: --{name} must end in {' or '.join(sorted(allowed))}, "
-                f"not {Path(path).suffix or 'nothing'!r}"
-            )
 
 
 def _cmd_score(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ __all__ = [
     "OutputSet",
     "atomic_path",
     "check_output",
+    "check_suffix",
     "json_safe",
     "write_bytes_atomic",
     "write_text_atomic",
@@ -125,6 +126,16 @@ def is_special(path: Path) -> bool:
     except OSError:
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def check_suffix(path, allowed: set[str], option: str) -> None:
+    """Refuse, before any work, an output ``path`` (given for ``option``) whose file type
+    is not one of ``allowed`` (suffixes with the dot); ``None`` passes."""
+    if path is not None and Path(path).suffix.lower() not in allowed:
+        raise ParameterError(
+            f"{path}: {option} must end in {' or '.join(sorted(allowed))}, "
+            f"not {Path(path).suffix or 'nothing'!r}"
+        )
 
 
 def check_output(path: str | os.PathLike, *, force: bool, inputs: Iterable = ()) -> Path:

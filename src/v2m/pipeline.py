@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _media
-from ._io import OutputSet, json_safe, write_text_atomic
+from ._io import OutputSet, check_suffix, json_safe, write_text_atomic
 from .analysis import analyze
 from .composition import compose
 from .cuesheet import CueSheet
@@ -57,10 +56,6 @@ def _write_media(
         from .muxing import mux
 
         mux(picture, rendered.mix, rendered.sample_rate, out, keep_audio=keep_audio)
-
-
-def _lufs_text(lufs: float) -> str:
-    return f"{lufs:.1f} LUFS" if math.isfinite(lufs) else "too short to measure loudness"
 
 
 def _say(progress: bool, msg: str) -> None:
@@ -118,8 +113,8 @@ def score(
         raise ParameterError(
             f"{out}: unknown output type {suffix!r} (use .mp4, .mov, .mkv, .wav, .flac or .mid)"
         )
-    _check_suffix(midi, MIDI_SUFFIXES, "--midi")
-    _check_suffix(wav, AUDIO_SUFFIXES, "--wav")
+    check_suffix(midi, MIDI_SUFFIXES, "--midi")
+    check_suffix(wav, AUDIO_SUFFIXES, "--wav")
     is_image = _media.is_image_path(inp)
     check_controls(
         style=style,
@@ -166,14 +161,6 @@ def score(
             report=report,
             soundfont=soundfont,
             progress=progress,
-        )
-
-
-def _check_suffix(path, allowed: set[str], option: str) -> None:
-    if path is not None and Path(path).suffix.lower() not in allowed:
-        raise ParameterError(
-            f"{path}: {option} must end in {' or '.join(sorted(allowed))}, "
-            f"not {Path(path).suffix or 'nothing'!r}"
         )
 
 
@@ -261,7 +248,7 @@ def _score(
         _say(
             progress,
             f"SoundFont {rendered.soundfont} ({rendered.soundfont_origin}); "
-            f"{_lufs_text(rendered.loudness_lufs)}, true peak {rendered.true_peak_dbtp:.1f} dBTP",
+            f"{rendered.loudness_text}, true peak {rendered.true_peak_dbtp:.1f} dBTP",
         )
     return ScoreResult(projection=proj, rendered=rendered, outputs=outputs, timings_s=timings)
 

@@ -181,6 +181,12 @@ class Rendered:
     def duration_s(self) -> float:
         return self.mix.shape[0] / self.sample_rate
 
+    @property
+    def loudness_text(self) -> str:
+        """``"-14.0 LUFS"``, or why there is no figure (under 400 ms of sound)."""
+        lufs = self.loudness_lufs
+        return f"{lufs:.1f} LUFS" if np.isfinite(lufs) else "too short to measure loudness"
+
     def save(self, path: str | Path, *, subtype: str | None = None) -> None:
         """Write the mix as WAV or FLAC (by suffix), atomically."""
         _write_audio(path, self.mix, self.sample_rate, subtype=subtype)

@@ -94,27 +94,10 @@ def _nearest(times: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.minimum(np.abs(x - times[i - 1]), np.abs(times[i] - x))
 
 
-def _ramp_distance(x: np.ndarray, t0: float, p0: float, p1: float, n: int) -> np.ndarray:
-    """Distance from each time ``x`` (inside the segment) to the nearest beat of the linear
-    ramp of ``n`` beats from ``t0`` whose last period is ``p1`` (beat k at
-    ``t0 + k p0 + d k (k + 1) / 2``, ``d = (p1 - p0) / n``), without listing the beats."""
-    d = (p1 - p0) / n
-    y = x - t0
-    if abs(d) < 1e-12:
-        k = y / p0
-    else:
-        b = p0 + d / 2
-        k = (-b + np.sqrt(np.maximum(b * b + 2 * d * y, 0.0))) / d
-    kr = np.clip(np.round(k), 0, n)
-    out = np.full(np.shape(x), np.inf)
-    for m in (kr - 1, kr, kr + 1):
-        m = np.clip(m, 0, n)
-        out = np.minimum(out, np.abs(y - (m * p0 + d * m * (m + 1) / 2)))
-    return out
-
-
 def _ramp_dist1(y: float, p0: float, d: float, n: int) -> float:
-    """:func:`_ramp_distance` for one time ``y`` after the segment's start."""
+    """Distance from the time ``y`` (seconds after the segment's start) to the nearest
+    beat of the linear ramp of ``n`` beats (beat k at ``k p0 + d k (k + 1) / 2``), without
+    listing the beats."""
     if -1e-12 < d < 1e-12:
         k = y / p0
     else:
@@ -184,32 +167,32 @@ def solve_beat_grid(
     vs = np.asarray(visual_strength if visual_strength is not None else [], float)
     k = len(pts)
 
-    def skip_cost_d(d: np.ndarray, lo: int, hi: int) -> float:
-        # a strong anchor left off also misses its downbeat
-        mult = np.where(stg[lo:hi], 3.0, 1.0)
-        miss = w_c * mult * (1 - np.exp(-0.5 * (d / SIGMA_S) ** 2)) + np.where(stg[lo:hi], w_d, 0)
-        return float((wts[lo:hi] * miss).sum())
+    pts_l, wts_l, stg_l = pts.tolist(), wts.tolist(), stg.tolist()
+    vb_l, vs_l = vb.tolist(), vs.tolist()
+    inv2s2 = 0.5 / SIGMA_S**2
+
+    def miss_cost(m: int, dist: float) -> float:
+        """Anchor ``m`` left off the grid, ``dist`` seconds from its nearest beat (a strong
+        anchor also misses its downbeat). Plain Python: called on a few anchors at a time,
+        where numpy's per-call cost would dominate."""
+        strong = stg_l[m]
+        near = 1 - math.exp(-dist * dist * inv2s2)
+        return wts_l[m] * (w_c * (3.0 if strong else 1.0) * near + (w_d if strong else 0.0))
 
     def skip_cost(times: np.ndarray, lo: int, hi: int) -> float:
         """Anchors lo..hi-1 left off the grid ``times``."""
         if hi <= lo:
             return 0.0
-        return skip_cost_d(_nearest(times, pts[lo:hi]), lo, hi)
-
-    pts_l, wts_l, stg_l = pts.tolist(), wts.tolist(), stg.tolist()
-    vb_l, vs_l = vb.tolist(), vs.tolist()
-    inv2s2 = 0.5 / SIGMA_S**2
+        d = _nearest(times, pts[lo:hi]).tolist()
+        return sum(miss_cost(m, d[m - lo]) for m in range(lo, hi))
 
     def segment_cost(i: int, j: int, p0: float, p1: float, n: int) -> float:
-        """Anchors between i and j left off the ramp, minus visual beats on it (plain
-        Python: the lists are short, and numpy's per-call cost would dominate)."""
+        """Anchors between i and j left off the ramp, minus visual beats on it."""
         c = 0.0
         t0 = pts_l[i]
         d = (p1 - p0) / n
         for m in range(i + 1, j):
-            dist = _ramp_dist1(pts_l[m] - t0, p0, d, n)
-            miss = w_c * (3.0 if stg_l[m] else 1.0) * (1 - math.exp(-dist * dist * inv2s2))
-            c += wts_l[m] * (miss + (w_d if stg_l[m] else 0.0))
+            c += miss_cost(m, _ramp_dist1(pts_l[m] - t0, p0, d, n))
         if vb_l:
             lo = bisect.bisect_left(vb_l, t0)
             hi = bisect.bisect_left(vb_l, pts_l[j])
