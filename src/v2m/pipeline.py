@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from .composition import compose
 from .cuesheet import CueSheet
 from .errors import ParameterError
 from .projection import Projection, check_controls, project
-from .rendering import Rendered, find_soundfont, render
+from .rendering import RenderInfo, copy_audio, find_soundfont, render_to_file
 
 __all__ = ["score", "render_cue", "ScoreResult"]
 
@@ -37,25 +39,33 @@ class ScoreResult:
     """What :func:`score` made, with the path of every file it wrote."""
 
     projection: Projection | None
-    rendered: Rendered
+    rendered: RenderInfo | None
     outputs: dict[str, str] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
 def _write_media(
-    out: Path, *, picture: Path, rendered: Rendered, duration_s: float, keep_audio: bool
+    out: Path, *, picture: Path, music: Path, sample_rate: int, duration_s: float, keep_audio: bool
 ) -> None:
     """Write the music alone (.wav/.flac), under a still image, or under the video."""
     if out.suffix.lower() in AUDIO_SUFFIXES:
-        rendered.save(out)
+        copy_audio(music, out)
     elif _media.is_image_path(picture):
         from .muxing import still_video
 
-        still_video(picture, rendered.mix, rendered.sample_rate, out, duration_s=duration_s)
+        still_video(picture, music, sample_rate, out, duration_s=duration_s)
     else:
         from .muxing import mux
 
-        mux(picture, rendered.mix, rendered.sample_rate, out, keep_audio=keep_audio)
+        mux(picture, music, sample_rate, out, keep_audio=keep_audio)
+
+
+def _render_music(sc, soundfont, stack: ExitStack) -> tuple[RenderInfo, Path]:
+    """Render to a float WAV in a temporary folder (removed when ``stack`` closes)."""
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-music-")))
+    music = tmp / "music.wav"
+    info = render_to_file(sc, music, soundfont=soundfont, subtype="FLOAT")
+    return info, music
 
 
 def _say(progress: bool, msg: str) -> None:
@@ -205,25 +215,31 @@ def _score(
     outputs: dict[str, str] = {}
     t = time.perf_counter()
     rendered = None
-    if needs_audio:
-        _say(progress, "rendering the music")
-        rendered = render(sc, soundfont=soundfont)
-        timings["render"] = time.perf_counter() - t
-    t = time.perf_counter()
-    if suffix in MIDI_SUFFIXES:
-        sc.save(out)
-    else:
-        _write_media(
-            out, picture=inp, rendered=rendered, duration_s=tl.duration_s, keep_audio=keep_audio
-        )
-    outputs["output"] = str(out)
-    timings["write"] = time.perf_counter() - t
+    with ExitStack() as stack:
+        if needs_audio:
+            _say(progress, "rendering the music")
+            rendered, music = _render_music(sc, soundfont, stack)
+            timings["render"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if suffix in MIDI_SUFFIXES:
+            sc.save(out)
+        else:
+            _write_media(
+                out,
+                picture=inp,
+                music=music,
+                sample_rate=rendered.sample_rate,
+                duration_s=tl.duration_s,
+                keep_audio=keep_audio,
+            )
+        outputs["output"] = str(out)
+        timings["write"] = time.perf_counter() - t
+        if wav:
+            copy_audio(music, Path(wav))
+            outputs["wav"] = str(wav)
     if midi:
         sc.save(midi)
         outputs["midi"] = str(midi)
-    if wav:
-        rendered.save(wav)
-        outputs["wav"] = str(wav)
     if cue:
         proj.cue.save(cue)
         outputs["cue"] = str(cue)
@@ -241,13 +257,14 @@ def _score(
                 "true_peak_dbtp": round(rendered.true_peak_dbtp, 2),
                 "soundfont": rendered.soundfont,
                 "soundfont_origin": rendered.soundfont_origin,
+                "synth": rendered.synth,
             }
         write_text_atomic(report, json.dumps(json_safe(rep), indent=1, allow_nan=False))
         outputs["report"] = str(report)
     if rendered is not None:
         _say(
             progress,
-            f"SoundFont {rendered.soundfont} ({rendered.soundfont_origin}); "
+            f"SoundFont {rendered.soundfont} ({rendered.soundfont_origin}, {rendered.synth}); "
             f"{rendered.loudness_text}, true peak {rendered.true_peak_dbtp:.1f} dBTP",
         )
     return ScoreResult(projection=proj, rendered=rendered, outputs=outputs, timings_s=timings)
@@ -279,13 +296,14 @@ def render_cue(
 
         check_mux(vid, out)
         _check_cue_fits(cue_obj, _media.probe_video(vid).duration_s, cue_path, vid)
-    with OutputSet({"--output": out}, force=force, inputs=(vid, cue_path)):
+    with OutputSet({"--output": out}, force=force, inputs=(vid, cue_path)), ExitStack() as st:
         sc = compose(cue_obj)
-        rendered = render(sc, soundfont=soundfont)
+        rendered, music = _render_music(sc, soundfont, st)
         _write_media(
             out,
             picture=vid,
-            rendered=rendered,
+            music=music,
+            sample_rate=rendered.sample_rate,
             duration_s=cue_obj.duration_s,
             keep_audio=keep_audio,
         )

@@ -121,6 +121,64 @@ def _save(fig, path: str | Path, *, dpi: int) -> None:
     plt.close(fig)
 
 
+ROLE_COLOURS = {
+    "drums": "tab:grey",
+    "bass": "tab:blue",
+    "harmony": "tab:green",
+    "melody": "tab:red",
+    "arp": "tab:orange",
+    "pad": "tab:cyan",
+}
+
+
+def plot_render(info, path: str | Path) -> None:
+    """The mix made visible: a spectrogram of the master (log frequency) above the level
+    of the mix and of every stem over time (RMS, dBFS, on the same time axis).
+
+    ``info`` is a :class:`~v2m.rendering.RenderInfo` rendered with ``levels=True``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lv = info.levels
+    if lv is None:
+        raise ValueError("plot_render needs a render made with levels=True")
+    t, f, spec = lv["times_s"], lv["freqs_hz"], lv["spectrogram_db"]
+    fig, (ax_s, ax_l) = plt.subplots(
+        2, 1, figsize=(14, 7), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+    )
+    keep = f >= 30
+    top = float(np.percentile(spec[keep], 99.5)) if spec.size else 0.0
+    mesh = ax_s.pcolormesh(
+        t, f[keep], spec[keep], shading="nearest", cmap="magma", vmin=top - 80, vmax=top
+    )
+    ax_s.set_yscale("log")
+    ax_s.set_ylim(30, f[-1])
+    ax_s.set_ylabel("frequency (Hz)")
+    ax_s.set_title(
+        f"{Path(info.soundfont).name} ({info.synth}): {info.loudness_text}, "
+        f"true peak {info.true_peak_dbtp:.1f} dBTP"
+    )
+    fig.colorbar(mesh, ax=ax_s, pad=0.01, label="power (dB)")
+    for name, db in lv["rms_db"].items():
+        ax_l.plot(
+            t,
+            db,
+            lw=1.8 if name == "mix" else 1.0,
+            color="k" if name == "mix" else ROLE_COLOURS.get(name),
+            label=name,
+        )
+    ax_l.set_ylim(-70, 0)
+    ax_l.set_ylabel("level (dBFS RMS)")
+    ax_l.set_xlabel("time (s)")
+    ax_l.legend(loc="lower left", fontsize=8, ncol=7)
+    ax_l.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path, dpi=80)
+
+
 def plot_score(score, path: str | Path) -> None:
     """Piano roll of a :class:`~v2m.composition.Score`: one colour per role, time in seconds,
     bar lines and hits marked."""
@@ -142,14 +200,7 @@ def plot_score(score, path: str | Path) -> None:
             b < 0, beats[0] + b * p0, np.where(b > idx[-1], beats[-1] + (b - idx[-1]) * p1, t)
         )
 
-    colours = {
-        "drums": "tab:grey",
-        "bass": "tab:blue",
-        "harmony": "tab:green",
-        "melody": "tab:red",
-        "arp": "tab:orange",
-        "pad": "tab:cyan",
-    }
+    colours = ROLE_COLOURS
     fig, ax = plt.subplots(figsize=(14, 6))
     for role in score.roles:
         notes = score.parts[role]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Style", "STYLES", "get_style", "MODES"]
+__all__ = ["Style", "STYLES", "get_style", "MODES", "RoleMix", "Room"]
 
 #: Semitone offsets of the scale degrees for each supported mode.
 MODES: dict[str, tuple[int, ...]] = {
@@ -21,6 +21,44 @@ MODES: dict[str, tuple[int, ...]] = {
     "lydian": (0, 2, 4, 6, 7, 9, 11),
     "phrygian": (0, 1, 3, 5, 7, 8, 10),
 }
+
+
+@dataclass(frozen=True)
+class RoleMix:
+    """How one role sits in the mix (written into the MIDI as controller changes).
+
+    Attributes
+    ----------
+    level_db : float
+        Channel volume (CC7) in dB, 0 = full; SoundFont synthesisers map CC7 and CC11 to
+        40 log10(value / 127) dB.
+    pan : float
+        -1 (left) .. 1 (right), CC10.
+    reverb, chorus : float
+        Send levels 0..1 (CC91, CC93).
+    swell_db : float
+        Expression (CC11) range following the energy: the part is this much softer at
+        energy 0 than at energy 1, and swells into louder sections.
+    pedal : bool
+        Sustain pedal (CC64), changed at every chord change (piano parts).
+    """
+
+    level_db: float = -4.0
+    pan: float = 0.0
+    reverb: float = 0.3
+    chorus: float = 0.0
+    swell_db: float = 4.0
+    pedal: bool = False
+
+
+@dataclass(frozen=True)
+class Room:
+    """The synthesiser's reverb (FluidSynth's Freeverb settings) for a style."""
+
+    size: float = 0.6
+    damp: float = 0.4
+    width: float = 0.9
+    level: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -61,6 +99,8 @@ class Style:
     chords_per_bar_at_high: int = 1
     final_cadence: str = "authentic"  # authentic (V-I) or plagal (IV-I)
     drum_kit: int = 0  # GM2 drum kit on channel 10: 0 standard, 48 orchestra
+    mix: dict[str, RoleMix] = field(default_factory=dict)
+    room: Room = Room()
 
 
 _POP_GROOVE = {

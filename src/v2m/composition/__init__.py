@@ -39,6 +39,7 @@ from ..styles import get_style
 from .drums import fill, fill_kind, groove_bar
 from .harmony import _Chord, _plan_harmony, _scale, _voice
 from .melody import refine_melody, vary_rhythm
+from .mixing import mix_controls
 from .performance import perform
 from .score import PPQ, ROLE_CHANNELS, ROLES, Note, Score
 
@@ -570,6 +571,14 @@ class _Composer:
             end_beat=self.end_beat,
             seed=cue.seed,
         )
+        controls = mix_controls(
+            self.style,
+            self.parts,
+            bars=self.bars,
+            bar_energy=self.bar_energy,
+            chord_starts=[c.start for c in self.chords],
+            hits=[(float(time_to_beat(h.time_s, cue.beats_s)), h.strength) for h in cue.hits],
+        )
         names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
         chords = [
             (c.start, names[c.root_pc] + ("m" if (c.pcs[1] - c.pcs[0]) % 12 == 3 else ""))
@@ -581,6 +590,7 @@ class _Composer:
             programs={r: p for r, p in self.programs.items()},
             chords=chords,
             drum_kit=self.style.drum_kit,
+            controls=controls,
         )
 
 

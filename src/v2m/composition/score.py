@@ -41,6 +41,9 @@ class Score:
     programs: dict[str, int]
     chords: list[tuple[float, str]] = field(default_factory=list)
     drum_kit: int = 0  # GM2 drum kit (program on channel 10): 0 standard, 48 orchestra
+    #: Controller changes per role: (beat, controller, value 0-127); beat None = at tick 0
+    #: (the channel's mix: volume, pan, sends). See :mod:`v2m.composition.mixing`.
+    controls: dict[str, list[tuple[float | None, int, int]]] = field(default_factory=dict)
 
     @property
     def ticks_per_beat(self) -> int:
@@ -100,18 +103,27 @@ class Score:
             )
         elif self.drum_kit:
             tr.append(mido.Message("program_change", program=self.drum_kit, channel=ch, time=0))
+        # at one tick: note-offs, then controllers, then note-ons
         ev = []
+        for beat, cc, val in self.controls.get(role, []):
+            tick = 0 if beat is None else max(0, self.beat_to_tick(beat))
+            ev.append((tick, 1, cc, val))
         for n in self.parts.get(role, []):
             a, b = self.beat_to_tick(n.start), self.beat_to_tick(n.end)
             if b <= a:
                 b = a + 1
-            ev.append((a, 1, n.pitch, n.velocity))
+            ev.append((a, 2, n.pitch, n.velocity))
             ev.append((b, 0, n.pitch, 0))
         ev.sort()
         now = 0
-        for tick, on, pitch, vel in ev:
-            kind = "note_on" if on else "note_off"
-            tr.append(mido.Message(kind, note=pitch, velocity=vel, channel=ch, time=tick - now))
+        for tick, order, x, y in ev:
+            if order == 1:
+                msg = mido.Message("control_change", control=x, value=y, channel=ch, time=0)
+            else:
+                kind = "note_on" if order == 2 else "note_off"
+                msg = mido.Message(kind, note=x, velocity=y, channel=ch, time=0)
+            msg.time = tick - now
+            tr.append(msg)
             now = tick
         tr.append(mido.MetaMessage("end_of_track", time=0))
         return tr
@@ -137,6 +149,11 @@ class Score:
     @property
     def roles(self) -> list[str]:
         return [r for r in ROLES if self.parts.get(r)]
+
+    def role_cost(self, role: str) -> float:
+        """A synthesis-cost estimate for ``role``: its sounding time plus a release per
+        note, in beats (the renderer balances its threads with it)."""
+        return float(sum(n.end - n.start + 1.0 for n in self.parts.get(role, [])))
 
 
 def _key_signature(key: Key) -> str:

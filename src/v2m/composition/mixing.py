@@ -1,0 +1,144 @@
+"""The mix, written into the score as MIDI controller changes.
+
+Per role (from the style's :class:`~v2m.styles.RoleMix`): channel volume (CC7), pan
+(CC10), reverb and chorus sends (CC91, CC93) at the start; an expression curve (CC11) that
+follows the energy per bar and swells into louder bars; the sustain pedal (CC64) for piano
+parts, lifted and pressed again at every chord change. SoundFont synthesisers (FluidSynth,
+midirenderer) apply all of them, and they survive in the MIDI file a user opens in a DAW.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..styles import RoleMix, Style
+from .score import Note
+
+__all__ = ["mix_controls", "db_to_cc", "cc_to_db", "role_mix"]
+
+CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_PEDAL, CC_REVERB, CC_CHORUS = 7, 10, 11, 64, 91, 93
+
+#: Defaults for roles a style does not list.
+_DEFAULT = {
+    "drums": RoleMix(level_db=-4.0, pan=0.0, reverb=0.2, swell_db=0.0),
+    "bass": RoleMix(level_db=-4.0, pan=0.0, reverb=0.1, swell_db=3.0),
+    "melody": RoleMix(level_db=0.0, pan=0.05, reverb=0.35, swell_db=4.0),
+    "harmony": RoleMix(level_db=-8.0, pan=-0.25, reverb=0.35, swell_db=6.0),
+    "pad": RoleMix(level_db=-10.0, pan=0.25, reverb=0.5, swell_db=8.0),
+    "arp": RoleMix(level_db=-10.0, pan=0.4, reverb=0.35, swell_db=4.0),
+}
+
+
+def db_to_cc(db: float) -> int:
+    """CC7/CC11 value for a level in dB (the SoundFont 2 curve: 40 log10(v / 127))."""
+    return int(min(127, max(1, round(127 * 10 ** (min(db, 0.0) / 40)))))
+
+
+def cc_to_db(value: int) -> float:
+    """Level in dB of a CC7/CC11 value (the SoundFont 2 curve)."""
+    return 40 * math.log10(max(value, 1) / 127)
+
+
+def role_mix(style: Style, role: str) -> RoleMix:
+    """The style's mix for ``role``, or the default."""
+    return style.mix.get(role, _DEFAULT.get(role, RoleMix()))
+
+
+def _expression(
+    m: RoleMix,
+    bars: list[tuple[float, float]],
+    bar_energy: list[float],
+    hits: list[tuple[float, float]],
+) -> list[tuple[float, int, int]]:
+    """CC11 per bar from the energy; a rise into the next bar is a swell over the bar's
+    second half (a build-up), a fall happens at the bar line; strong hits are played at
+    full expression for a beat."""
+    if m.swell_db <= 0 or not bars:
+        return []
+
+    def level(e: float) -> float:
+        return -m.swell_db * (1.0 - min(1.0, max(0.0, e)))
+
+    out: list[tuple[float, int, int]] = []
+    last = None
+
+    def put(beat: float, db: float) -> None:
+        nonlocal last
+        v = db_to_cc(db)
+        if v != last:
+            out.append((round(beat, 4), CC_EXPRESSION, v))
+            last = v
+
+    for i, (a, b) in enumerate(bars):
+        here = level(bar_energy[i])
+        put(a, here)
+        if i + 1 < len(bars):
+            nxt = level(bar_energy[i + 1])
+            if nxt > here + 0.5:
+                mid = a + (b - a) / 2
+                steps = max(2, int((b - mid) * 4))
+                for k in range(1, steps + 1):
+                    put(mid + (b - mid) * k / (steps + 1), here + (nxt - here) * k / (steps + 1))
+    for beat, strength in hits:
+        if strength < 0.5:
+            continue
+        i = max((k for k, (a, _) in enumerate(bars) if a <= beat + 1e-6), default=0)
+        out.append((round(beat, 4), CC_EXPRESSION, 127))
+        out.append((round(beat + 1.0, 4), CC_EXPRESSION, db_to_cc(level(bar_energy[i]))))
+    out.sort(key=lambda e: e[0])
+    return out
+
+
+def _pedal(chord_starts: list[float], notes: list[Note]) -> list[tuple[float, int, int]]:
+    """Legato pedalling: up at each chord change, down again a moment later; up for good
+    when the part's last note ends."""
+    if not notes:
+        return []
+    end = max(n.end for n in notes)
+    out = [(0.0, CC_PEDAL, 127)]
+    for c in chord_starts:
+        if 0 < c < end - 0.25:
+            out.append((round(c, 4), CC_PEDAL, 0))
+            out.append((round(c + 0.06, 4), CC_PEDAL, 127))
+    out.append((round(end, 4), CC_PEDAL, 0))
+    return out
+
+
+def mix_controls(
+    style: Style,
+    parts: dict[str, list[Note]],
+    *,
+    bars: list[tuple[float, float]],
+    bar_energy: list[float],
+    chord_starts: list[float],
+    hits: list[tuple[float, float]],
+) -> dict[str, list[tuple[float | None, int, int]]]:
+    """Controller changes per role with notes: (beat or None for tick 0, controller, value).
+
+    Parameters
+    ----------
+    bars : list of (start_beat, end_beat)
+    bar_energy : list of float
+        Energy 0..1 per bar.
+    chord_starts : list of float
+        Beats where the chord changes.
+    hits : list of (beat, strength)
+    """
+    out: dict[str, list[tuple[float | None, int, int]]] = {}
+    for role, notes in parts.items():
+        if not notes:
+            continue
+        m = role_mix(style, role)
+        ev: list[tuple[float | None, int, int]] = [
+            (None, CC_VOLUME, db_to_cc(m.level_db)),
+            (None, CC_PAN, int(round(64 + 63 * max(-1.0, min(1.0, m.pan))))),
+            (None, CC_REVERB, int(round(127 * m.reverb))),
+            (None, CC_CHORUS, int(round(127 * m.chorus))),
+            (None, CC_EXPRESSION, 127),
+        ]
+        if role != "drums":
+            ev += _expression(m, bars, bar_energy, hits)
+        if m.pedal:
+            ev += _pedal(chord_starts, notes)
+        out[role] = ev
+    return out
