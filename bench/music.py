@@ -38,7 +38,8 @@ from v2m.composition import compose
 from v2m.composition.checks import final_chord_s, form_stats, melody_stats, tempo_stats
 from v2m.cuesheet import make_cue
 from v2m.projection import project
-from v2m.rendering import _k_weighting_sos, render
+from v2m.rendering import render
+from v2m.rendering.mastering import _k_weighting_sos
 from v2m.styles import STYLE_NAMES
 from v2m.timeline import Cut, Shot, Source, Timeline
 

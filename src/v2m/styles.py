@@ -101,6 +101,9 @@ class Style:
     drum_kit: int = 0  # GM2 drum kit on channel 10: 0 standard, 48 orchestra
     mix: dict[str, RoleMix] = field(default_factory=dict)
     room: Room = Room()
+    #: Mastering EQ: (kind, frequency Hz, gain dB, Q) biquads, kinds ``lowshelf``,
+    #: ``highshelf``, ``peak``, ``highpass`` (applied to the mix and to every stem alike).
+    eq: tuple[tuple[str, float, float, float], ...] = ()
 
 
 _POP_GROOVE = {
@@ -158,10 +161,24 @@ STYLES: dict[str, Style] = {
         melody_density=0.45,
         melody_register=(60, 79),
         harmony_register=(48, 67),
+        mix={
+            "harmony": RoleMix(level_db=-6.0, pan=-0.55, reverb=0.5, swell_db=10.0),
+            "pad": RoleMix(level_db=-8.0, pan=0.5, reverb=0.6, swell_db=10.0),
+            "bass": RoleMix(level_db=-4.0, pan=0.35, reverb=0.4, swell_db=6.0),
+            "melody": RoleMix(level_db=0.0, pan=0.1, reverb=0.45, swell_db=6.0),
+            "arp": RoleMix(level_db=-8.0, pan=-0.7, reverb=0.4, swell_db=4.0),
+            "drums": RoleMix(level_db=-7.0, pan=0.0, reverb=0.45, swell_db=0.0),
+        },
+        room=Room(size=0.85, damp=0.35, width=1.0, level=0.8),
+        eq=(
+            ("lowshelf", 200.0, -3.0, 0.7),
+            ("peak", 3500.0, 6.0, 0.7),
+            ("highshelf", 8000.0, 3.0, 0.7),
+        ),
     ),
     "ambient": Style(
         name="ambient",
-        programs={"harmony": 89, "bass": 42, "melody": 11, "arp": 46},
+        programs={"harmony": 94, "bass": 42, "melody": 11, "arp": 98},
         tempo_bpm=(60, 90),
         comp="pad",
         loops_major=((0, 3, 5, 3), (0, 2, 3, 0), (3, 0, 5, 4)),
@@ -174,6 +191,18 @@ STYLES: dict[str, Style] = {
         harmony_register=(48, 74),
         arp_rate=2,
         final_cadence="plagal",
+        mix={
+            "harmony": RoleMix(level_db=-7.0, pan=-0.5, reverb=0.6, swell_db=10.0),
+            "bass": RoleMix(level_db=-9.0, pan=0.3, reverb=0.5, swell_db=6.0),
+            "melody": RoleMix(level_db=0.0, pan=0.15, reverb=0.6, swell_db=4.0),
+            "arp": RoleMix(level_db=-8.0, pan=0.65, reverb=0.6, swell_db=4.0),
+        },
+        room=Room(size=0.9, damp=0.3, width=1.0, level=0.85),
+        eq=(
+            ("lowshelf", 250.0, -6.0, 0.7),
+            ("peak", 3500.0, 8.0, 0.7),
+            ("highshelf", 8000.0, 4.0, 0.7),
+        ),
     ),
     "piano": Style(
         name="piano",
@@ -185,8 +214,19 @@ STYLES: dict[str, Style] = {
         drums=False,
         bass="root5",
         melody_density=0.55,
-        melody_register=(64, 84),
-        harmony_register=(52, 67),
+        melody_register=(67, 88),
+        harmony_register=(55, 72),
+        mix={
+            "harmony": RoleMix(level_db=-5.0, pan=-0.35, reverb=0.4, swell_db=6.0, pedal=True),
+            "bass": RoleMix(level_db=-6.0, pan=-0.5, reverb=0.4, swell_db=5.0, pedal=True),
+            "melody": RoleMix(level_db=0.0, pan=0.3, reverb=0.4, swell_db=5.0),
+        },
+        room=Room(size=0.7, damp=0.4, width=1.0, level=0.7),
+        eq=(
+            ("lowshelf", 220.0, -6.0, 0.7),
+            ("peak", 3200.0, 8.0, 0.7),
+            ("highshelf", 8000.0, 5.0, 0.7),
+        ),
     ),
     "pop": Style(
         name="pop",
@@ -199,6 +239,15 @@ STYLES: dict[str, Style] = {
         bass="root5",
         melody_density=0.65,
         chords_per_bar_at_high=1,
+        mix={
+            "harmony": RoleMix(level_db=-7.0, pan=-0.8, reverb=0.4, swell_db=5.0),
+            "pad": RoleMix(level_db=-10.0, pan=0.5, reverb=0.5, swell_db=8.0),
+            "bass": RoleMix(level_db=-4.0, pan=0.0, reverb=0.05, swell_db=3.0),
+            "melody": RoleMix(level_db=0.0, pan=0.15, reverb=0.45, swell_db=4.0),
+            "arp": RoleMix(level_db=-8.0, pan=0.8, reverb=0.4, swell_db=4.0),
+            "drums": RoleMix(level_db=-5.0, pan=0.0, reverb=0.4, swell_db=0.0),
+        },
+        room=Room(size=0.6, damp=0.4, width=1.0, level=0.9),
     ),
     "electronic": Style(
         name="electronic",
@@ -211,6 +260,15 @@ STYLES: dict[str, Style] = {
         bass="octave",
         melody_density=0.55,
         arp_rate=4,
+        mix={
+            "harmony": RoleMix(level_db=-7.0, pan=-0.8, reverb=0.45, swell_db=6.0),
+            "pad": RoleMix(level_db=-10.0, pan=0.55, reverb=0.55, swell_db=8.0),
+            "bass": RoleMix(level_db=-4.0, pan=0.0, reverb=0.05, swell_db=3.0),
+            "melody": RoleMix(level_db=0.0, pan=0.15, reverb=0.5, swell_db=4.0),
+            "arp": RoleMix(level_db=-8.0, pan=0.8, reverb=0.45, swell_db=4.0),
+            "drums": RoleMix(level_db=-5.0, pan=0.0, reverb=0.4, swell_db=0.0),
+        },
+        room=Room(size=0.7, damp=0.35, width=1.0, level=0.9),
     ),
     "folk": Style(
         name="folk",
@@ -222,6 +280,16 @@ STYLES: dict[str, Style] = {
         grooves=_FOLK_GROOVE,
         bass="root5",
         melody_density=0.55,
+        mix={
+            "harmony": RoleMix(level_db=-6.0, pan=-0.8, reverb=0.4, swell_db=5.0),
+            "pad": RoleMix(level_db=-10.0, pan=0.45, reverb=0.5, swell_db=8.0),
+            "bass": RoleMix(level_db=-4.0, pan=0.15, reverb=0.1, swell_db=3.0),
+            "melody": RoleMix(level_db=0.0, pan=0.15, reverb=0.5, swell_db=4.0),
+            "arp": RoleMix(level_db=-8.0, pan=0.8, reverb=0.4, swell_db=4.0),
+            "drums": RoleMix(level_db=-7.0, pan=0.0, reverb=0.45, swell_db=0.0),
+        },
+        room=Room(size=0.6, damp=0.45, width=1.0, level=0.85),
+        eq=(("lowshelf", 180.0, -2.0, 0.7), ("peak", 3500.0, 3.0, 0.8)),
     ),
     "lofi": Style(
         name="lofi",
@@ -235,6 +303,15 @@ STYLES: dict[str, Style] = {
         bass="root5",
         melody_density=0.45,
         swing=0.2,
+        mix={
+            "harmony": RoleMix(level_db=-9.0, pan=-0.75, reverb=0.45, swell_db=5.0),
+            "pad": RoleMix(level_db=-10.0, pan=0.7, reverb=0.5, swell_db=8.0),
+            "bass": RoleMix(level_db=-8.0, pan=0.0, reverb=0.05, swell_db=3.0),
+            "melody": RoleMix(level_db=0.0, pan=0.2, reverb=0.4, swell_db=4.0),
+            "drums": RoleMix(level_db=-6.0, pan=0.0, reverb=0.2, swell_db=0.0),
+        },
+        room=Room(size=0.55, damp=0.55, width=1.0, level=0.85),
+        eq=(("lowshelf", 180.0, -2.0, 0.7), ("peak", 3000.0, 3.5, 0.8)),
     ),
 }
 STYLES["orchestral"] = STYLES["cinematic"]

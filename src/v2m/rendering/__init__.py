@@ -37,6 +37,7 @@ from ..errors import InputError, OutputError, ParameterError
 from .mastering import (
     TARGET_LUFS,
     TRUE_PEAK_DBTP,
+    Equalizer,
     Mastering,
     db_to_gain,
     fade_curve,
@@ -355,6 +356,12 @@ def _groups(score: Score | MidiFileSource, n: int) -> list[tuple[str, ...]]:
     return [tuple(g) for g in groups if g]
 
 
+def _style_eq(score) -> tuple:
+    from ..styles import get_style
+
+    return get_style(score.cue.style).eq if isinstance(score, Score) else ()
+
+
 def _synth_settings(score) -> dict:
     from ..styles import Room, get_style
 
@@ -362,7 +369,7 @@ def _synth_settings(score) -> dict:
     return {
         "synth.reverb.room-size": room.size,
         "synth.reverb.damp": room.damp,
-        "synth.reverb.width": room.width * 100.0,
+        "synth.reverb.width": room.width,  # Freeverb width 0..1 (above 1 it inverts phase)
         "synth.reverb.level": room.level,
         # FluidSynth's chorus costs as much as a third of the synthesis; the stereo image
         # comes from the pan positions and the reverb instead
@@ -413,6 +420,11 @@ def _render(
             for r in roles:
                 stem_stores[r] = _RawStore(tmp / f"{r}.f32")
                 stack.callback(stem_stores[r].close)
+        bands = _style_eq(score)
+        # the EQ is linear: on each stem when stems are kept (they still sum to the mix),
+        # else once on the mix
+        eqs = [Equalizer(bands, sample_rate) for _ in groups] if stems else []
+        mix_eq = Equalizer(bands, sample_rate)
         start = 0
         for parts in synthesize(
             str(choice.path),
@@ -429,7 +441,11 @@ def _render(
                 f = fade[a - (n - k_fade) : start + k - (n - k_fade)]
                 for x in parts:
                     x[a - start :] *= f
+            if eqs:
+                parts = [eq(x) for eq, x in zip(eqs, parts, strict=True)]
             mix = parts[0].copy() if len(parts) == 1 else np.sum(parts, axis=0, dtype=np.float32)
+            if not eqs:
+                mix = mix_eq(mix)
             mastering.feed(mix)
             mix_store.append(mix)
             for r, x in zip(roles, parts, strict=False):

@@ -36,6 +36,8 @@ __all__ = [
     "integrated_loudness",
     "Mastering",
     "ArrayStore",
+    "Equalizer",
+    "biquad",
 ]
 
 TARGET_LUFS = -14.0
@@ -91,6 +93,54 @@ def _k_weighting_sos(sr: int) -> np.ndarray:
     a0 = 1 + k / q_h + k * k
     hp = [1.0, -2.0, 1.0, 1.0, 2 * (k * k - 1) / a0, (1 - k / q_h + k * k) / a0]
     return np.array([shelf, hp])
+
+
+def biquad(kind: str, freq_hz: float, gain_db: float, q: float, sr: int) -> np.ndarray:
+    """One second-order section (RBJ Audio EQ Cookbook): ``kind`` is ``lowshelf``,
+    ``highshelf``, ``peak`` or ``highpass``; shape (6,) as scipy's sos rows."""
+    a = 10 ** (gain_db / 40)
+    w0 = 2 * np.pi * freq_hz / sr
+    cw, sw = np.cos(w0), np.sin(w0)
+    alpha = sw / (2 * q)
+    if kind == "peak":
+        b = [1 + alpha * a, -2 * cw, 1 - alpha * a]
+        den = [1 + alpha / a, -2 * cw, 1 - alpha / a]
+    elif kind in ("lowshelf", "highshelf"):
+        sq = 2 * np.sqrt(a) * alpha
+        sgn = 1 if kind == "lowshelf" else -1
+        b = [
+            a * ((a + 1) - sgn * (a - 1) * cw + sq),
+            sgn * 2 * a * ((a - 1) - sgn * (a + 1) * cw),
+            a * ((a + 1) - sgn * (a - 1) * cw - sq),
+        ]
+        den = [
+            (a + 1) + sgn * (a - 1) * cw + sq,
+            -sgn * 2 * ((a - 1) + sgn * (a + 1) * cw),
+            (a + 1) + sgn * (a - 1) * cw - sq,
+        ]
+    elif kind == "highpass":
+        b = [(1 + cw) / 2, -(1 + cw), (1 + cw) / 2]
+        den = [1 + alpha, -2 * cw, 1 - alpha]
+    else:
+        raise ValueError(f"biquad kind {kind!r}")
+    return np.array([*(np.array(b) / den[0]), 1.0, den[1] / den[0], den[2] / den[0]])
+
+
+class Equalizer:
+    """A chain of biquads applied chunk by chunk (state carried), to (frames, 2) audio."""
+
+    def __init__(self, bands: tuple[tuple[str, float, float, float], ...], sr: int):
+        from scipy.signal import sosfilt
+
+        self._sosfilt = sosfilt
+        self.sos = np.array([biquad(k, f, g, q, sr) for k, f, g, q in bands], np.float64)
+        self.zi = np.zeros((len(bands), 2, 2)) if len(bands) else None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.zi is None or not x.shape[0]:
+            return x
+        y, self.zi = self._sosfilt(self.sos, x, axis=0, zi=self.zi)
+        return y.astype(np.float32)
 
 
 class KMeter:
