@@ -142,18 +142,26 @@ def child_rss_mb(code: str, *args: str) -> float:
 
 
 RSS_RENDER = (
-    "import json, resource, sys\n"
+    "import json, sys\n"
+    "def peak_kb():  # VmHWM: this process's own peak (ru_maxrss inherits the parent's)\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return int(line.split()[1])\n"
     "from v2m.cuesheet import make_cue\n"
     "from v2m.rendering import render_to_file\n"
     "cue = make_cue(duration_s=float(sys.argv[1]), style=sys.argv[2], seed=1)\n"
     "render_to_file(cue, sys.argv[3])\n"
-    "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "print(json.dumps(peak_kb()))\n"
 )
 RSS_SCORE = (
-    "import json, resource, sys\n"
+    "import json, sys\n"
+    "def peak_kb():  # VmHWM: this process's own peak (ru_maxrss inherits the parent's)\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            return int(line.split()[1])\n"
     "from v2m.pipeline import score\n"
     "score(sys.argv[1], output=sys.argv[2], seed=1)\n"
-    "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "print(json.dumps(peak_kb()))\n"
 )
 
 
