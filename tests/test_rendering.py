@@ -186,8 +186,11 @@ def test_cli_cue_compose_render(tmp_path, capsys):
     assert main(["render", str(mid), "-o", str(wav)]) == 0
     x, sr = sf.read(wav)
     assert abs(len(x) / sr - 8.0) <= 0.01  # length kept from the MIDI's v2m marker
-    assert main(["render", str(cue), "-o", str(flac), "--stems", str(tmp_path / "st")]) == 0
+    mix_png = tmp_path / "mix.png"
+    args = ["render", str(cue), "-o", str(flac), "--stems", str(tmp_path / "st")]
+    assert main([*args, "--plot", str(mix_png)]) == 0
     assert sorted(p.name for p in (tmp_path / "st").iterdir())[0].endswith(".wav")
+    assert mix_png.stat().st_size > 10_000 and mix_png.read_bytes()[:4] == b"\x89PNG"
     err = capsys.readouterr().err
     assert "SoundFont" in err and "LUFS" in err
     assert main(["compose", str(cue), "-o", str(mid)]) == 2  # exists, no --force
