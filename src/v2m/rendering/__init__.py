@@ -322,6 +322,14 @@ class _Levels:
         ms_n = np.maximum(self.ms_n, 1)
         norm = (self.window**2).sum() * self.sr / 2
         spec = self.spec / np.maximum(self.spec_n, 1) / norm
+        # a column no whole FFT frame fell in (frames do not cross chunk edges) takes
+        # its nearest filled neighbour's spectrum
+        filled = np.flatnonzero(self.spec_n > 0)
+        if filled.size:
+            near = filled[
+                np.clip(np.searchsorted(filled, np.arange(self.cols)), 0, filled.size - 1)
+            ]
+            spec = spec[:, near]
         return {
             "times_s": (np.arange(self.cols) + 0.5) * self.per_col / self.sr,
             "freqs_hz": np.fft.rfftfreq(self.n_fft, 1 / self.sr),
