@@ -141,25 +141,23 @@ def child_rss_mb(code: str, *args: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1]) / 1024
 
 
-RSS_RENDER = (
+# VmHWM: this process's own peak (ru_maxrss would include the parent's, inherited at fork)
+_PEAK = (
     "import json, sys\n"
-    "def peak_kb():  # VmHWM: this process's own peak (ru_maxrss inherits the parent's)\n"
+    "def peak_kb():\n"
     "    for line in open('/proc/self/status'):\n"
     "        if line.startswith('VmHWM:'):\n"
     "            return int(line.split()[1])\n"
-    "from v2m.cuesheet import make_cue\n"
+)
+RSS_RENDER = (
+    _PEAK + "from v2m.cuesheet import make_cue\n"
     "from v2m.rendering import render_to_file\n"
     "cue = make_cue(duration_s=float(sys.argv[1]), style=sys.argv[2], seed=1)\n"
     "render_to_file(cue, sys.argv[3])\n"
     "print(json.dumps(peak_kb()))\n"
 )
 RSS_SCORE = (
-    "import json, sys\n"
-    "def peak_kb():  # VmHWM: this process's own peak (ru_maxrss inherits the parent's)\n"
-    "    for line in open('/proc/self/status'):\n"
-    "        if line.startswith('VmHWM:'):\n"
-    "            return int(line.split()[1])\n"
-    "from v2m.pipeline import score\n"
+    _PEAK + "from v2m.pipeline import score\n"
     "score(sys.argv[1], output=sys.argv[2], seed=1)\n"
     "print(json.dumps(peak_kb()))\n"
 )

@@ -318,6 +318,13 @@ class _Levels:
             self.spec[:, c] += spec
             self.spec_n[c] += 1
 
+    def restart(self) -> None:
+        for a in (self.spec, self.spec_n, self.ms_n, *self.ms.values()):
+            a[...] = 0
+
+    def finish(self) -> None:
+        pass
+
     def result(self) -> dict:
         ms_n = np.maximum(self.ms_n, 1)
         norm = (self.window**2).sum() * self.sr / 2
@@ -385,6 +392,47 @@ def _synth_settings(score) -> dict:
     }
 
 
+def _synthesis_pass(
+    score, choice, groups, roles, stem_stores, mix_store, mastering, *, ending: str
+) -> None:
+    """Pass 1: synthesise every group chunk by chunk, fade the ending, EQ, sum, analyse
+    the mix for mastering and keep the raw mix (and stems) in their stores."""
+    sr, n = mastering.sr, mastering.n
+    duration_s = n / sr
+    k_fade = min(n, max(1, int(fade_s(ending, duration_s) * sr)))
+    fade = fade_curve(k_fade, ending)
+    bands = _style_eq(score)
+    # the EQ is linear: on each stem when stems are kept (they still sum to the mix),
+    # else once on the mix
+    eqs = [Equalizer(bands, sr) for _ in groups] if stem_stores else [Equalizer(bands, sr)]
+    start = 0
+    for parts in synthesize(
+        str(choice.path),
+        [score.to_bytes(roles=g) for g in groups],
+        synth=choice.synth,
+        sample_rate=sr,
+        n_frames=n,
+        chunk=mastering.chunk,
+        settings=_synth_settings(score),
+    ):
+        k = parts[0].shape[0]
+        if start + k > n - k_fade:  # the closing fade, on every part alike
+            a = max(start, n - k_fade)
+            f = fade[a - (n - k_fade) : start + k - (n - k_fade)]
+            for x in parts:
+                x[a - start :] *= f
+        if stem_stores:
+            parts = [eq(x) for eq, x in zip(eqs, parts, strict=True)]
+            for r, x in zip(roles, parts, strict=True):
+                stem_stores[r].append(x)
+        mix = parts[0] if len(parts) == 1 else np.sum(parts, axis=0, dtype=np.float32)
+        if not stem_stores:
+            mix = eqs[0](mix)
+        mastering.feed(mix)
+        mix_store.append(mix)
+        start += k
+
+
 def _render(
     score,
     *,
@@ -409,81 +457,37 @@ def _render(
     duration_s = score.duration_s if isinstance(score, MidiFileSource) else score.cue.duration_s
     ending = score.ending if isinstance(score, MidiFileSource) else score.cue.ending
     n = int(round(duration_s * sample_rate))
-    per_role = stems or levels
-    if per_role:
-        groups = [(r,) for r in score.roles]
-    else:
-        groups = _groups(score, os.cpu_count() or 1)
-    roles = [g[0] for g in groups] if per_role else []
+    # levels per role need every role on its own: callers pass stems=True with levels
+    groups = [(r,) for r in score.roles] if stems else _groups(score, os.cpu_count() or 1)
+    roles = [g[0] for g in groups] if stems else []
     mastering = Mastering(sample_rate, n, target_lufs=target_lufs)
-    chunk = mastering.chunk
-    k_fade = min(n, max(1, int(fade_s(ending, duration_s) * sample_rate)))
-    fade = fade_curve(n, k_fade, ending)
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-render-")))
-        mix_store = _RawStore(tmp / "mix.f32")
-        stack.callback(mix_store.close)
-        stem_stores = {}
-        if stems:
-            for r in roles:
-                stem_stores[r] = _RawStore(tmp / f"{r}.f32")
-                stack.callback(stem_stores[r].close)
-        bands = _style_eq(score)
-        # the EQ is linear: on each stem when stems are kept (they still sum to the mix),
-        # else once on the mix
-        eqs = [Equalizer(bands, sample_rate) for _ in groups] if stems else []
-        mix_eq = Equalizer(bands, sample_rate)
-        start = 0
-        for parts in synthesize(
-            str(choice.path),
-            [score.to_bytes(roles=g) for g in groups],
-            synth=choice.synth,
-            sample_rate=sample_rate,
-            n_frames=n,
-            chunk=chunk,
-            settings=_synth_settings(score),
-        ):
-            k = parts[0].shape[0]
-            if start + k > n - k_fade:  # the closing fade, on every part alike
-                a = max(start, n - k_fade)
-                f = fade[a - (n - k_fade) : start + k - (n - k_fade)]
-                for x in parts:
-                    x[a - start :] *= f
-            if eqs:
-                parts = [eq(x) for eq, x in zip(eqs, parts, strict=True)]
-            mix = parts[0].copy() if len(parts) == 1 else np.sum(parts, axis=0, dtype=np.float32)
-            if not eqs:
-                mix = mix_eq(mix)
-            mastering.feed(mix)
-            mix_store.append(mix)
-            for r, x in zip(roles, parts, strict=False):
-                if r in stem_stores:
-                    stem_stores[r].append(x)
-            start += k
+        stores = {name: _RawStore(tmp / f"{name or 'mix'}.f32") for name in [None, *roles]}
+        for st in stores.values():
+            stack.callback(st.close)
+        mix_store = stores.pop(None)
+        _synthesis_pass(score, choice, groups, roles, stores, mix_store, mastering, ending=ending)
         mastering.plan(mix_store.read)
+        chunk = mastering.chunk
 
         def chunks() -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
             for a in range(0, n, chunk):
                 yield (
                     mix_store.read(a, a + chunk),
-                    {r: st.read(a, a + chunk) for r, st in stem_stores.items()},
+                    {r: st.read(a, a + chunk) for r, st in stores.items()},
                 )
 
         lv = _Levels(n, sample_rate, roles) if levels else None
-        sinks = make_sinks(list(stem_stores), n)
-        sinks_all = [*sinks, lv] if lv is not None else sinks
-
-        def restart() -> None:
-            nonlocal lv
-            for s in sinks:
-                s.restart()
-            if lv is not None:
-                lv = _Levels(n, sample_rate, roles)
-                sinks_all[-1] = lv
+        sinks = make_sinks(roles, n) + ([lv] if lv is not None else [])
 
         def write(a: int, mix: np.ndarray, st: dict[str, np.ndarray]) -> None:
-            for s in sinks_all:
+            for s in sinks:
                 s.write(a, mix, st)
+
+        def restart() -> None:
+            for s in sinks:
+                s.restart()
 
         mastering.apply(chunks, mix_store.read, write, restart)
         for s in sinks:
@@ -688,7 +692,7 @@ def master(
     """
     n = int(round(duration_s * sr))
     k = min(n, max(1, int(fade_s(ending, duration_s) * sr)))
-    fade = fade_curve(n, k, ending)
+    fade = fade_curve(k, ending)
     raw = {}
     for r, x in stems.items():
         y = np.zeros((n, 2), np.float32)

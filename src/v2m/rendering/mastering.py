@@ -21,6 +21,7 @@ gate -10 LU) is computed from 100 ms segment energies; the tests hold it to pylo
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,7 +36,6 @@ __all__ = [
     "true_peak_dbtp",
     "integrated_loudness",
     "Mastering",
-    "ArrayStore",
     "Equalizer",
     "biquad",
 ]
@@ -61,15 +61,11 @@ def _interpolator() -> np.ndarray:
     return firwin(48, 0.25, window=("kaiser", 6.0)) * 4.0
 
 
-_H = None
-
-
+@functools.cache
 def _taps() -> tuple[np.ndarray, float]:
-    global _H
-    if _H is None:
-        h = _interpolator()
-        _H = (h, max(float(np.abs(h[p::4]).sum()) for p in range(4)))
-    return _H
+    """The interpolation filter and its largest phase gain (sum of |taps| per phase)."""
+    h = _interpolator()
+    return h, max(float(np.abs(h[p::4]).sum()) for p in range(4))
 
 
 def _k_weighting_sos(sr: int) -> np.ndarray:
@@ -165,7 +161,7 @@ class KMeter:
         k = x.shape[0] // self.block * self.block
         if not k:
             return np.zeros(0)
-        z, self.zi = self._sosfilt(self.sos, x[:k].astype(np.float32), axis=0, zi=self.zi)
+        z, self.zi = self._sosfilt(self.sos, np.asarray(x[:k], np.float32), axis=0, zi=self.zi)
         zz = z.reshape(k // self.block, self.block * x.shape[1])
         tot = np.einsum("ij,ij->i", zz, zz, dtype=np.float64) / self.block
         self._parts.append(tot)
@@ -246,7 +242,7 @@ def true_peak_dbtp(x: np.ndarray, sr: int) -> float:
     cand = _candidates(sp, float(sp.max()))
     tp = sp.copy()
     if cand.size:
-        xc = _with_context(0, xs.shape[0], xs.shape[0], ArrayStore(xs).read)
+        xc = _with_context(0, xs.shape[0], xs.shape[0], lambda a, b: xs[a:b])
         tp[cand] = np.maximum(sp[cand], _true_peaks(xc, _PAD, block, cand))
     return gain_to_db(float(tp.max()))
 
@@ -274,16 +270,6 @@ def _release(need: np.ndarray, *, release_blocks: float) -> np.ndarray:
     return out
 
 
-class ArrayStore:
-    """Raw audio held in memory (the in-memory counterpart of a temp-file store)."""
-
-    def __init__(self, x: np.ndarray):
-        self.x = x
-
-    def read(self, a: int, b: int) -> np.ndarray:
-        return self.x[a:b]
-
-
 def _with_context(a: int, b: int, n: int, read: Callable[[int, int], np.ndarray]) -> np.ndarray:
     """Frames ``a - _PAD .. b + _PAD`` (edges replicated beyond 0 and ``n``)."""
     lo, hi = max(0, a - _PAD), min(n, b + _PAD)
@@ -294,8 +280,8 @@ def _with_context(a: int, b: int, n: int, read: Callable[[int, int], np.ndarray]
     return x
 
 
-def fade_curve(n: int, k: int, ending: str) -> np.ndarray:
-    """Closing fade over the last ``k`` of ``n`` frames, shape (k, 1): cosine for a fade
+def fade_curve(k: int, ending: str) -> np.ndarray:
+    """Closing fade over the last ``k`` frames, shape (k, 1): cosine for a fade
     ending, squared cosine for a cadence or stop (the tail reaches < -40 dB)."""
     fade = (0.5 * (1 + np.cos(np.linspace(0, np.pi, k)))).astype(np.float32)[:, None]
     if ending != "fade":

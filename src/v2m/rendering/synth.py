@@ -17,6 +17,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -163,7 +164,7 @@ def _midirenderer_whole(soundfont: str, midi_bytes: bytes) -> tuple[np.ndarray, 
     import soundfile as sf
 
     try:
-        wav = midirenderer.render_wave_from(open(soundfont, "rb").read(), midi_bytes)
+        wav = midirenderer.render_wave_from(Path(soundfont).read_bytes(), midi_bytes)
     except (ValueError, RuntimeError) as exc:
         raise SoundFontError(f"synthesis failed ({exc})") from None
     x, sr = sf.read(io.BytesIO(wav), dtype="float32", always_2d=True)
