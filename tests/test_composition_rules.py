@@ -7,7 +7,7 @@ import synth
 from v2m.composition import compose
 from v2m.composition.checks import final_chord_s, form_stats, melody_stats, tempo_stats
 from v2m.composition.harmony import _plan_harmony
-from v2m.cuesheet import CueSheet, make_cue
+from v2m.cuesheet import CueSheet, Hit, make_cue
 from v2m.rendering import render
 from v2m.styles import STYLE_NAMES, get_style
 
@@ -123,3 +123,36 @@ def test_two_images_get_different_music(tmp_path):
         mel.append({(round(n.start, 1), n.pitch) for n in notes})
     shared = len(mel[0] & mel[1]) / max(1, min(len(mel[0]), len(mel[1])))
     assert shared <= 0.5
+
+
+@pytest.mark.parametrize("style", ["piano", "pop"])
+def test_hit_inside_the_final_chord_does_not_cut_it(style):
+    """A cut during the held final tonic is marked, but the chord still lasts >= 2 s
+    (a stab on the same pitches used to end the held notes at the hit)."""
+    cue = make_cue(duration_s=30, tempo_bpm=100, style=style, seed=2)
+    base = compose(cue)
+    assert final_chord_s(base) >= 2.0
+    cue.hits.append(Hit(time_s=cue.duration_s - 1.6, strength=0.9))
+    sc = compose(cue)
+    assert final_chord_s(sc) >= 2.0
+    # the hit is still heard: a new onset at it
+    b = float(np.interp(cue.duration_s - 1.6, cue.beats_s, np.arange(len(cue.beats_s))))
+    onsets = [n for notes in sc.parts.values() for n in notes if abs(n.start - b) < 0.05]
+    assert onsets
+
+
+def test_strong_hit_gets_a_breath_and_a_snare():
+    """The eighth before a strong hit is left empty by every part, drums included; the hit
+    has a snare for a sharp attack (light accents too, softer)."""
+    cue = make_cue(duration_s=40, tempo_bpm=96, style="pop", seed=5)
+    t = float(cue.beats_s[32])  # a downbeat in the middle
+    cue.hits = [Hit(time_s=t, strength=1.0), Hit(time_s=float(cue.beats_s[50]), strength=0.3)]
+    sc = compose(cue)
+    for role, notes in sc.parts.items():
+        inside = [n for n in notes if 32 - 0.5 + 0.02 < n.start < 32 - 0.02]
+        assert not inside, role
+        # (swing may move the eighth's start later, never to the hit)
+        held = [n for n in notes if n.start < 31.5 and n.end > 32 - 0.2]
+        assert not held, role
+    snares = {round(n.start) for n in sc.parts["drums"] if n.pitch == 38}
+    assert {32, 50} <= snares

@@ -471,25 +471,44 @@ class _Composer:
                             n.end = round(max(n.start + 0.05, b - 1), 6)
                     self.parts[role] = [n for n in self.parts[role] if not (b - 1 <= n.start < b)]
             final_from = self.bars[self.final_bar][0] if self.cue.ending == "cadence" else 1e9
-            if h.strength >= 0.5 and b < final_from:  # the final chord is never broken off
-                # a breath before a strong hit: sustained notes stop an eighth early, so
-                # the hit starts from near silence and is heard as an event
-                for role in ("harmony", "pad", "arp", "melody"):
-                    self._trim_role(role, b - 0.5 / self.sub)
+            in_final = b >= final_from - 1e-6
+            if h.strength >= 0.5 and not in_final:  # the final chord is never broken off
+                self._breath(b)
             if not self.style.drums and "arp" in self.programs:
                 ch0 = self._chord_at(b)
                 for p in _voice(ch0.pcs, None, *self.style.harmony_register):
                     self._add("arp", b, b + 1.0, p + 12, vel)
             if self.style.drums:
-                if h.strength >= 0.5 or h.kind in ("cymbal", "user"):
+                strong = h.strength >= 0.5 or h.kind in ("cymbal", "user")
+                if strong:
                     self._add("drums", b, b + 1.0, 49 if h.kind != "impact" else 57, vel)
                 self._add("drums", b, b + 0.2, 36, vel)
+                # a snare (concert snare in the orchestra kit) gives the accent a sharp
+                # attack that is heard at the cut, not some tens of ms later
+                self._add("drums", b, b + 0.1, 38, vel if strong else 0.75 * vel)
             ch = self._chord_at(b)
             v = _voice(ch.pcs, None, *self.style.harmony_register, first_inversion=ch.diminished)
+            if in_final:
+                # inside the held final chord a stab on the same pitches would cut it
+                # short: a bell-like accent an octave above its top instead
+                if not self.style.drums:
+                    self._add("harmony", b, b + 0.5, max(v) + 12, vel)
+                continue
             for p in v:
                 self._add("harmony", b, b + 0.5, p, vel)
             if "bass" in self.programs:
                 self._add("bass", b, b + 1.0, _bass_note(ch.bass_pc, None, lo=lo, hi=hi), vel)
+
+    def _breath(self, beat: float) -> None:
+        """A breath before a strong hit: sustained notes stop an eighth early and the drums
+        leave that eighth empty, so the hit starts from near silence and is heard as an
+        event."""
+        at = beat - 0.5 / self.sub
+        for role in ("harmony", "pad", "arp", "melody", "bass"):
+            self._trim_role(role, at)
+        self.parts["drums"] = [
+            n for n in self.parts["drums"] if not (at - 1e-6 <= n.start < beat - 1e-6)
+        ]
 
     def _final_bar(self) -> int:
         """The bar where the final tonic starts: the last one that leaves it at least

@@ -2,9 +2,10 @@
 
 Per role (from the style's :class:`~v2m.styles.RoleMix`): channel volume (CC7), pan
 (CC10), reverb and chorus sends (CC91, CC93) at the start; an expression curve (CC11) that
-follows the energy per bar and swells into louder bars; the sustain pedal (CC64) for piano
-parts, lifted and pressed again at every chord change. SoundFont synthesisers (FluidSynth,
-midirenderer) apply all of them, and they survive in the MIDI file a user opens in a DAW.
+follows the energy per bar (the role's swell plus dynamics shared by the band) and swells
+into louder bars; the sustain pedal (CC64) for piano parts, lifted and pressed again at
+every chord change. SoundFont synthesisers (FluidSynth, midirenderer) apply all of them,
+and they survive in the MIDI file a user opens in a DAW.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def role_mix(style: Style, role: str) -> RoleMix:
     return style.mix.get(role, _DEFAULT.get(role, RoleMix()))
 
 
+#: Dynamics shared by every role (drums too) on top of the role's own swell: the whole
+#: band plays this much softer at energy 0 than at 1, so quiet passages are quiet.
+DYNAMICS_DB = 4.0
+
+
 def _expression(
     m: RoleMix,
     bars: list[tuple[float, float]],
@@ -53,11 +59,12 @@ def _expression(
     """CC11 per bar from the energy; a rise into the next bar is a swell over the bar's
     second half (a build-up), a fall happens at the bar line; strong hits are played at
     full expression for a beat."""
-    if m.swell_db <= 0 or not bars:
+    if not bars:
         return []
+    swell = m.swell_db + DYNAMICS_DB
 
     def level(e: float) -> float:
-        return -m.swell_db * (1.0 - min(1.0, max(0.0, e)))
+        return -swell * (1.0 - min(1.0, max(0.0, e)))
 
     out: list[tuple[float, int, int]] = []
     last = None
@@ -136,8 +143,7 @@ def mix_controls(
             (None, CC_CHORUS, int(round(127 * m.chorus))),
             (None, CC_EXPRESSION, 127),
         ]
-        if role != "drums":
-            ev += _expression(m, bars, bar_energy, hits)
+        ev += _expression(m, bars, bar_energy, hits)
         if m.pedal:
             ev += _pedal(chord_starts, notes)
         out[role] = ev
