@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import SoundFontError
 from . import _fluidsynth
+from ._sfcache import decoded_soundfont, presets_of
 
 __all__ = ["synthesize", "MidiEvents", "midi_events"]
 
@@ -233,6 +234,8 @@ def synthesize(
         One (frames, 2) float32 array per part, all of the same length.
     """
     if synth == "fluidsynth":
+        # an .sf3's samples decoded once into a cached .sf2, not by every synthesiser
+        soundfont = str(decoded_soundfont(soundfont, presets_of(midis)))
         stop = threading.Event()
         runs = [
             _threaded(
