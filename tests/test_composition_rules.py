@@ -142,17 +142,54 @@ def test_hit_inside_the_final_chord_does_not_cut_it(style):
 
 
 def test_strong_hit_gets_a_breath_and_a_snare():
-    """The eighth before a strong hit is left empty by every part, drums included; the hit
-    has a snare for a sharp attack (light accents too, softer)."""
+    """The sixteenth before a strong hit is left empty by the drums and the upper parts
+    (bass and pad sound on, so it never falls silent); the hit has a snare for a sharp
+    attack (light accents too, softer)."""
     cue = make_cue(duration_s=40, tempo_bpm=96, style="pop", seed=5)
     t = float(cue.beats_s[32])  # a downbeat in the middle
     cue.hits = [Hit(time_s=t, strength=1.0), Hit(time_s=float(cue.beats_s[50]), strength=0.3)]
     sc = compose(cue)
     for role, notes in sc.parts.items():
-        inside = [n for n in notes if 32 - 0.5 + 0.02 < n.start < 32 - 0.02]
+        if role in ("bass", "pad"):  # they keep sounding under the breath
+            continue
+        inside = [n for n in notes if 32 - 0.25 + 0.02 < n.start < 32 - 0.02]
         assert not inside, role
         # (swing may move the eighth's start later, never to the hit)
         held = [n for n in notes if n.start < 31.5 and n.end > 32 - 0.2]
         assert not held, role
     snares = {round(n.start) for n in sc.parts["drums"] if n.pitch == 38}
     assert {32, 50} <= snares
+
+
+def test_key_lift_on_long_pieces():
+    """Pieces of 90 s or more lift the key a whole step for the last strong return of a
+    theme and end in the new key; short ones and hand-set section keys are left alone."""
+    short = make_cue(duration_s=60, style="pop", key="A minor", seed=3)
+    assert not any(s.key for s in short.sections)
+    cue = make_cue(duration_s=180, style="pop", key="A minor", seed=3)
+    lifted = [i for i, s in enumerate(cue.sections) if s.key]
+    assert lifted and cue.sections[lifted[0]].start_s >= 90
+    assert all(cue.sections[i].key == "B minor" for i in range(lifted[0], len(cue.sections)))
+    first = cue.sections[lifted[0]]
+    assert any(s.label == first.label for s in cue.sections[: lifted[0]])  # a return
+    sc = compose(cue)
+    # the final chord is B minor's tonic, and the bass line's last note is a B
+    assert sc.chords[-1][1] == "Bm"
+    assert max(sc.parts["bass"], key=lambda n: n.start).pitch % 12 == 11
+    # a hand-set key in any section: no automatic lift
+    from v2m.cuesheet import key_lift
+
+    cue.sections[1].key = "C major"
+    for s in cue.sections[2:]:
+        s.key = None
+    assert key_lift(cue.sections, key="A minor", duration_s=180) is None
+
+
+def test_style_from_movement_in_long_shots():
+    from v2m.projection import _choose_style
+
+    calm = dict(arousal=0.0, valence=0.05, brightness=0.5, saturation=0.4, warmth=0.0)
+    assert _choose_style(cut_rate_per_min=2, motion=0.1, **calm)[0] == "lofi"
+    style, why = _choose_style(cut_rate_per_min=2, motion=0.5, **calm)
+    assert style == "pop" and "movement" in why
+    assert _choose_style(cut_rate_per_min=30, motion=0.5, **calm)[0] != "pop"

@@ -38,6 +38,8 @@ __all__ = [
     "beats_from_tempo",
     "time_to_beat",
     "bpm_to_period_s",
+    "key_lift",
+    "transpose_key",
 ]
 
 METERS = {"4/4": 4, "3/4": 3, "6/8": 2}
@@ -409,6 +411,54 @@ def default_sections(
     return sections
 
 
+#: Pieces at least this long may lift the key for their last return of a theme.
+KEY_LIFT_MIN_S = 90.0
+
+
+def transpose_key(key: str | Key, semitones: int) -> str:
+    """The name of ``key`` moved by ``semitones`` (same mode)."""
+    k = parse_key(key)
+    return Key(tonic=(k.tonic + semitones) % 12, mode=k.mode).name
+
+
+def key_lift(
+    sections: list[Section], *, key: str | Key, duration_s: float, semitones: int = 2
+) -> str | None:
+    """Lift the key a whole step for the last strong return of a theme (in place).
+
+    The pop and film "truck driver's" modulation: on pieces of at least
+    :data:`KEY_LIFT_MIN_S`, the loudest section in the second half that restates an
+    earlier label (not an intro, bridge or outro) and every section after it move up
+    ``semitones``; the piece ends in the new key. Sections that already have a key are
+    left alone, and nothing changes when no section qualifies.
+
+    Returns
+    -------
+    str or None
+        What was done, for the cue sheet's notes.
+    """
+    if duration_s < KEY_LIFT_MIN_S or len(sections) < 4:
+        return None
+    if any(s.key for s in sections):
+        return None
+    cands = [
+        i
+        for i, s in enumerate(sections)
+        if i >= 2
+        and s.start_s >= 0.5 * duration_s
+        and s.label not in ("intro", "bridge", "outro")
+        and any(p.label == s.label for p in sections[:i])
+    ]
+    if not cands:
+        return None
+    i = max(cands, key=lambda k: (sections[k].energy, k))
+    lifted = transpose_key(key, semitones)
+    for s in sections[i:]:
+        s.key = lifted
+    at = sections[i]
+    return f"key lift to {lifted} at {at.start_s:.1f} s (the last return of {at.label})"
+
+
 def energy_arc(x: np.ndarray) -> np.ndarray:
     """The large-scale shape of a piece, at relative positions ``x`` in 0..1 (0..1 level):
     a quiet opening, a first rise, a lower passage at about 60 %, the climax at about 80 %
@@ -473,6 +523,8 @@ def make_cue(
     bar_times = bar_times[bar_times < duration_s - 1e-6]
     downbeats = downbeats[: len(bar_times)]
     sections = default_sections(len(bar_times), bar_times, duration_s, energy)
+    key = parse_key(key).name
+    lift = key_lift(sections, key=key, duration_s=duration_s)
     # per bar: the sections' levels shaped by the arc (climax in the last third)
     x = (bar_times + 0.5 * np.r_[np.diff(bar_times), duration_s - bar_times[-1]]) / duration_s
     bar_energy = np.clip(
@@ -483,7 +535,7 @@ def make_cue(
         beats_s=beats,
         downbeats=downbeats,
         meter=meter,
-        key=parse_key(key).name,
+        key=key,
         style=st.name,
         sections=sections,
         energy=[round(float(e), 3) for e in bar_energy],
@@ -491,5 +543,6 @@ def make_cue(
         ending=ending,
         seed=int(seed),
         tempo_bpm=float(tempo_bpm),
+        notes=[lift] if lift else [],
     )
     return cue.validate()

@@ -217,9 +217,10 @@ STYLES: dict[str, Style] = {
         melody_register=(67, 88),
         harmony_register=(55, 72),
         mix={
-            "harmony": RoleMix(level_db=-5.0, pan=-0.35, reverb=0.4, swell_db=6.0, pedal=True),
-            "bass": RoleMix(level_db=-6.0, pan=-0.5, reverb=0.4, swell_db=5.0, pedal=True),
-            "melody": RoleMix(level_db=0.0, pan=0.3, reverb=0.4, swell_db=5.0),
+            # a pianist shapes dynamics by touch (velocity); little expression on top
+            "harmony": RoleMix(level_db=-5.0, pan=-0.35, reverb=0.4, swell_db=2.0, pedal=True),
+            "bass": RoleMix(level_db=-6.0, pan=-0.5, reverb=0.4, swell_db=2.0, pedal=True),
+            "melody": RoleMix(level_db=0.0, pan=0.3, reverb=0.4, swell_db=2.0),
         },
         room=Room(size=0.7, damp=0.4, width=1.0, level=0.7),
         eq=(

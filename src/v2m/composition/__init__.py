@@ -53,6 +53,8 @@ FINAL_CHORD_S = 2.0
 RELEASE_S = 0.6
 #: Below this energy a sustaining pad (where the style has one) joins the harmony.
 PAD_BELOW = 0.4
+#: A breath (a sixteenth of near silence) before strong hits only at this energy or above.
+BREATH_ABOVE = 0.45
 
 
 # ===================================================================== composer
@@ -472,7 +474,9 @@ class _Composer:
                     self.parts[role] = [n for n in self.parts[role] if not (b - 1 <= n.start < b)]
             final_from = self.bars[self.final_bar][0] if self.cue.ending == "cadence" else 1e9
             in_final = b >= final_from - 1e-6
-            if h.strength >= 0.5 and not in_final:  # the final chord is never broken off
+            # the final chord is never broken off; in quiet passages the hit stands out
+            # anyway and a gap would fall silent
+            if h.strength >= 0.5 and not in_final and e >= BREATH_ABOVE:
                 self._breath(b)
             if not self.style.drums and "arp" in self.programs:
                 ch0 = self._chord_at(b)
@@ -500,11 +504,11 @@ class _Composer:
                 self._add("bass", b, b + 1.0, _bass_note(ch.bass_pc, None, lo=lo, hi=hi), vel)
 
     def _breath(self, beat: float) -> None:
-        """A breath before a strong hit: sustained notes stop an eighth early and the drums
-        leave that eighth empty, so the hit starts from near silence and is heard as an
+        """A breath before a strong hit: sustained notes stop a sixteenth early and the
+        drums leave it empty, so the hit starts from near silence and is heard as an
         event."""
         at = beat - 0.5 / self.sub
-        for role in ("harmony", "pad", "arp", "melody", "bass"):
+        for role in ("harmony", "arp", "melody"):  # bass and pad keep sounding under it
             self._trim_role(role, at)
         self.parts["drums"] = [
             n for n in self.parts["drums"] if not (at - 1e-6 <= n.start < beat - 1e-6)
@@ -539,19 +543,21 @@ class _Composer:
             lo, hi = self.style.melody_register
             tonic = [p for p in range(lo, hi + 1) if p % 12 == key.tonic]
             if "melody" in self.programs and tonic and any(self.parts["melody"]):
-                self._add("melody", b0, ring_end, tonic[0], 70)
+                self._add("melody", b0, ring_end, tonic[0], 84)
             if self.style.drums:
                 self._add("drums", b0, b0 + 1.0, 49, 95)
                 self._add("drums", b0, b0 + 0.2, 36, 95)
             v = self.voicings[-1]
+            # struck firmly enough to ring through its bar (a soft piano chord is gone
+            # in a second)
             for p in v:
-                self._add("harmony", b0, ring_end, p, 72)
+                self._add("harmony", b0, ring_end, p, 84)
             if "pad" in self.programs:
                 for p in v:
-                    self._add("pad", b0, ring_end, p, 50)
+                    self._add("pad", b0, ring_end, p, 56)
             if "bass" in self.programs:
                 blo, bhi = BASS_RANGE.get(self.programs["bass"], (31, 50))
-                self._add("bass", b0, ring_end, _bass_note(key.tonic, None, lo=blo, hi=bhi), 75)
+                self._add("bass", b0, ring_end, _bass_note(key.tonic, None, lo=blo, hi=bhi), 84)
         elif cue.ending == "stop":
             # the last hit a second before the end, so its ring has died away by then
             last = float(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..styles import RoleMix, Style
 from .score import Note
 
@@ -46,8 +48,9 @@ def role_mix(style: Style, role: str) -> RoleMix:
 
 
 #: Dynamics shared by every role (drums too) on top of the role's own swell: the whole
-#: band plays this much softer at energy 0 than at 1, so quiet passages are quiet.
-DYNAMICS_DB = 4.0
+#: band plays this much softer in the piece's quietest bars than in its loudest (the
+#: piece's own energy range, so a cue with a narrow energy range still has a shape).
+DYNAMICS_DB = 5.0
 
 
 def _expression(
@@ -61,10 +64,13 @@ def _expression(
     full expression for a beat."""
     if not bars:
         return []
-    swell = m.swell_db + DYNAMICS_DB
+    lo, hi = np.percentile(bar_energy, [5, 95]) if bar_energy else (0.0, 1.0)
+    span = max(hi - lo, 0.1)
 
     def level(e: float) -> float:
-        return -swell * (1.0 - min(1.0, max(0.0, e)))
+        e = min(1.0, max(0.0, e))
+        shared = min(1.0, max(0.0, (hi - e) / span))
+        return -m.swell_db * (1.0 - e) - DYNAMICS_DB * shared
 
     out: list[tuple[float, int, int]] = []
     last = None

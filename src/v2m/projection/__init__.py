@@ -28,10 +28,12 @@ Energy, key, tempo and style
     smoothed over three bars and scaled by the user's ``energy`` factor. Mode follows mean
     valence (> 0.15 major, < -0.15 minor, else mixolydian or dorian); the tonic follows
     warmth (warm pictures get sharp keys, cool ones flat keys). Without a user style: high
-    arousal with fast cutting gives electronic, high arousal pop, low arousal and dark or
-    grey pictures ambient, low arousal and bright ones piano, warm and calm folk, negative
-    valence cinematic, otherwise lo-fi. Very dark valence (< -0.4) overrides arousal: ambient
-    when calm, cinematic otherwise. The target tempo runs across the style's range with
+    arousal with fast cutting gives electronic, high arousal (or much movement in long
+    shots) pop, low arousal and dark or grey pictures ambient, low arousal and bright ones
+    piano, warm and calm folk, negative valence cinematic, otherwise lo-fi. Very dark
+    valence (< -0.4) overrides arousal: ambient when calm, cinematic otherwise. Pieces of
+    90 s or more lift the key a whole step for the last strong return of a theme. The
+    target tempo runs across the style's range with
     arousal and is pulled toward the visual tempo when that is confident.
 Hits
     The strongest cuts (score in the top third, at most one per bar) and strong visual
@@ -54,6 +56,7 @@ from ..cuesheet import (
     Section,
     check_seed,
     energy_arc,
+    key_lift,
     parse_key,
 )
 from ..errors import ParameterError
@@ -127,6 +130,7 @@ def _choose_style(
     brightness: float,
     saturation: float,
     warmth: float,
+    motion: float = 0.0,
 ) -> tuple[str, str]:
     if arousal > 0.25 and cut_rate_per_min >= 20:
         return "electronic", f"arousal {arousal:+.2f} and {cut_rate_per_min:.0f} cuts/min"
@@ -136,6 +140,9 @@ def _choose_style(
         return "cinematic", f"valence {valence:+.2f} is dark"
     if arousal > 0.2:
         return "pop", f"arousal {arousal:+.2f} is high"
+    if motion >= 0.4 and cut_rate_per_min < 6 and arousal > -0.3:
+        # long shots full of movement (a performance, sport, a dance): a steady groove
+        return "pop", f"much movement (motion {motion:.2f}) in long shots"
     if arousal < -0.3 and (brightness < 0.35 or saturation < 0.15):
         return "ambient", f"arousal {arousal:+.2f} is low and the picture is dark or grey"
     if arousal < -0.3:
@@ -282,6 +289,7 @@ def project(
             brightness=brightness,
             saturation=saturation,
             warmth=warmth,
+            motion=wmean("motion"),
         )
         why.append(f"style {style} because {reason}")
     else:
@@ -418,6 +426,10 @@ def project(
         required_bars=required,
         why=why,
     )
+
+    lift = key_lift(sections, key=key, duration_s=dur)
+    if lift:
+        why.append(lift)
 
     # hits
     hits = _hits(b_arr, bar_t, anchors, cut_w, vb, dur, caught=caught, user_hits_s=hits_s or [])
