@@ -54,7 +54,7 @@ class _Font:
     """The RIFF chunks of a SoundFont and its preset tables, as read from ``path``."""
 
     def __init__(self, path: Path):
-        self.data = memoryview(path.read_bytes())
+        self.data = _Reader(path)  # read by range: the sample data is never held whole
         d = self.data
         if bytes(d[:4]) != b"RIFF" or bytes(d[8:12]) != b"sfbk":
             raise ValueError(f"{path}: not a SoundFont (RIFF sfbk)")
@@ -78,7 +78,8 @@ class _Font:
         self.ibag = table(b"ibag", "<u2,u2", 4)
         self.igen = table(b"igen", "<u2,u2", 4)
         o, s = pdta[b"shdr"]
-        self.shdr = [_SHDR.unpack_from(d, o + i * 46) for i in range(s // 46)]
+        raw = d[o : o + s]
+        self.shdr = [_SHDR.unpack_from(raw, i * 46) for i in range(s // 46)]
         smpl = [(o, s) for c, o, s in self.lists[b"sdta"] if c == b"smpl"]
         if not smpl:
             raise ValueError(f"{path}: SoundFont without sample data")
@@ -122,10 +123,31 @@ class _Font:
         return {s for s in out if s < len(self.shdr) - 1}
 
 
-def _chunks(d: memoryview, off: int, end: int):
+class _Reader:
+    """Byte ranges of a file, read on demand (``reader[a:b]`` -> bytes)."""
+
+    def __init__(self, path: Path):
+        self._fd = os.open(path, os.O_RDONLY)
+        self._size = os.fstat(self._fd).st_size
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, sl: slice) -> bytes:
+        a, b = max(0, sl.start or 0), min(self._size, self._size if sl.stop is None else sl.stop)
+        return os.pread(self._fd, max(0, b - a), a)
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
+            self._fd = None
+
+
+def _chunks(d, off: int, end: int):
     while off + 8 <= end:
         cid = bytes(d[off : off + 4])
-        (size,) = struct.unpack_from("<I", d, off + 4)
+        (size,) = struct.unpack("<I", d[off + 4 : off + 8])
         yield cid, off + 8, size
         off += 8 + size + (size & 1)
 
