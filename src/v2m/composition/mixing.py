@@ -53,19 +53,25 @@ def role_mix(style: Style, role: str) -> RoleMix:
 DYNAMICS_DB = 5.0
 
 
+def _energy_range(bar_energy: list[float]) -> tuple[float, float]:
+    """The piece's own energy range (5th and 95th percentile of the bars): (top, span)."""
+    lo, hi = np.percentile(bar_energy, [5, 95]) if bar_energy else (0.0, 1.0)
+    return float(hi), max(float(hi - lo), 0.1)
+
+
 def _expression(
     m: RoleMix,
     bars: list[tuple[float, float]],
     bar_energy: list[float],
     hits: list[tuple[float, float]],
+    energy_range: tuple[float, float],
 ) -> list[tuple[float, int, int]]:
     """CC11 per bar from the energy; a rise into the next bar is a swell over the bar's
     second half (a build-up), a fall happens at the bar line; strong hits are played at
     full expression for a beat."""
     if not bars:
         return []
-    lo, hi = np.percentile(bar_energy, [5, 95]) if bar_energy else (0.0, 1.0)
-    span = max(hi - lo, 0.1)
+    hi, span = energy_range
 
     def level(e: float) -> float:
         e = min(1.0, max(0.0, e))
@@ -138,6 +144,7 @@ def mix_controls(
     hits : list of (beat, strength)
     """
     out: dict[str, list[tuple[float | None, int, int]]] = {}
+    energy_range = _energy_range(bar_energy)
     for role, notes in parts.items():
         if not notes:
             continue
@@ -149,7 +156,7 @@ def mix_controls(
             (None, CC_CHORUS, int(round(127 * m.chorus))),
             (None, CC_EXPRESSION, 127),
         ]
-        ev += _expression(m, bars, bar_energy, hits)
+        ev += _expression(m, bars, bar_energy, hits, energy_range)
         if m.pedal:
             ev += _pedal(chord_starts, notes)
         out[role] = ev

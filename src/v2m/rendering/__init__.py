@@ -22,9 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-import queue
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -435,54 +433,6 @@ def _synthesis_pass(
         start += k
 
 
-class _Background:
-    """Hands chunks to sinks in a worker thread (libsndfile and numpy release the GIL, so
-    the encoding runs beside the caller's work); errors surface at the next call."""
-
-    def __init__(self, sinks: list, depth: int = 4):
-        self._sinks = sinks
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._q.get()
-            try:
-                if item is None:
-                    return
-                if self._error is None:
-                    a, mix, stems = item
-                    for s in self._sinks:
-                        s.write(a, mix, stems)
-            except BaseException as exc:  # raised in the caller's thread
-                self._error = exc
-            finally:
-                self._q.task_done()
-
-    def _check(self) -> None:
-        if self._error is not None:
-            err, self._error = self._error, None
-            raise err
-
-    def write(self, a: int, mix: np.ndarray, stems: dict[str, np.ndarray]) -> None:
-        self._check()
-        self._q.put((a, mix, stems))
-
-    def sync(self) -> None:
-        """Wait until every chunk handed over is written."""
-        self._q.join()
-        self._check()
-
-    def __enter__(self) -> _Background:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._q.put(None)
-        self._thread.join()
-
-
 def _render(
     score,
     *,
@@ -530,17 +480,16 @@ def _render(
 
         lv = _Levels(n, sample_rate, roles) if levels else None
         sinks = make_sinks(roles, n) + ([lv] if lv is not None else [])
-        # the sinks (encoding, level analysis) work in a thread of their own, beside the
-        # gain and metering of the next chunk
-        bg = stack.enter_context(_Background(sinks))
+
+        def write(a: int, mix: np.ndarray, st: dict[str, np.ndarray]) -> None:
+            for s in sinks:
+                s.write(a, mix, st)
 
         def restart() -> None:
-            bg.sync()
             for s in sinks:
                 s.restart()
 
-        mastering.apply(chunks, mix_store.read, bg.write, restart)
-        bg.sync()
+        mastering.apply(chunks, mix_store.read, write, restart)
         for s in sinks:
             s.finish()
     return RenderInfo(
