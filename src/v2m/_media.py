@@ -74,11 +74,15 @@ class DecodedFrame:
     bgr : np.ndarray, shape (h, w, 3), uint8
         The frame scaled to ``ANALYSIS_WIDTH`` on its longer side (display aspect,
         rotation applied).
+    pose_bgr : np.ndarray or None
+        The frame scaled to the decoder's ``pose_width`` (for pose estimation), on every
+        ``pose_every``-th frame when pose images were asked for; else None.
     """
 
     index: int
     time_s: float
     bgr: np.ndarray
+    pose_bgr: np.ndarray | None = None
 
 
 def is_image_path(path: str | Path) -> bool:
@@ -236,6 +240,8 @@ def iter_frames(
     warnings_out: list[str],
     width: int = ANALYSIS_WIDTH,
     queue_size: int = 16,
+    pose_width: int = 0,
+    pose_every: int = 1,
 ) -> Iterator[DecodedFrame]:
     """Like :func:`_iter_frames_sync`, but decoding and scaling run in a background thread
     (FFmpeg releases the GIL), so the caller's analysis overlaps with decoding. At most
@@ -249,7 +255,14 @@ def iter_frames(
 
     def produce() -> None:
         try:
-            for fr in _iter_frames_sync(path, info, warnings_out=warnings_out, width=width):
+            for fr in _iter_frames_sync(
+                path,
+                info,
+                warnings_out=warnings_out,
+                width=width,
+                pose_width=pose_width,
+                pose_every=pose_every,
+            ):
                 while not stop.is_set():
                     try:
                         q.put(fr, timeout=0.1)
@@ -283,8 +296,11 @@ def _iter_frames_sync(
     *,
     warnings_out: list[str],
     width: int = ANALYSIS_WIDTH,
+    pose_width: int = 0,
+    pose_every: int = 1,
 ) -> Iterator[DecodedFrame]:
-    """Decode ``path`` once and yield every frame downscaled to ``width`` pixels.
+    """Decode ``path`` once and yield every frame downscaled to ``width`` pixels (and, with
+    ``pose_width`` > 0, every ``pose_every``-th frame also at ``pose_width`` pixels).
 
     Frame times come from presentation timestamps (so variable frame rate is exact). Frames
     that fail to decode are skipped with a warning; a stream that ends early (truncated
@@ -304,6 +320,9 @@ def _iter_frames_sync(
         scale_w, scale_h = out_h, out_w
     else:
         scale_w, scale_h = out_w, out_h
+    pose_w, pose_h = fit_size(
+        info.width, info.height, min(pose_width, max(info.width, info.height))
+    )
     n_bad = 0
     n_corrupt = 0
     gap_s = 0.0
@@ -345,7 +364,12 @@ def _iter_frames_sync(
                 n_corrupt += bool(getattr(frame, "is_corrupt", False))
                 last_t = t
                 img = _small_bgr(frame, scale_w, scale_h)
-                yield DecodedFrame(index=index, time_s=t, bgr=_rotate(img, info.rotation_deg))
+                big = None
+                if pose_width > 0 and index % pose_every == 0:
+                    big = _rotate(_small_bgr(frame, pose_w, pose_h), info.rotation_deg)
+                yield DecodedFrame(
+                    index=index, time_s=t, bgr=_rotate(img, info.rotation_deg), pose_bgr=big
+                )
                 index += 1
     if n_bad:
         msg = f"{path}: {n_bad} packet(s) or frame(s) could not be decoded and were skipped"

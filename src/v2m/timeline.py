@@ -9,7 +9,7 @@ from pathlib import Path
 from ._io import write_text_atomic
 from .errors import InputError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: pose and kinematics (older 1.x timelines load)
 
 __all__ = ["SCHEMA_VERSION", "Source", "Cut", "Shot", "VisualBeat", "Timeline"]
 
@@ -82,6 +82,13 @@ class Timeline:
     ``motion['energy']`` and ``impact['envelope']`` are sampled every ``hop_s`` seconds from
     t = 0. ``motion['energy']`` is normalised to 0..1 by per-video quantiles;
     ``motion['energy_raw']`` is mean optical-flow speed in frame widths per second.
+
+    ``pose`` (when a body was tracked, see :mod:`v2m.analysis.pose`): ``model``,
+    ``times_s`` (one per analysed frame), ``landmarks`` (per frame 33 [x, y] pairs in 0..1
+    of the picture's width and height, or None without a body), ``visibility`` (per frame
+    33 values, 0..1), ``coverage`` (share of frames with a body), ``body_height`` (median
+    body height over the picture's height) and ``rate_hz``. ``kinematics`` holds what
+    :func:`v2m.analysis.kinematics.kinematics` derives from it.
     """
 
     source: Source
@@ -94,6 +101,8 @@ class Timeline:
     visual_tempo_confidence: float = 0.0
     colour: dict = field(default_factory=dict)
     image: dict | None = None
+    pose: dict | None = None
+    kinematics: dict | None = None
     warnings: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
@@ -129,6 +138,8 @@ class Timeline:
             visual_tempo_confidence=d.get("visual_tempo_confidence", 0.0),
             colour=d.get("colour", {}),
             image=d.get("image"),
+            pose=d.get("pose"),
+            kinematics=d.get("kinematics"),
             warnings=list(d.get("warnings", [])),
             schema_version=version,
         )

@@ -49,10 +49,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import _media
-from .cuesheet import MAX_DURATION_S
-from .errors import ParameterError
-from .timeline import Cut, Shot, Source, Timeline, VisualBeat
+from .. import _media
+from ..cuesheet import MAX_DURATION_S
+from ..errors import ParameterError
+from ..timeline import Cut, Shot, Source, Timeline, VisualBeat
+from . import _body
 
 __all__ = ["analyze", "colour_stats", "valence_arousal"]
 
@@ -461,6 +462,8 @@ def analyze(
     cut_threshold: float = CUT_THRESHOLD,
     progress: bool = False,
     keep_thumbnails: bool = False,
+    pose: str = "auto",
+    pose_model_dir: str | Path | None = None,
 ) -> Timeline:
     """Analyse a video or a still image.
 
@@ -478,6 +481,14 @@ def analyze(
     keep_thumbnails : bool
         Keep small BGR thumbnails in ``timeline.thumbnails`` (time in seconds -> image),
         taken regularly (every 0.5 s, at most 600) and at cuts, for plotting.
+    pose : {"auto", "on", "off"}
+        Body pose and kinematics (video only; needs the ``pose`` extra and the BlazePose
+        model files, see :mod:`v2m.analysis.pose`). "auto" first looks at a few frames
+        spread over the video and tracks the pose only when one person fills the picture
+        (a dance or a performance); "on" always tracks it (with a warning, not an error,
+        when the models are not installed); "off" never.
+    pose_model_dir : path, optional
+        Folder holding the pose models (default: see :func:`v2m.analysis.pose.find_models`).
 
     Returns
     -------
@@ -494,6 +505,8 @@ def analyze(
         )
     if not (0 < cut_threshold < 255):
         raise ParameterError(f"cut_threshold={cut_threshold!r}: must be in (0, 255)")
+    if pose not in ("auto", "on", "off"):
+        raise ParameterError(f"pose={pose!r}: must be 'auto', 'on' or 'off'")
     p = _media.check_readable(path)
     if _media.is_image_path(p):
         return _analyze_image(
@@ -502,7 +515,12 @@ def analyze(
             keep_thumbnails=keep_thumbnails,
         )
     return _analyze_video(
-        p, cut_threshold=cut_threshold, progress=progress, keep_thumbnails=keep_thumbnails
+        p,
+        cut_threshold=cut_threshold,
+        progress=progress,
+        keep_thumbnails=keep_thumbnails,
+        pose=pose,
+        pose_model_dir=pose_model_dir,
     )
 
 
@@ -566,10 +584,17 @@ def _r(x: float, nd: int = 4) -> float:
 
 
 def _analyze_video(
-    p: Path, *, cut_threshold: float, progress: bool, keep_thumbnails: bool
+    p: Path,
+    *,
+    cut_threshold: float,
+    progress: bool,
+    keep_thumbnails: bool,
+    pose: str = "off",
+    pose_model_dir: str | Path | None = None,
 ) -> Timeline:
     info = _media.probe_video(p)
     warn: list[str] = []
+    tracker = _body.start(p, info, mode=pose, model_dir=pose_model_dir, warnings_out=warn)
     stride = max(1, int(round(info.fps / MAX_ANALYSIS_FPS))) if info.fps > MAX_ANALYSIS_FPS else 1
     cuts = _CutTracker(fps=info.fps or 25.0, threshold=cut_threshold)
     motion = _MotionTracker()
@@ -593,7 +618,14 @@ def _analyze_video(
     colour_every = max(1, int(round(min(info.fps or 25.0, MAX_ANALYSIS_FPS) / COLOUR_HZ)))
     n_analysed = 0
     next_thumb_s, thumb_every_s = 0.0, max(0.5, info.duration_s / 600)
-    for fr in _media.iter_frames(p, info, warnings_out=warn):
+    frames = _media.iter_frames(
+        p,
+        info,
+        warnings_out=warn,
+        pose_width=_body.POSE_WIDTH if tracker else 0,
+        pose_every=tracker.every if tracker else 1,
+    )
+    for fr in frames:
         mid = fr.bgr
         flow_size = _media.fit_size(mid.shape[1], mid.shape[0], FLOW_WIDTH)
         if (mid.shape[1], mid.shape[0]) != flow_size:
@@ -607,6 +639,8 @@ def _analyze_video(
         cuts.push(fr.index, fr.time_s, mid, thumb)
         new_cut = len(cuts.pending) + len(cuts.hard) > n_hard_seen
         n_hard_seen = len(cuts.pending) + len(cuts.hard)
+        if tracker is not None and fr.pose_bgr is not None:
+            tracker.push(fr.time_s, fr.pose_bgr, after_cut=new_cut)
         if fr.index % stride == 0 or new_cut:
             motion.push(fr.time_s, mid, after_cut=new_cut)
             if n_analysed % colour_every == 0 or new_cut:
@@ -734,6 +768,8 @@ def _analyze_video(
         },
         warnings=warn,
     )
+    if tracker is not None:
+        tl.pose, tl.kinematics = tracker.finish(duration_s=duration)
     if keep_thumbnails:
         tl.thumbnails = thumbs
     return tl
