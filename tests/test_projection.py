@@ -155,3 +155,79 @@ def test_lazy_entry_points():
     assert callable(v2m.score) and callable(v2m.compose) and callable(v2m.render)
     with pytest.raises(AttributeError):
         v2m.nothing_here  # noqa: B018
+
+
+# ------------------------------------------------------------------ dance mode
+
+
+def _dance_timeline(beat_times, duration, *, coverage=1.0, height=0.7, cuts=()):
+    from test_analysis_kinematics import _bouncing
+
+    from v2m.analysis.kinematics import kinematics
+
+    t, xy, vis = _bouncing(np.asarray(beat_times), duration)
+    tl = _timeline(list(cuts), duration=duration, arousal=0.1)
+    tl.pose = {"coverage": coverage, "body_height": height, "rate_hz": 25.0}
+    tl.kinematics = kinematics(t, xy, vis, duration_s=duration)
+    return tl
+
+
+def test_auto_mode_follows_a_dancer():
+    from v2m.projection import choose_mode
+
+    beats = np.arange(0.3, 30.0, 60 / 112)  # a dancer at 112 BPM, phase 0.3 s
+    tl = _dance_timeline(beats, 30.0)
+    dance, why = choose_mode(tl)
+    assert dance and "mode dance" in why
+    proj = project(tl)
+    cue = proj.cue
+    assert cue.style in ("pop", "electronic")
+    b = np.asarray(cue.beats_s)
+    inner = beats[(beats > 1.0) & (beats < 29.0)]
+    d = np.array([np.min(np.abs(b - x)) for x in inner])
+    assert np.median(d) < 0.03 and d.max() < 0.06  # the music's beats on her beats
+    per = np.diff(b)
+    assert np.abs(np.diff(np.log(per))).max() <= 0.021  # smooth, as a band plays
+    assert 60 / np.median(per) == pytest.approx(112, rel=0.03)
+    assert any("beat grid on the dancer" in w for w in proj.explanations)
+
+
+def test_dance_grid_follows_a_drifting_dancer():
+    periods = np.linspace(0.56, 0.48, 60)
+    beats = np.r_[0.2, 0.2 + np.cumsum(periods)]
+    dur = float(beats[-1]) + 0.3
+    cue = project(_dance_timeline(beats, dur), mode="dance").cue
+    b = np.asarray(cue.beats_s)
+    inner = beats[(beats > 2.0) & (beats < dur - 2.0)]
+    d = np.array([np.min(np.abs(b - x)) for x in inner])
+    assert np.median(d) < 0.04
+    per = np.diff(b)
+    assert per[: len(per) // 4].mean() > per[-len(per) // 4 :].mean() * 1.08
+
+
+def test_mode_choice_needs_a_dominant_body_and_few_cuts():
+    from v2m.projection import choose_mode
+
+    beats = np.arange(0.0, 20.0, 0.5)
+    assert not choose_mode(_dance_timeline(beats, 20.0, coverage=0.3))[0]
+    assert not choose_mode(_dance_timeline(beats, 20.0, height=0.2))[0]
+    busy = _dance_timeline(beats, 20.0, cuts=[2.0, 5.0, 9.0])  # 9 cuts/min
+    dance, why = choose_mode(busy)
+    assert not dance and "cuts/min" in why
+    assert not choose_mode(_dance_timeline(beats, 20.0), mode="cuts")[0]
+    with pytest.raises(ParameterError, match="mode"):
+        project(_dance_timeline(beats, 20.0), mode="ballet")
+
+
+def test_dance_mode_without_pose_follows_visual_beats():
+    from v2m.timeline import VisualBeat
+
+    tl = _timeline([], duration=20.0)
+    vb = np.arange(0.25, 20.0, 0.5)
+    tl.visual_beats = [VisualBeat(time_s=float(t), strength=0.8) for t in vb]
+    tl.visual_tempo_bpm, tl.visual_tempo_confidence = 120.0, 0.6
+    proj = project(tl, mode="dance")
+    assert any("optical-flow" in w for w in proj.explanations)
+    b = np.asarray(proj.cue.beats_s)
+    d = np.array([np.min(np.abs(b - x)) for x in vb[2:-2]])
+    assert np.median(d) < 0.04

@@ -26,7 +26,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         {"--output": args.output, "--plot": args.plot}, force=args.force, inputs=(args.input,)
     ):
         tl = analyze(
-            args.input, duration_s=args.duration_s, progress=True, keep_thumbnails=bool(args.plot)
+            args.input,
+            duration_s=args.duration_s,
+            progress=True,
+            keep_thumbnails=bool(args.plot),
+            pose=args.pose,
         )
         text = tl.to_json()
         if args.output:
@@ -40,9 +44,18 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     tempo = (
         f"visual tempo {tl.visual_tempo_bpm:g} BPM" if tl.visual_tempo_bpm else "no visual tempo"
     )
+    body = ""
+    if tl.kinematics:
+        k = tl.kinematics
+        kt = f"{k['tempo_bpm']:g} BPM" if k.get("tempo_bpm") else "no tempo"
+        body = (
+            f"; a body in {100 * tl.pose['coverage']:.0f} % of the frames, "
+            f"{len(k['beats'])} kinematic beats, {kt} "
+            f"(confidence {k.get('tempo_confidence', 0):.2f}), {len(k['accents'])} accents"
+        )
     print(
         f"{args.input}: {len(tl.cuts)} cuts, {len(tl.shots)} shots, "
-        f"{len(tl.visual_beats)} visual beats, {tempo}",
+        f"{len(tl.visual_beats)} visual beats, {tempo}{body}",
         file=sys.stderr,
     )
     return 0
@@ -153,6 +166,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         soundfont=args.soundfont,
         force=args.force,
         progress=True,
+        mode=args.mode,
     )
     s = res.projection.summary()
     print(
@@ -268,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="timeline length for still images (default 30)",
     )
+    a.add_argument(
+        "--pose",
+        default="auto",
+        choices=["auto", "on", "off"],
+        help="track the body pose (auto: when one person fills the picture; needs the "
+        "'pose' extra)",
+    )
     a.add_argument("--force", action="store_true", help="overwrite existing outputs")
     a.set_defaults(func=_cmd_analyze)
 
@@ -343,6 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--hit", type=float, action="append", help="accent at TIME s (repeatable)")
     s.add_argument("--duration-s", type=_positive, default=None, help="for still images")
+    s.add_argument(
+        "--mode",
+        default="auto",
+        choices=["auto", "cuts", "dance"],
+        help="what the beats follow: the cuts, or a dancer's movement (auto: dance when one "
+        "person fills the picture and cuts are rare; pose needs the 'pose' extra)",
+    )
     s.add_argument("--keep-audio", action="store_true", help="mix the original sound under")
     s.add_argument("--midi", type=Path)
     s.add_argument("--wav", type=Path)

@@ -15,7 +15,13 @@ What applies to what:
 - Video with a music track, or audio paired with a video of the same name (``--videos``):
   cut-to-beat hit rates and mean absolute offset (cuts from :func:`v2m.analyze`, beats
   from librosa's beat tracker), beat align scores (visual beats vs music beats, 25 fps,
-  sigma 3 frames), AV-Align.
+  sigma 3 frames), AV-Align; when a body is tracked in the video (the ``pose`` extra, see
+  :mod:`v2m.analysis.pose`), the dance family's beat align scores against its kinematic
+  beats (``kinematic_beat_align_score``: AIST++/FACT, over the body's beats;
+  ``..._music``: Bailando, over the music's beats; 25 fps, sigma 3 frames).
+- Without a reference file, a video of the same name under ``--videos`` that has its own
+  soundtrack (a dance filmed with its music) is the reference for BCS, BHS and beat
+  F-measure.
 """
 
 from __future__ import annotations
@@ -176,6 +182,16 @@ def _load_audio(path: Path) -> tuple[np.ndarray, float]:
     return y.mean(axis=1), dur
 
 
+def _has_audio(path: Path) -> bool:
+    from . import _media
+
+    try:
+        with _media.open_media(path) as c:
+            return bool(c.streams.audio)
+    except (V2MError, OSError):
+        return False
+
+
 def _load_audio_sr(path: Path) -> tuple[np.ndarray, int]:
     return _load_audio(path)[0], AUDIO_SR
 
@@ -233,6 +249,11 @@ def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:
     if vb.size and beats.size:
         out["beat_align_score_motion"] = rhythm.beat_align_score_motion(vb, beats, fps=25.0)
         out["beat_align_score_music"] = rhythm.beat_align_score_music(beats, vb, fps=25.0)
+    if tl.kinematics and tl.kinematics.get("beats") and beats.size:
+        # the dance family's protocol (AIST++ / Bailando): kinematic beats of the body
+        kb = np.array([b["time_s"] for b in tl.kinematics["beats"]])
+        out["kinematic_beat_align_score"] = rhythm.beat_align_score_motion(kb, beats, fps=25.0)
+        out["kinematic_beat_align_score_music"] = rhythm.beat_align_score_music(beats, kb, fps=25.0)
     peaks = rhythm.motion_peaks(np.asarray(tl.motion["energy"]), hop_s=tl.motion["hop_s"])
     fps = tl.source.fps or 25.0
     out["av_align"] = rhythm.av_align(np.asarray(onsets), peaks, fps=fps)
@@ -320,11 +341,17 @@ def evaluate_files(
                 vid = _partner(vid_path, f, VIDEO)
                 if vid is not None:
                     vals.update(_music_vs_video(f, vid))
+                if ref is None and vid is not None and _has_audio(vid):
+                    vals.update(_audio_vs_reference(f, vid))  # the video's own soundtrack
             elif suffix in VIDEO:
                 vals.update(_music_vs_video(f, f))
                 if want(*SI_NAMES):
                     vals.update(_si(key, *_load_audio_sr(f), report))
                 ref = _partner(ref_path, f, AUDIO | VIDEO)
+                if ref is None:
+                    # the original video (same name under --videos) and its own soundtrack
+                    orig = _partner(vid_path, f, VIDEO)
+                    ref = orig if orig is not None and orig != f and _has_audio(orig) else None
                 if ref is not None:
                     vals.update(_audio_vs_reference(f, ref))
             if metrics:
@@ -427,6 +454,8 @@ _ALL_NAMES = {
     "cut_beat_mean_abs_offset_ms",
     "beat_align_score_motion",
     "beat_align_score_music",
+    "kinematic_beat_align_score",
+    "kinematic_beat_align_score_music",
     "av_align",
     "si_short",
     "si_mid",

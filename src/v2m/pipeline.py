@@ -21,7 +21,7 @@ from .analysis import analyze
 from .composition import compose
 from .cuesheet import CueSheet
 from .errors import ParameterError
-from .projection import Projection, check_controls, project
+from .projection import MODES, Projection, check_controls, project
 from .rendering import RenderInfo, copy_audio, find_soundfont, render_to_file
 
 __all__ = ["score", "render_cue", "ScoreResult"]
@@ -93,6 +93,7 @@ def score(
     soundfont: str | Path | None = None,
     force: bool = False,
     progress: bool = False,
+    mode: str = "auto",
 ) -> ScoreResult:
     """Give a video (or an image) its soundtrack.
 
@@ -111,6 +112,9 @@ def score(
         User controls; each overrides the automatic choice.
     force : bool
         Overwrite existing outputs (never the input).
+    mode : {"auto", "cuts", "dance"}
+        What the beat grid follows (see :func:`v2m.projection.project`); "auto" and "dance"
+        track the body pose when the ``pose`` extra is installed.
 
     Returns
     -------
@@ -126,6 +130,8 @@ def score(
     check_suffix(midi, MIDI_SUFFIXES, "--midi")
     check_suffix(wav, AUDIO_SUFFIXES, "--wav")
     is_image = _media.is_image_path(inp)
+    if mode not in MODES:
+        raise ParameterError(f"mode={mode!r}: must be one of {', '.join(MODES)}")
     check_controls(
         style=style,
         tempo_bpm=tempo_bpm,
@@ -171,6 +177,7 @@ def score(
             report=report,
             soundfont=soundfont,
             progress=progress,
+            mode=mode,
         )
 
 
@@ -195,6 +202,7 @@ def _score(
     report,
     soundfont,
     progress,
+    mode="auto",
 ) -> ScoreResult:
     suffix = out.suffix.lower()
     if duration_s is not None and not is_image:
@@ -202,11 +210,19 @@ def _score(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     _say(progress, f"analysing {inp.name}")
-    tl = analyze(inp, duration_s=duration_s, progress=progress)
+    pose = {"auto": "auto", "cuts": "off", "dance": "on"}[mode]
+    tl = analyze(inp, duration_s=duration_s, progress=progress, pose=pose)
     timings["analyze"] = time.perf_counter() - t0
     t = time.perf_counter()
     proj = project(
-        tl, style=style, tempo_bpm=tempo_bpm, key=key, energy=energy, seed=seed, hits_s=hits_s
+        tl,
+        style=style,
+        tempo_bpm=tempo_bpm,
+        key=key,
+        energy=energy,
+        seed=seed,
+        hits_s=hits_s,
+        mode=mode,
     )
     for line in proj.explanations:
         _say(progress, line)

@@ -54,10 +54,16 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
         fig.tight_layout()
         _save(fig, path, dpi=90)
         return
+    kin = timeline.kinematics
+    ratios = [1.3, 1, 1, 0.8] + ([1.0] if kin else [])
     fig, axes = plt.subplots(
-        4, 1, figsize=(12, 7), sharex=True, gridspec_kw={"height_ratios": [1.3, 1, 1, 0.8]}
+        len(ratios),
+        1,
+        figsize=(12, 7 + 1.6 * bool(kin)),
+        sharex=True,
+        gridspec_kw={"height_ratios": ratios},
     )
-    ax_t, ax_m, ax_i, ax_c = axes
+    ax_t, ax_m, ax_i, ax_c = axes[:4]
     ax_t.set_ylim(0, 1)
     ax_t.set_yticks([])
     n_hard = sum(c.kind == "hard" for c in timeline.cuts)
@@ -71,9 +77,12 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
         f"{len(timeline.visual_beats)} visual beats, {tempo}"
     )
     for shot in timeline.shots:
-        img = _shot_thumbnail(thumbs, shot.start_s, shot.end_s)
-        if img is not None:
-            ax_t.imshow(img[..., ::-1], extent=(shot.start_s, shot.end_s, 0, 1), aspect="auto")
+        if kin and timeline.pose and thumbs:
+            _pose_strip(ax_t, timeline, thumbs, shot.start_s, shot.end_s)
+        else:
+            img = _shot_thumbnail(thumbs, shot.start_s, shot.end_s)
+            if img is not None:
+                ax_t.imshow(img[..., ::-1], extent=(shot.start_s, shot.end_s, 0, 1), aspect="auto")
         ax_t.axvline(shot.start_s, color="k", lw=1)
     m = timeline.motion
     e = np.asarray(m.get("energy", []))
@@ -106,11 +115,54 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
         Line2D([], [], color="tab:green", label="valence"),
         Line2D([], [], color="tab:purple", label="arousal"),
     ]
+    if kin:
+        ax_k = axes[4]
+        hop = kin["hop_s"]
+        inten = np.asarray(kin["intensity"], float)
+        ax_k.plot(np.arange(len(inten)) * hop, inten, color="tab:brown", lw=0.8)
+        for b in kin["beats"]:
+            ax_k.axvline(b["time_s"], color="tab:olive", alpha=0.15 + 0.85 * b["strength"], lw=1)
+        for a in kin["accents"]:
+            ax_k.plot(a["time_s"], 1.02, marker="v", color="k", ms=5)
+        kt = f"{kin['tempo_bpm']:.0f} BPM" if kin.get("tempo_bpm") else "no tempo"
+        ax_k.set_ylabel(f"body\n({kt})")
+        ax_k.set_ylim(0, 1.1)
+        handles += [
+            Line2D([], [], color="tab:brown", lw=0.8, label="movement intensity"),
+            Line2D([], [], color="tab:olive", lw=1, label="kinematic beat"),
+            Line2D([], [], color="k", marker="v", ls="", label="accent"),
+        ]
     fig.legend(handles=handles, loc="lower center", ncol=7, fontsize=7, frameon=False)
-    ax_c.set_xlim(0, dur)
-    ax_c.set_xlabel("time (s)")
+    axes[-1].set_xlim(0, dur)
+    axes[-1].set_xlabel("time (s)")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _save(fig, path, dpi=90)
+
+
+def _pose_strip(ax, timeline: Timeline, thumbs: dict, start_s: float, end_s: float) -> None:
+    """Up to eight thumbnails across a shot, each with the tracked skeleton drawn on it."""
+    from .analysis.pose import SKELETON
+
+    pose = timeline.pose
+    times = np.asarray(pose.get("times_s", []), float)
+    inside = sorted(t for t in thumbs if start_s - 1e-6 <= t < end_s)
+    if not inside:
+        return
+    n = min(8, len(inside))
+    width = (end_s - start_s) / n
+    for k in range(n):
+        t = inside[int(k * len(inside) / n)]
+        img = thumbs[t][..., ::-1]
+        x0 = start_s + k * width
+        ax.imshow(img, extent=(x0, x0 + width, 0, 1), aspect="auto")
+        if not len(times):
+            continue
+        lm = pose["landmarks"][int(np.argmin(np.abs(times - t)))]
+        if lm is None:
+            continue
+        p = np.asarray(lm, float)
+        for a, b in SKELETON:
+            ax.plot(x0 + width * p[[a, b], 0], 1 - p[[a, b], 1], color="lime", lw=0.8, alpha=0.9)
 
 
 def _save(fig, path: str | Path, *, dpi: int) -> None:

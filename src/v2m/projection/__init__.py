@@ -66,6 +66,8 @@ from .tempo_map import SIGMA_S, BeatGrid, solve_beat_grid
 
 __all__ = [
     "project",
+    "choose_mode",
+    "MODES",
     "Projection",
     "solve_beat_grid",
     "BeatGrid",
@@ -238,8 +240,9 @@ def project(
     hits_s: list[float] | None = None,
     meter: str = "4/4",
     ending: str | None = None,
+    mode: str = "auto",
 ) -> Projection:
-    """Turn a timeline into a cue sheet whose beats land on the cuts.
+    """Turn a timeline into a cue sheet whose beats land on the cuts (or on a dancer).
 
     Parameters
     ----------
@@ -256,12 +259,19 @@ def project(
         "4/4", "3/4" or "6/8".
     ending : str, optional
         "cadence", "fade" or "stop" (default: cadence).
+    mode : {"auto", "cuts", "dance"}
+        What the beat grid follows: the cuts, or a dancer's movement (kinematic beats from
+        the timeline's pose; optical-flow visual beats when there is no pose). "auto"
+        chooses dance when one body fills the picture and cuts are rare (see
+        :func:`choose_mode`).
 
     Returns
     -------
     Projection
     """
     check_controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy, meter=meter, seed=seed)
+    if mode not in MODES:
+        raise ParameterError(f"mode={mode!r}: must be one of {', '.join(MODES)}")
     dur = float(timeline.duration_s)
     if dur <= 0:
         raise ParameterError(f"{timeline.source.path}: zero duration")
@@ -279,9 +289,15 @@ def project(
     brightness, saturation, warmth = wmean("brightness"), wmean("saturation"), wmean("warmth")
     hard = [c for c in timeline.cuts]
     cut_rate = 60.0 * len(hard) / dur
+    dance, why_mode = choose_mode(timeline, mode=mode)
+    why.append(why_mode)
+    kin = timeline.kinematics if dance else None
 
     # style
-    if style is None:
+    if style is None and dance:
+        style = "electronic" if arousal > 0.25 else "pop"
+        why.append(f"style {style}: a dance (danceable by default; arousal {arousal:+.2f})")
+    elif style is None:
         style, reason = _choose_style(
             arousal=arousal,
             valence=valence,
@@ -337,6 +353,9 @@ def project(
         why_t = f"tempo {target:g} BPM chosen by the user"
         rng = (target * 0.88, target * 1.12)
 
+    if dance and tempo_bpm is None:
+        target, why_t = _dance_tempo(timeline, target, why_t)
+
     # beat grid
     bpb = METERS[meter]
     cut_list = [c for c in hard if 0.2 < c.time_s < dur - 0.05]
@@ -346,17 +365,20 @@ def project(
         cut_w = 0.5 + cut_w / max(cut_w.max(), 1e-9)
     strong = _strong_cuts(cut_w)
     vb = [b for b in timeline.visual_beats]
-    grid = solve_beat_grid(
-        anchors_s=anchors,
-        weights=cut_w,
-        duration_s=dur,
-        tempo_bpm=target,
-        tempo_range_bpm=rng,
-        beats_per_bar=bpb,
-        strong=strong,
-        visual_beats_s=np.array([b.time_s for b in vb]),
-        visual_strength=np.array([b.strength for b in vb]),
-    )
+    if dance:
+        grid = _dance_grid(timeline, target=target, dur=dur, bpb=bpb, why=why)
+    else:
+        grid = solve_beat_grid(
+            anchors_s=anchors,
+            weights=cut_w,
+            duration_s=dur,
+            tempo_bpm=target,
+            tempo_range_bpm=rng,
+            beats_per_bar=bpb,
+            strong=strong,
+            visual_beats_s=np.array([b.time_s for b in vb]),
+            visual_strength=np.array([b.strength for b in vb]),
+        )
     beats, downbeats, kept = grid.beats_s, grid.downbeats, grid.kept
     periods = np.diff(beats)
     bpm_lo, bpm_hi = 60 / periods.max(), 60 / periods.min()
@@ -389,6 +411,8 @@ def project(
     m = timeline.motion
     e_grid = np.asarray(m.get("energy", [0.0]), float)
     hop = float(m.get("hop_s", 0.04))
+    if kin is not None:  # a dancer: energy from movement intensity
+        e_grid, hop = np.asarray(kin["intensity"], float), float(kin["hop_s"])
     tg = np.arange(len(e_grid)) * hop
     col = timeline.colour
     if col.get("arousal"):
@@ -416,7 +440,7 @@ def project(
     )
 
     # sections (a meter change always starts one)
-    required = [i + 1 for i in grid.irregular_bars if i + 1 < len(bar_t)]
+    required = [] if dance else [i + 1 for i in grid.irregular_bars if i + 1 < len(bar_t)]
     sections = _sections(
         timeline,
         bar_t,
@@ -432,7 +456,10 @@ def project(
         why.append(lift)
 
     # hits
-    hits = _hits(b_arr, bar_t, anchors, cut_w, vb, dur, caught=caught, user_hits_s=hits_s or [])
+    if kin is not None:
+        hits = _dance_hits(kin, b_arr, bar_t, dur, user_hits_s=hits_s or [])
+    else:
+        hits = _hits(b_arr, bar_t, anchors, cut_w, vb, dur, caught=caught, user_hits_s=hits_s or [])
     why.append(
         f"{len(hits)} hits: "
         + ", ".join(f"{h.kind} at {h.time_s:.2f} s" for h in hits[:8])
@@ -458,6 +485,127 @@ def project(
     )
     cue.validate()
     return Projection(cue=cue, explanations=why, cut_offsets=offsets)
+
+
+MODES = ("auto", "cuts", "dance")
+#: "auto" picks dance mode when a body is seen in this share of the pose frames, at this
+#: median height over the picture, with fewer cuts per minute than this.
+DANCE_MIN_COVERAGE = 0.6
+DANCE_MIN_BODY_HEIGHT = 0.35
+DANCE_MAX_CUTS_PER_MIN = 6.0
+#: Below this kinematic tempo confidence the style's tempo is used (phase still follows).
+DANCE_MIN_TEMPO_CONFIDENCE = 0.15
+
+
+def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[bool, str]:
+    """Whether the beat grid follows a dancer, and why (one sentence for the report)."""
+    pose = timeline.pose or {}
+    kin = timeline.kinematics
+    dur = max(float(timeline.duration_s), 1e-9)
+    cut_rate = 60.0 * len(timeline.cuts) / dur
+    cov, height = float(pose.get("coverage", 0.0)), float(pose.get("body_height", 0.0))
+    if mode == "cuts":
+        return False, "mode cuts (chosen by the user): the beat grid follows the cuts"
+    if mode == "dance":
+        if kin is None:
+            return True, (
+                "mode dance (chosen by the user) without a tracked body (no pose: install "
+                "the 'pose' extra): the grid follows the optical-flow visual beats"
+            )
+        return True, "mode dance (chosen by the user): the beat grid follows the dancer"
+    if timeline.source.kind != "video" or kin is None:
+        return False, "mode cuts: no body was tracked (pose off, not installed, or none seen)"
+    if cov < DANCE_MIN_COVERAGE or height < DANCE_MIN_BODY_HEIGHT:
+        return False, (
+            f"mode cuts: the body is seen in {100 * cov:.0f} % of the frames at "
+            f"{100 * height:.0f} % of the height (dance needs >= "
+            f"{100 * DANCE_MIN_COVERAGE:.0f} % and >= {100 * DANCE_MIN_BODY_HEIGHT:.0f} %)"
+        )
+    if cut_rate >= DANCE_MAX_CUTS_PER_MIN:
+        return False, f"mode cuts: {cut_rate:.1f} cuts/min is too many for a dance"
+    return True, (
+        f"mode dance: one body fills the picture ({100 * cov:.0f} % of the frames, "
+        f"{100 * height:.0f} % of the height) and cuts are rare ({cut_rate:.1f}/min)"
+    )
+
+
+def _kin_events(timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
+    kin = timeline.kinematics
+    if kin is not None:
+        b = kin.get("beats", [])
+        return np.array([x["time_s"] for x in b]), np.array([x["strength"] for x in b])
+    vb = timeline.visual_beats
+    return np.array([b.time_s for b in vb]), np.array([b.strength for b in vb])
+
+
+def _dance_tempo(timeline: Timeline, target: float, why_t: str) -> tuple[float, str]:
+    kin = timeline.kinematics
+    if kin is not None:
+        kt, conf = kin.get("tempo_bpm"), float(kin.get("tempo_confidence") or 0.0)
+        if kt and conf >= DANCE_MIN_TEMPO_CONFIDENCE:
+            while kt > 180:
+                kt /= 2
+            while kt < 60:
+                kt *= 2
+            return kt, f"tempo {kt:.0f} BPM: the dancer's (kinematic tempo, confidence {conf:.2f})"
+        if kt:
+            why_t += (
+                f"; the dancer's tempo ({kt:.0f} BPM) is unsure (confidence {conf:.2f}), "
+                "so only the phase follows her"
+            )
+    elif timeline.visual_tempo_bpm and timeline.visual_tempo_confidence >= 0.3:
+        vt = float(timeline.visual_tempo_bpm)
+        while vt > 180:
+            vt /= 2
+        while vt < 60:
+            vt *= 2
+        return vt, f"tempo {vt:.0f} BPM: the visual tempo of the movement (no pose)"
+    return target, why_t
+
+
+def _dance_grid(timeline: Timeline, *, target: float, dur: float, bpb: int, why: list[str]):
+    from .dance import dance_grid
+
+    bt, bs = _kin_events(timeline)
+    acc = (timeline.kinematics or {}).get("accents", [])
+    grid, info = dance_grid(
+        beats_s=bt,
+        strength=bs,
+        duration_s=dur,
+        tempo_bpm=target,
+        beats_per_bar=bpb,
+        accents_s=np.array([a["time_s"] for a in acc]),
+        accent_strength=np.array([a["strength"] for a in acc]),
+    )
+    src = "kinematic" if timeline.kinematics is not None else "visual (optical-flow)"
+    why.append(
+        f"beat grid on the dancer: {info['tracked']} beats tracked on {len(bt)} {src} beats, "
+        f"smoothed to at most 2 % tempo change per beat ({info['tempo_bpm']:.0f} BPM)"
+    )
+    return grid
+
+
+def _dance_hits(kin: dict, b_arr, bar_t, dur: float, *, user_hits_s) -> list[Hit]:
+    """The strongest movement accents (at most one a bar): on the nearest beat when it is
+    within 70 ms, else at the accent's own time."""
+    hits: list[Hit] = []
+    used: set[int] = set()
+    for a in sorted(kin.get("accents", []), key=lambda a: -a["strength"]):
+        if a["strength"] < 0.6 or not 0.5 <= a["time_s"] <= dur - 0.5:
+            continue
+        i = int(np.argmin(np.abs(b_arr - a["time_s"])))
+        t = float(b_arr[i]) if abs(b_arr[i] - a["time_s"]) <= 0.07 else float(a["time_s"])
+        bi = int(np.searchsorted(bar_t, t + 1e-6)) - 1
+        if bi in used:
+            continue
+        used.add(bi)
+        hits.append(Hit(time_s=round(t, 6), strength=round(0.8 * a["strength"], 3), kind="impact"))
+    for t in user_hits_s:
+        if not 0 <= t <= dur:
+            raise ParameterError(f"hit at {t} s is outside the video (0..{dur:.2f} s)")
+        hits.append(Hit(time_s=float(t), strength=1.0, kind="user"))
+    hits.sort(key=lambda h: h.time_s)
+    return hits
 
 
 def _shape_energy(bar_e: np.ndarray, bar_t: np.ndarray, dur: float) -> np.ndarray:

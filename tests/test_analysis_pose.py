@@ -1,0 +1,88 @@
+"""BlazePose on real frames, the pose probe and the timeline's pose keys."""
+
+import json
+
+import numpy as np
+import pytest
+from synth import SHARED
+
+from v2m.analysis import analyze
+from v2m.analysis.pose import PoseEstimator, find_models, pose_available, ssd_anchors
+from v2m.errors import InputError
+from v2m.timeline import Timeline
+
+DANCER = SHARED / "video" / "dancer.avi"
+needs_pose = pytest.mark.skipif(not pose_available(), reason="pose extra not installed")
+
+
+def test_anchor_layout_matches_the_detector():
+    a = ssd_anchors()
+    assert a.shape == (2254, 2)
+    # first layer: 28 x 28 cells, 2 anchors each, centres at (x + 0.5) / 28
+    np.testing.assert_allclose(a[0], [0.5 / 28, 0.5 / 28])
+    np.testing.assert_allclose(a[2], [1.5 / 28, 0.5 / 28])
+    # last block: 7 x 7 cells of the three stride-32 layers, 6 anchors each
+    np.testing.assert_allclose(a[-1], [6.5 / 7, 6.5 / 7])
+    assert 28 * 28 * 2 + 14 * 14 * 2 + 7 * 7 * 6 == 2254
+
+
+def test_a_folder_without_the_models_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="pose_detection.tflite"):
+        find_models(tmp_path)
+
+
+@needs_pose
+def test_real_model_finds_the_dancer_upright():
+    if not DANCER.exists():
+        pytest.skip(f"shared clip missing: {DANCER}")
+    import av
+
+    with av.open(str(DANCER)) as c:
+        frame = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    est = PoseEstimator()
+    pose = est(frame)
+    assert pose is not None and pose.score > 0.9
+    h = frame.shape[0]
+    xy = pose.xy
+    # nose above shoulders above hips above knees above ankles, all inside the picture
+    ys = [xy[0, 1], xy[11:13, 1].mean(), xy[23:25, 1].mean(), xy[25:27, 1].mean()]
+    ys.append(xy[27:29, 1].mean())
+    assert all(a < b for a, b in zip(ys, ys[1:], strict=False)), ys
+    assert (xy[27:29, 1].mean() - xy[0, 1]) / h > 0.5  # a full body, filmed whole
+    assert pose.visibility[[11, 12, 23, 24]].min() > 0.8
+    # the second frame is tracked (no new detection)
+    assert est(frame) is not None and est.n_detections == 1
+    # an empty picture has no body
+    est.reset()
+    assert est(np.zeros_like(frame)) is None
+
+
+@needs_pose
+def test_dance_video_gets_pose_and_kinematics_in_the_timeline(tmp_path):
+    if not DANCER.exists():
+        pytest.skip(f"shared clip missing: {DANCER}")
+    tl = analyze(DANCER, pose="auto")
+    assert tl.pose is not None and tl.kinematics is not None
+    assert tl.pose["coverage"] > 0.95 and tl.pose["body_height"] > 0.5
+    assert 12.0 <= tl.pose["rate_hz"] <= 25.0
+    assert len(tl.pose["landmarks"]) == len(tl.pose["times_s"])
+    k = tl.kinematics
+    assert len(k["beats"]) > 40  # a minute of dancing
+    assert len(k["speed"]) == len(k["intensity"])
+    p = tmp_path / "tl.json"
+    tl.save(p)
+    back = Timeline.load(p)
+    assert back.schema_version == "1.1" and back.kinematics["beats"] == k["beats"]
+    # a 1.0 timeline (before pose) still loads
+    d = json.loads(p.read_text())
+    d["schema_version"] = "1.0"
+    for key in ("pose", "kinematics"):
+        d.pop(key)
+    old = Timeline.from_dict(d)
+    assert old.pose is None and old.kinematics is None
+
+
+@needs_pose
+def test_auto_pose_skips_videos_without_a_dominant_body(cuts_mp4):
+    tl = analyze(cuts_mp4, pose="auto")
+    assert tl.pose is None and tl.kinematics is None
