@@ -538,15 +538,21 @@ def _kin_events(timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
     return np.array([b.time_s for b in vb]), np.array([b.strength for b in vb])
 
 
+def _fold_tempo(bpm: float, lo: float = 60.0, hi: float = 180.0) -> float:
+    """``bpm`` moved by octaves into lo..hi."""
+    while bpm > hi:
+        bpm /= 2
+    while bpm < lo:
+        bpm *= 2
+    return bpm
+
+
 def _dance_tempo(timeline: Timeline, target: float, why_t: str) -> tuple[float, str]:
     kin = timeline.kinematics
     if kin is not None:
         kt, conf = kin.get("tempo_bpm"), float(kin.get("tempo_confidence") or 0.0)
         if kt and conf >= DANCE_MIN_TEMPO_CONFIDENCE:
-            while kt > 180:
-                kt /= 2
-            while kt < 60:
-                kt *= 2
+            kt = _fold_tempo(kt)
             return kt, f"tempo {kt:.0f} BPM: the dancer's (kinematic tempo, confidence {conf:.2f})"
         if kt:
             why_t += (
@@ -554,11 +560,7 @@ def _dance_tempo(timeline: Timeline, target: float, why_t: str) -> tuple[float, 
                 "so only the phase follows her"
             )
     elif timeline.visual_tempo_bpm and timeline.visual_tempo_confidence >= 0.3:
-        vt = float(timeline.visual_tempo_bpm)
-        while vt > 180:
-            vt /= 2
-        while vt < 60:
-            vt *= 2
+        vt = _fold_tempo(float(timeline.visual_tempo_bpm))
         return vt, f"tempo {vt:.0f} BPM: the visual tempo of the movement (no pose)"
     return target, why_t
 
