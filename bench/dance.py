@@ -3,7 +3,7 @@
     python bench/dance.py [--video ../shared/data/video/dancer.avi] [--skip-720p]
 
 Prints, for the dance clip (and the same clip scaled to 1280x720, made here once):
-- decode-only time (every frame decoded and converted, nothing analysed), the analysis
+- decode-only time (every frame decoded, as in bench/analyze.py), the analysis
   without pose and with pose, as ratios against decode-only;
 - the kinematic tempo and its confidence against the tempo librosa tracks in the clip's own
   soundtrack (a miss when off by more than 4 %, octaves included);
@@ -22,19 +22,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _media import decode_only_s  # noqa: E402
+
 DANCER = HERE.parent.parent / "shared" / "data" / "video" / "dancer.avi"
-
-
-def decode_only(path: Path) -> float:
-    import av
-
-    t = time.perf_counter()
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        s.thread_type = "AUTO"
-        for f in c.decode(s):
-            f.to_ndarray(format="bgr24")
-    return time.perf_counter() - t
 
 
 def scaled_720p(src: Path, dst: Path) -> Path:
@@ -65,7 +56,7 @@ def timed_analysis(path: Path, pose: str):
 
 
 def speed(path: Path, label: str) -> None:
-    d = min(decode_only(path) for _ in range(2))
+    d = min(decode_only_s(path) for _ in range(2))
     t_off, _ = timed_analysis(path, "off")
     t_on, tl = timed_analysis(path, "on")
     rate = tl.pose["rate_hz"] if tl.pose else 0

@@ -30,11 +30,10 @@ _TRUNK = (11, 12, 23, 24, 25, 26)  # shoulders, hips, knees: a body, not a face 
 class BodyTracker:
     """Feeds pose frames to a :class:`~v2m.analysis.pose.PoseEstimator` and collects them."""
 
-    def __init__(self, estimator, *, fps: float, source: str):
+    def __init__(self, estimator, *, fps: float):
         self.est = estimator
         self.every = max(1, int(math.floor((fps or 25.0) / POSE_MIN_HZ)))
         self.rate_hz = (fps or 25.0) / self.every
-        self.source = source
         self.times: list[float] = []
         self.xy: list[np.ndarray] = []
         self.vis: list[np.ndarray] = []
@@ -147,4 +146,4 @@ def start(path: Path, info, *, mode: str, model_dir, warnings_out: list[str]) ->
         log.info("pose probe: a body in %.0f %% of probe frames, size %.2f", 100 * share, size)
         if share < PROBE_MIN_SHARE or size < PROBE_MIN_HEIGHT:
             return None
-    return BodyTracker(est, fps=info.fps, source=str(path))
+    return BodyTracker(est, fps=info.fps)

@@ -114,18 +114,15 @@ _MIN_DETECTION = 0.5
 _MIN_PRESENCE = 0.5
 
 
-def _model_dirs(model_dir: str | Path | None) -> list[Path]:
-    dirs: list[Path] = []
-    if model_dir is not None:
-        return [Path(model_dir)]
-    env = os.environ.get("V2M_POSE_MODELS")
-    if env:
-        return [Path(env)]
+def _model_dir(model_dir: str | Path | None) -> tuple[Path | None, bool]:
+    """The folder to search, and whether the user named it (then a miss is an error)."""
+    named = model_dir if model_dir is not None else os.environ.get("V2M_POSE_MODELS")
+    if named:
+        return Path(named), True
     spec = importlib.util.find_spec("mediapipe")  # locates the package; never imports it
     if spec is not None and spec.submodule_search_locations:
-        root = Path(next(iter(spec.submodule_search_locations)))
-        dirs.append(root / "modules")
-    return dirs
+        return Path(next(iter(spec.submodule_search_locations))) / "modules", False
+    return None, False
 
 
 def find_models(model_dir: str | Path | None = None) -> tuple[Path, Path]:
@@ -143,12 +140,12 @@ def find_models(model_dir: str | Path | None = None) -> tuple[Path, Path]:
     MissingDependencyError
         When no model files are found; the message says how to get them.
     """
-    for d in _model_dirs(model_dir):
-        det = _first(d, DETECTOR_FILE)
-        lmk = _first(d, LANDMARK_FILE)
+    d, named = _model_dir(model_dir)
+    if d is not None:
+        det, lmk = _first(d, DETECTOR_FILE), _first(d, LANDMARK_FILE)
         if det is not None and lmk is not None:
             return det, lmk
-        if model_dir is not None or os.environ.get("V2M_POSE_MODELS"):
+        if named:
             raise InputError(f"{d}: needs {DETECTOR_FILE} and {LANDMARK_FILE} (pose models)")
     raise MissingDependencyError(
         "pose estimation needs the BlazePose model files that ship in the mediapipe wheel: "
