@@ -321,3 +321,22 @@ def test_module_entry_point_has_no_traceback_on_bad_input(tmp_path):
     rc = p.wait(timeout=60)
     err = p.stderr.read()
     assert rc == 2 and "no such file" in err and "Traceback" not in err
+
+
+def test_score_mode_is_explained_in_the_report(tmp_path, capsys):
+    vid = synth.cuts_video(tmp_path / "v.mp4", cut_frames=(30, 80), n_frames=120)
+    reasons = {}
+    for mode in ("auto", "cuts", "dance"):
+        rep = tmp_path / f"{mode}.json"
+        rc, err = _run(
+            ["score", vid, "-o", tmp_path / f"{mode}.wav", "--mode", mode, "--report", rep], capsys
+        )
+        assert rc == 0, err
+        reasons[mode] = json.dumps(json.loads(rep.read_text()))
+    assert "mode cuts: no body was tracked" in reasons["auto"]
+    assert "mode cuts (chosen by the user)" in reasons["cuts"]
+    assert "mode dance (chosen by the user) without a tracked body" in reasons["dance"]
+    with pytest.raises(SystemExit) as exc:  # argparse's own refusal: usage + exit 2
+        main(["score", str(vid), "-o", str(tmp_path / "x.wav"), "--mode", "ballet"])
+    assert exc.value.code == 2 and "invalid choice: 'ballet'" in capsys.readouterr().err
+    assert not (tmp_path / "x.wav").exists()

@@ -66,3 +66,48 @@ def test_eval_audio_paired_with_videos_by_name(tmp_path):
     assert paired["cut_beat_hit_rate_70ms"] >= 2 / 3
     assert "beat_align_score_music" in paired or "av_align" in paired
     assert "cut_beat_hit_rate_70ms" not in rep.files[str(gen / "unpaired.wav")]
+
+
+def test_eval_dance_keys_and_the_videos_own_soundtrack(tmp_path, monkeypatch):
+    """A video filmed with its music: its soundtrack is the BCS/BHS reference and, when the
+    analysis finds a body, the kinematic beat align scores rate music against its beats."""
+    import dataclasses
+
+    import v2m.analysis
+    from v2m.evaluation import _beats, _load_audio
+
+    vids = tmp_path / "videos"
+    vids.mkdir()
+    silent = synth.cuts_video(tmp_path / "silent.mp4", cut_frames=(40, 120), n_frames=200)
+    score(silent, output=vids / "clip.mp4", style="pop", seed=1)  # the dance with its music
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    score(silent, output=gen / "clip.wav", style="pop", seed=1)  # the same music, as audio
+    beats = _beats(_load_audio(gen / "clip.wav")[0])
+    assert beats.size > 8
+
+    real_analyze = v2m.analysis.analyze
+
+    def with_body(offset_s):
+        def analyze(path, **kw):
+            tl = real_analyze(path, **kw)
+            kb = [{"time_s": float(t + offset_s), "strength": 1.0} for t in beats]
+            return dataclasses.replace(tl, kinematics={"beats": kb})
+
+        return analyze
+
+    scores = {}
+    for offset in (0.0, 0.25):
+        monkeypatch.setattr(v2m.analysis, "analyze", with_body(offset))
+        vals = evaluate_files(gen, videos=vids).files[str(gen / "clip.wav")]
+        scores[offset] = vals["kinematic_beat_align_score"]
+        # the video's own soundtrack is the reference: the same music covers and hits it all
+        assert vals["bhs_loris"] == pytest.approx(1.0) and vals["bcs_loris"] == pytest.approx(1.0)
+        assert vals["beat_f_measure"] > 0.9
+    # body beats on the music's beats score ~1 (AIST++'s Gaussian, sigma 3 frames at 25 fps);
+    # a quarter second off scores far less
+    assert scores[0.0] > 0.95 and scores[0.25] < 0.5
+
+    monkeypatch.setattr(v2m.analysis, "analyze", real_analyze)
+    vals = evaluate_files(gen, videos=vids).files[str(gen / "clip.wav")]
+    assert "kinematic_beat_align_score" not in vals  # no body, no dance keys

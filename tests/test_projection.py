@@ -190,6 +190,7 @@ def test_auto_mode_follows_a_dancer():
     assert np.abs(np.diff(np.log(per))).max() <= 0.021  # smooth, as a band plays
     assert 60 / np.median(per) == pytest.approx(112, rel=0.03)
     assert any("beat grid on the dancer" in w for w in proj.explanations)
+    assert any("energy per bar from the dancer's movement" in w for w in proj.explanations)
 
 
 def test_dance_grid_follows_a_drifting_dancer():

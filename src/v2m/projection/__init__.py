@@ -433,8 +433,13 @@ def project(
         bar_e = np.full(len(bar_t), 0.35 + 0.3 * (arousal + 1) / 2)
     bar_e = _shape_energy(np.asarray(bar_e, float), bar_t, dur)
     bar_e = np.clip(bar_e * energy, 0.05, 1.0)
+    source = (
+        "the picture's arousal"
+        if timeline.source.kind == "image"
+        else ("the dancer's movement intensity" if kin is not None else "motion") + " and arousal"
+    )
     why.append(
-        f"energy per bar from motion and arousal, shaped into an arc (climax at "
+        f"energy per bar from {source}, shaped into an arc (climax at "
         f"{bar_t[int(np.argmax(bar_e))]:.0f} s of {dur:.0f} s): mean {bar_e.mean():.2f}, range "
         f"{bar_e.min():.2f}-{bar_e.max():.2f}" + (f" (scaled x{energy:g})" if energy != 1 else "")
     )
