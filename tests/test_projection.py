@@ -232,3 +232,22 @@ def test_dance_mode_without_pose_follows_visual_beats():
     b = np.asarray(proj.cue.beats_s)
     d = np.array([np.min(np.abs(b - x)) for x in vb[2:-2]])
     assert np.median(d) < 0.04
+
+
+def test_scene_changes_among_equal_cuts_land_on_beats():
+    """Many cuts of one score and every fourth a scene change (a higher score): the scene
+    changes are the strong cuts, all on beats, even where irregular cutting makes the
+    ordinary cuts unreachable with a smooth tempo."""
+    rng = np.random.default_rng(3)
+    cuts = np.sort(rng.uniform(1.0, 89.0, 30)).round(3)
+    cuts = cuts[np.r_[True, np.diff(cuts) > 0.4]]
+    tl = _timeline(list(cuts), duration=90.0)
+    for i, c in enumerate(tl.cuts):
+        c.score = 80.0 if i % 4 == 0 else 35.0
+    scene = cuts[::4]
+    for style in ("cinematic", "piano", "lofi"):
+        cue = project(tl, style=style).cue
+        b = np.asarray(cue.beats_s)
+        off = np.array([np.min(np.abs(b - c)) for c in scene])
+        assert (off <= 0.035).all(), (style, scene[off > 0.035])
+        _tempo_rules(cue)

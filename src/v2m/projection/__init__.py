@@ -637,7 +637,14 @@ def _strong_cuts(cut_w: np.ndarray) -> np.ndarray:
     cut when there are fewer than three)."""
     if cut_w.size < 3:
         return np.ones(cut_w.size, bool)
-    return cut_w >= np.quantile(cut_w, 2 / 3)
+    q = np.quantile(cut_w, 2 / 3)
+    strong = cut_w >= q
+    above = cut_w > q
+    if strong.mean() > 0.5 and above.any():
+        # ties at the threshold (e.g. many cuts of one score below a few scene changes):
+        # only the cuts that stand out are strong, else every cut would be
+        strong = above
+    return strong
 
 
 def _cut_decisions(hard, b_arr, db_set, anchors, cut_w, strong):

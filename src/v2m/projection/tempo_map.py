@@ -157,7 +157,7 @@ def solve_beat_grid(
     bpb = int(beats_per_bar)
     p_star = 60.0 / tempo_bpm
     p_min, p_max = 60.0 / tempo_range_bpm[1], 60.0 / tempo_range_bpm[0]
-    w_t, w_r, w_r2, w_c, w_d, w_irr, w_v = 5.0, 0.08, 1.0, 6.0, 8.0, 2.5, 0.3
+    w_t, w_r, w_r2, w_c, w_d, w_irr, w_v = 5.0, 0.08, 1.0, 12.0, 8.0, 2.5, 0.3
     pts = np.r_[0.0, np.asarray(anchors_s, float)]
     wts = np.r_[0.0, np.asarray(weights, float)]
     stg = np.r_[True, np.asarray(strong if strong is not None else [], bool)]
