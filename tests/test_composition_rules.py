@@ -193,3 +193,89 @@ def test_style_from_movement_in_long_shots():
     style, why = _choose_style(cut_rate_per_min=2, motion=0.5, **calm)
     assert style == "pop" and "movement" in why
     assert _choose_style(cut_rate_per_min=30, motion=0.5, **calm)[0] != "pop"
+
+
+def _scene_montage(duration_s: float):
+    from test_projection import _timeline
+
+    rng = np.random.default_rng(5)
+    cuts = np.sort(rng.uniform(1.0, duration_s - 1.0, int(duration_s / 3))).round(3)
+    cuts = cuts[np.r_[True, np.diff(cuts) > 0.4]]
+    tl = _timeline(list(cuts), duration=duration_s)
+    for i, (c, s) in enumerate(zip(tl.cuts, tl.shots[1:], strict=True)):
+        c.score = 80.0 if i % 4 == 0 else 35.0  # every fourth cut a scene change
+        s.valence, s.arousal = np.sin(i / 3) * 0.4, np.cos(i / 5) * 0.5
+    return tl, cuts[::4]
+
+
+def test_contrasting_theme_at_a_scene_change_gets_a_new_colour():
+    import io
+
+    import mido
+
+    from v2m.projection import project
+
+    tl, scenes = _scene_montage(150.0)
+    proj = project(tl, style="cinematic")
+    recoloured = [s for s in proj.cue.sections if s.instruments]
+    assert recoloured and {s.label for s in recoloured} == {recoloured[0].label}
+    assert recoloured[0].label not in ("intro", "outro", proj.cue.sections[1].label)
+    assert np.min(np.abs(scenes - recoloured[0].start_s)) <= 0.05  # at a scene change
+    assert all(s.instruments == {"melody": 68} for s in recoloured)  # the oboe takes the tune
+    assert any("new colour" in w for w in proj.explanations)
+    # the MIDI: the melody track changes to the oboe at the section and back after it
+    sc = compose(proj.cue)
+    mf = mido.MidiFile(file=io.BytesIO(sc.to_bytes()))
+    tracks = {tr.name: tr for tr in mf.tracks}
+    progs, tick = [], 0
+    for m in tracks["melody"]:
+        tick += m.time
+        if m.type == "program_change":
+            progs.append((tick, m.program))
+    sec = recoloured[0]
+    assert progs[0] == (0, 60) and (sc.beat_to_tick(_beat(proj.cue, sec.start_s)), 68) in progs
+    assert progs[-1][1] == 60 or sec.end_s >= proj.cue.duration_s - 1e-6
+    assert [m for m in tracks["harmony"] if m.type == "program_change"][0].program == 48
+    assert len([m for m in tracks["harmony"] if m.type == "program_change"]) == 1
+    # short pieces keep one colour
+    short, _ = _scene_montage(60.0)
+    assert not any(s.instruments for s in project(short, style="cinematic").cue.sections)
+
+
+def _beat(cue, t):
+    return int(np.argmin(np.abs(np.asarray(cue.beats_s) - t)))
+
+
+def test_section_instruments_change_the_sound_only_inside_the_section():
+    from v2m.cuesheet import CueSheetError, Section
+
+    base = make_cue(duration_s=16, style="folk", key="D major", seed=1, tempo_bpm=120)
+    base.sections = [
+        Section(0.0, 8.0, "A", 0.6),
+        Section(8.0, 16.0, "B", 0.6),
+    ]
+    base.validate()
+    coloured = CueSheet.from_dict(base.to_dict())
+    coloured.sections[1].instruments = {"melody": 40}  # the violin takes the tune
+    again = CueSheet.from_dict(coloured.to_dict())  # JSON round trip
+    assert again.sections[1].instruments == {"melody": 40}
+    a = render(base, stems=True, sample_rate=44100).stems["melody"]
+    b = render(again, stems=True, sample_rate=44100).stems["melody"]
+    sr = 44100
+    before = slice(0, int(7.5 * sr))
+    inside = slice(int(8.5 * sr), int(15.0 * sr))
+    assert np.abs(a[inside]).max() > 0.01 and np.abs(b[inside]).max() > 0.01
+
+    def residual(x, y):  # what is left of y after the best gain on x (mastering gains differ)
+        g = float(np.sum(x * y) / np.sum(x * x))
+        return float(np.sqrt(np.mean((y - g * x) ** 2) / np.mean(y**2)))
+
+    assert residual(a[before], b[before]) < 0.01  # the first section: the same flute
+    assert residual(a[inside], b[inside]) > 0.3  # another instrument plays the tune
+    bad = again.to_dict()
+    bad["sections"][1]["instruments"] = {"melody": 200}
+    with pytest.raises(CueSheetError, match=r"sections\[1\]\.instruments\.melody"):
+        CueSheet.from_dict(bad)
+    old = base.to_dict()
+    old["schema_version"] = "1.0"
+    assert CueSheet.from_dict(old).sections[1].instruments is None  # 1.0 cue sheets load

@@ -23,7 +23,7 @@ from ._io import write_text_atomic
 from .errors import CueSheetError, InputError, ParameterError
 from .styles import MODES, get_style
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: sections may change instruments (1.0 loads)
 
 log = logging.getLogger("v2m")
 
@@ -106,13 +106,16 @@ def _checked_key(tonic, mode) -> Key:
 class Section:
     """A musical section from ``start_s`` to ``end_s`` (both on downbeats, except the end of
     the last section which is ``duration_s``). ``energy`` in 0..1; ``key`` overrides the
-    cue sheet's key inside the section."""
+    cue sheet's key inside the section; ``instruments`` (General MIDI program per role)
+    overrides the cue sheet's instruments inside the section (a new colour for a
+    contrasting section: the program changes at its start and back at its end)."""
 
     start_s: float
     end_s: float
     label: str
     energy: float
     key: str | None = None
+    instruments: dict[str, int] | None = None
 
 
 @dataclass
@@ -207,6 +210,7 @@ class CueSheet:
                 raise CueSheetError(f"sections[{i}].energy: {s.energy} not in 0..1")
             if s.key is not None:
                 parse_key(s.key)
+            _check_instruments(s.instruments or {}, f"sections[{i}].instruments")
         if any(not (0 <= e <= 1) for e in self.energy):
             raise CueSheetError("energy: every value must be in 0..1")
         n_bars = int(np.sum(b[self.downbeats] < self.duration_s - 1e-6))
@@ -220,9 +224,7 @@ class CueSheet:
                 raise CueSheetError(f"hits[{i}].time_s: {h.time_s} outside 0..duration_s")
             if h.kind not in HIT_KINDS:
                 raise CueSheetError(f"hits[{i}].kind: {h.kind!r} not one of {HIT_KINDS}")
-        for role, prog in self.instruments.items():
-            if role not in ("harmony", "bass", "melody", "arp", "pad") or not 0 <= int(prog) <= 127:
-                raise CueSheetError(f"instruments.{role}: needs a role and a GM program 0..127")
+        _check_instruments(self.instruments, "instruments")
         if self.seed is None:
             raise CueSheetError(f"seed: must be a whole number 0..{SEED_MAX}, got null")
         try:
@@ -313,6 +315,18 @@ def _list(d: dict, key: str) -> list:
     if not isinstance(v, list):
         raise CueSheetError(f"{key}: must be a list, got {type(v).__name__}")
     return v
+
+
+def _check_instruments(instruments: dict, where: str) -> None:
+    if not isinstance(instruments, dict):
+        raise CueSheetError(f"{where}: must be an object of role: GM program")
+    for role, prog in instruments.items():
+        ok = isinstance(prog, int) and not isinstance(prog, bool) and 0 <= prog <= 127
+        if role not in ("harmony", "bass", "melody", "arp", "pad") or not ok:
+            raise CueSheetError(
+                f"{where}.{role}: {prog!r}: needs a role (harmony, bass, melody, arp, pad) "
+                "and a GM program 0..127"
+            )
 
 
 def _record(cls, item, where: str):

@@ -76,6 +76,9 @@ class Style:
     comp : str
         Harmony rhythm: ``pad`` (sustained), ``block`` (chords on beats), ``strum`` (eighths,
         down/up), ``broken`` (piano broken chords), ``offbeat`` (stabs off the beat).
+    contrast_programs : dict
+        Programs per role for a contrasting section of a long piece that starts at a scene
+        change (the tune passes to another instrument; see :mod:`v2m.projection`).
     grooves : dict
         Drum patterns per energy level (0 low, 1 mid, 2 high); each maps a GM drum note to a
         16-step string for one 4/4 bar ("x" loud, "o" soft, "." rest).
@@ -98,6 +101,7 @@ class Style:
     swing: float = 0.0  # 0..0.33 of an eighth note
     chords_per_bar_at_high: int = 1
     final_cadence: str = "authentic"  # authentic (V-I) or plagal (IV-I)
+    contrast_programs: dict[str, int] = field(default_factory=dict)
     drum_kit: int = 0  # GM2 drum kit on channel 10: 0 standard, 48 orchestra
     mix: dict[str, RoleMix] = field(default_factory=dict)
     room: Room = Room()
@@ -150,6 +154,7 @@ _CINEMATIC_GROOVE = {
 STYLES: dict[str, Style] = {
     "cinematic": Style(
         name="cinematic",
+        contrast_programs={"melody": 68},  # oboe
         programs={"harmony": 48, "bass": 42, "melody": 60, "arp": 45, "pad": 49},
         tempo_bpm=(70, 120),
         comp="pad",
@@ -178,6 +183,7 @@ STYLES: dict[str, Style] = {
     ),
     "ambient": Style(
         name="ambient",
+        contrast_programs={"melody": 73},  # flute
         programs={"harmony": 94, "bass": 42, "melody": 11, "arp": 98},
         tempo_bpm=(60, 90),
         comp="pad",
@@ -206,6 +212,7 @@ STYLES: dict[str, Style] = {
     ),
     "piano": Style(
         name="piano",
+        contrast_programs={"melody": 40},  # violin
         programs={"harmony": 0, "bass": 0, "melody": 0},
         tempo_bpm=(66, 110),
         comp="broken",
@@ -231,6 +238,7 @@ STYLES: dict[str, Style] = {
     ),
     "pop": Style(
         name="pop",
+        contrast_programs={"melody": 27},  # clean electric guitar
         programs={"harmony": 4, "bass": 33, "melody": 80, "arp": 25, "pad": 89},
         tempo_bpm=(90, 128),
         comp="block",
@@ -252,6 +260,7 @@ STYLES: dict[str, Style] = {
     ),
     "electronic": Style(
         name="electronic",
+        contrast_programs={"melody": 80},  # square lead
         programs={"harmony": 90, "bass": 38, "melody": 81, "arp": 84, "pad": 91},
         tempo_bpm=(110, 132),
         comp="offbeat",
@@ -273,6 +282,7 @@ STYLES: dict[str, Style] = {
     ),
     "folk": Style(
         name="folk",
+        contrast_programs={"melody": 40},  # violin
         programs={"harmony": 25, "bass": 32, "melody": 73, "arp": 24, "pad": 49},
         tempo_bpm=(80, 120),
         comp="strum",
@@ -294,6 +304,7 @@ STYLES: dict[str, Style] = {
     ),
     "lofi": Style(
         name="lofi",
+        contrast_programs={"melody": 65},  # alto sax
         programs={"harmony": 4, "bass": 33, "melody": 11, "pad": 89},
         tempo_bpm=(70, 92),
         comp="block",

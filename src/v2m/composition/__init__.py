@@ -616,7 +616,24 @@ class _Composer:
             chords=chords,
             drum_kit=self.style.drum_kit,
             controls=controls,
+            program_changes=self._program_changes(),
         )
+
+    def _program_changes(self) -> dict[str, list[tuple[float, int]]]:
+        """Per role, (beat, program) where a section's ``instruments`` change the colour:
+        at its first beat, and back to the cue's program where the next section starts."""
+        cue = self.cue
+        out: dict[str, list[tuple[float, int]]] = {}
+        roles = {r for s in cue.sections for r in (s.instruments or {}) if r in self.programs}
+        now = dict(self.programs)
+        for sec in sorted(cue.sections, key=lambda s: s.start_s):
+            beat = float(time_to_beat(sec.start_s, cue.beats_s))
+            for role in sorted(roles):
+                want = int((sec.instruments or {}).get(role, self.programs[role]))
+                if want != now[role]:
+                    out.setdefault(role, []).append((round(beat, 6), want))
+                    now[role] = want
+        return out
 
 
 def _bass_note(pc: int, prev: int | None, *, lo: int = 31, hi: int = 50) -> int:

@@ -44,6 +44,9 @@ class Score:
     #: Controller changes per role: (beat, controller, value 0-127); beat None = at tick 0
     #: (the channel's mix: volume, pan, sends). See :mod:`v2m.composition.mixing`.
     controls: dict[str, list[tuple[float | None, int, int]]] = field(default_factory=dict)
+    #: Program changes per role after the start: (beat, program), e.g. a section that
+    #: passes the tune to another instrument.
+    program_changes: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
 
     @property
     def ticks_per_beat(self) -> int:
@@ -103,24 +106,28 @@ class Score:
             )
         elif self.drum_kit:
             tr.append(mido.Message("program_change", program=self.drum_kit, channel=ch, time=0))
-        # at one tick: note-offs, then controllers, then note-ons
+        # at one tick: note-offs, then program changes, then controllers, then note-ons
         ev = []
+        for beat, prog in self.program_changes.get(role, []) if role != "drums" else []:
+            ev.append((max(0, self.beat_to_tick(beat)), 1, prog, 0))
         for beat, cc, val in self.controls.get(role, []):
             tick = 0 if beat is None else max(0, self.beat_to_tick(beat))
-            ev.append((tick, 1, cc, val))
+            ev.append((tick, 2, cc, val))
         for n in self.parts.get(role, []):
             a, b = self.beat_to_tick(n.start), self.beat_to_tick(n.end)
             if b <= a:
                 b = a + 1
-            ev.append((a, 2, n.pitch, n.velocity))
+            ev.append((a, 3, n.pitch, n.velocity))
             ev.append((b, 0, n.pitch, 0))
         ev.sort()
         now = 0
         for tick, order, x, y in ev:
             if order == 1:
+                msg = mido.Message("program_change", program=x, channel=ch, time=0)
+            elif order == 2:
                 msg = mido.Message("control_change", control=x, value=y, channel=ch, time=0)
             else:
-                kind = "note_on" if order == 2 else "note_off"
+                kind = "note_on" if order == 3 else "note_off"
                 msg = mido.Message(kind, note=x, velocity=y, channel=ch, time=0)
             msg.time = tick - now
             tr.append(msg)

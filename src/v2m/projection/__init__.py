@@ -459,6 +459,9 @@ def project(
     lift = key_lift(sections, key=key, duration_s=dur)
     if lift:
         why.append(lift)
+    if not dance and len(kept):
+        scene_t = np.array([anchors[k] for k in kept if strong[k]])
+        _contrast_colours(sections, st, scene_t, dur, why)
 
     # hits
     if kin is not None:
@@ -630,6 +633,42 @@ def _shape_energy(bar_e: np.ndarray, bar_t: np.ndarray, dur: float) -> np.ndarra
         peak = shaped[last].max()
         shaped[~last] = np.minimum(shaped[~last], 0.85 * peak)
     return shaped
+
+
+#: Pieces at least this long may recolour contrasting sections at scene changes.
+CONTRAST_MIN_S = 90.0
+
+
+def _contrast_colours(sections, st, scene_t, dur: float, why: list[str]) -> None:
+    """On a long piece, the first contrasting theme (not the first theme, intro or outro)
+    that starts at a strong scene change passes the tune to the style's contrast
+    instrument, in every section of that theme (same label, same material, same colour)."""
+    if dur < CONTRAST_MIN_S or not st.contrast_programs or not scene_t.size or not sections:
+        return
+    themes = [s.label for s in sections if s.label not in ("intro", "outro")]
+    if len(set(themes)) < 2:
+        return
+    label = next(
+        (
+            s.label
+            for s in sections[1:]
+            if s.label not in ("intro", "outro", themes[0])
+            and np.min(np.abs(scene_t - s.start_s)) <= 0.05
+        ),
+        None,
+    )
+    if label is None:
+        return
+    done = []
+    for sec in sections:
+        if sec.label == label:
+            sec.instruments = dict(st.contrast_programs)
+            done.append(f"{sec.start_s:.1f} s")
+    progs = ", ".join(f"{r} on GM program {p}" for r, p in st.contrast_programs.items())
+    why.append(
+        f"section {label} (at {', '.join(done)}) starts at a scene change and contrasts with "
+        f"the first theme: a new colour, {progs}"
+    )
 
 
 def _strong_cuts(cut_w: np.ndarray) -> np.ndarray:
