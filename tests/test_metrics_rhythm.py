@@ -62,3 +62,21 @@ def test_cut_hits_and_av_align():
     assert R.av_align([1.0, 2.0], [1.01, 5.0], fps=25) == pytest.approx(2 / 4)
     with pytest.raises(ParameterError, match="sorted"):
         R.cut_beat_hit_rate([2.0, 1.0], beats)
+
+
+def test_bcs_formulas_known_answer():
+    """Reference onsets in 1-s bins 0, 2, 4, 6; generated in bins 0, 1, 2, 3, 5 (hits: 0, 2).
+    D2M-GAN: BCS = cover / total = 5 / 4 (can exceed 1), BHS = hit / total = 2 / 4.
+    LORIS: BCS = hit / cover = 2 / 5, BHS = 2 / 4, F1 = 2 * 0.4 * 0.5 / 0.9."""
+    ref = np.array([0.2, 2.5, 4.1, 6.7])
+    gen = np.array([0.4, 1.1, 2.9, 3.3, 5.5])
+    kw = {"ref_duration_s": 8.0, "gen_duration_s": 8.0}
+    assert R.beats_coverage_score(ref, gen, formula="d2mgan", **kw) == pytest.approx(1.25)
+    assert R.beats_coverage_score(ref, gen, formula="loris", **kw) == pytest.approx(0.4)
+    assert R.beats_hit_score(ref, gen, **kw) == pytest.approx(0.5)
+    assert R.beats_f1(ref, gen, **kw) == pytest.approx(2 * 0.4 * 0.5 / 0.9)
+    # LORIS cuts the reference to the generated length: reference bins 6 (at 6.7 s) drops
+    short = {"ref_duration_s": 8.0, "gen_duration_s": 6.0}
+    assert R.beats_hit_score(ref, gen, **short) == pytest.approx(2 / 3)
+    with pytest.raises(ParameterError, match="formula=.mir."):
+        R.beats_coverage_score(ref, gen, formula="mir", **kw)

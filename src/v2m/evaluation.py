@@ -10,8 +10,10 @@ What applies to what:
   (:mod:`v2m.metrics.structure`) on the file rendered with v2m's renderer.
 - Audio and video: the structure indicator of their sound.
 - Audio (``.wav``, ``.flac``, ``.mp3``, ``.ogg``, ``.m4a``) with a reference file of the same
-  name: BCS and BHS in both variants, beat F-measure (librosa beats of the reference as
-  ground truth).
+  name: BCS and BHS in both papers' variants (``bcs_d2mgan``: D2M-GAN's onsets and formula,
+  generated/reference onset bins; ``bcs_loris``: LORIS's onsets and formula, hits/generated
+  onset bins; ``beats_f1_loris``: LORIS's F1 of the two), beat F-measure (librosa beats of
+  the reference as ground truth).
 - Video with a music track, or audio paired with a video of the same name (``--videos``):
   cut-to-beat hit rates and mean absolute offset (cuts from :func:`v2m.analyze`, beats
   from librosa's beat tracker), beat align scores (visual beats vs music beats, 25 fps,
@@ -213,8 +215,9 @@ def _audio_vs_reference(gen: Path, ref: Path) -> dict[str, float]:
         og = rhythm.detect_onsets(yg, AUDIO_SR, variant=variant)
         orf = rhythm.detect_onsets(yr, AUDIO_SR, variant=variant)
         kw = {"ref_duration_s": dr, "gen_duration_s": dg}
-        out[f"bcs_{variant}"] = rhythm.beats_coverage_score(orf, og, **kw)
+        out[f"bcs_{variant}"] = rhythm.beats_coverage_score(orf, og, formula=variant, **kw)
         out[f"bhs_{variant}"] = rhythm.beats_hit_score(orf, og, **kw)
+    out["beats_f1_loris"] = rhythm.beats_f1(orf, og, **kw)  # LORIS's onsets (the last loop)
     out["beat_f_measure"] = rhythm.beat_f_measure(_beats(yr), _beats(yg))
     return out
 
@@ -448,6 +451,7 @@ _ALL_NAMES = {
     "bhs_d2mgan",
     "bcs_loris",
     "bhs_loris",
+    "beats_f1_loris",
     "beat_f_measure",
     "cut_beat_hit_rate_35ms",
     "cut_beat_hit_rate_70ms",

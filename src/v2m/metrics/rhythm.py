@@ -10,11 +10,14 @@ Times are in seconds unless a name says otherwise.
     Onsets of the reference and generated audio are detected with librosa at 22050 Hz
     (``onset_detect`` with ``wait=1, delta=0.2`` and the variant's averaging windows) and
     marked on a grid of ``bins_per_s`` bins a second (1 in both papers; 5 in later work).
-    BCS = generated bins with an onset / reference bins with an onset; BHS = bins with an
-    onset in both / reference bins with an onset. Variants: ``"d2mgan"`` (D2M-GAN and CDCD:
-    ``pre_avg=1, post_avg=1, post_max=1``, librosa's default ``pre_max=1``) and ``"loris"``
-    (LORIS: ``pre_avg=3, post_avg=3, pre_max=3, post_max=3``). The reference grid is cut to
-    the generated length.
+    BHS = bins with an onset in both / reference bins with an onset (both papers). BCS has
+    two definitions, chosen with ``formula``: ``"d2mgan"`` (D2M-GAN, CDCD: generated onset
+    bins / reference onset bins, which can exceed 1) and ``"loris"`` (LORIS's
+    ``beats_scores.py``: bins with an onset in both / generated onset bins, a precision);
+    LORIS also reports ``beats_f1`` = 2 BCS BHS / (BCS + BHS) of its own BCS. Onset
+    settings per paper (``variant``): ``"d2mgan"`` (``pre_avg=1, post_avg=1, post_max=1``,
+    librosa's default ``pre_max=1``) and ``"loris"`` (``pre_avg=3, post_avg=3, pre_max=3,
+    post_max=3``). The reference grid is cut to the generated length.
 ``beat_align_score_motion`` (AIST++/FACT) and ``beat_align_score_music`` (Bailando)
     ``mean_i exp(-min_j |a_i - b_j|^2 / (2 sigma^2))`` with times in frames and sigma = 3
     frames: averaged over motion (visual) beats against music beats in AIST++, over music
@@ -44,6 +47,7 @@ __all__ = [
     "onset_grid",
     "beats_coverage_score",
     "beats_hit_score",
+    "beats_f1",
     "beat_align_score_motion",
     "beat_align_score_music",
     "cut_beat_hit_rate",
@@ -137,6 +141,9 @@ def _grids(ref_onsets, gen_onsets, ref_duration_s, gen_duration_s, bins_per_s):
     return gr, gg
 
 
+BCS_FORMULAS = ("d2mgan", "loris")
+
+
 def beats_coverage_score(
     ref_onsets_s,
     gen_onsets_s,
@@ -144,9 +151,16 @@ def beats_coverage_score(
     ref_duration_s: float,
     gen_duration_s: float,
     bins_per_s: float = 1.0,
+    formula: str = "d2mgan",
 ) -> float:
-    """BCS: generated onset bins / reference onset bins (see the module docstring)."""
+    """BCS. ``formula="d2mgan"``: generated onset bins / reference onset bins;
+    ``formula="loris"``: bins with an onset in both / generated onset bins (see the module
+    docstring). NaN when the denominator is 0."""
+    if formula not in BCS_FORMULAS:
+        raise ParameterError(f"formula={formula!r}: one of {', '.join(BCS_FORMULAS)}")
     gr, gg = _grids(ref_onsets_s, gen_onsets_s, ref_duration_s, gen_duration_s, bins_per_s)
+    if formula == "loris":
+        return float((gr & gg).sum() / gg.sum()) if gg.sum() else math.nan
     return float(gg.sum() / gr.sum()) if gr.sum() else math.nan
 
 
@@ -161,6 +175,24 @@ def beats_hit_score(
     """BHS: bins with an onset in both / reference onset bins."""
     gr, gg = _grids(ref_onsets_s, gen_onsets_s, ref_duration_s, gen_duration_s, bins_per_s)
     return float((gr & gg).sum() / gr.sum()) if gr.sum() else math.nan
+
+
+def beats_f1(
+    ref_onsets_s,
+    gen_onsets_s,
+    *,
+    ref_duration_s: float,
+    gen_duration_s: float,
+    bins_per_s: float = 1.0,
+) -> float:
+    """LORIS's F1 of its BCS (``formula="loris"``) and BHS; 0 when both are 0."""
+    kw = {"ref_duration_s": ref_duration_s, "gen_duration_s": gen_duration_s}
+    kw["bins_per_s"] = bins_per_s
+    c = beats_coverage_score(ref_onsets_s, gen_onsets_s, formula="loris", **kw)
+    h = beats_hit_score(ref_onsets_s, gen_onsets_s, **kw)
+    if math.isnan(c) or math.isnan(h):
+        return math.nan
+    return 0.0 if c + h == 0 else 2 * c * h / (c + h)
 
 
 def _align(a: np.ndarray, b: np.ndarray, sigma: float) -> float:
