@@ -279,3 +279,22 @@ def test_section_instruments_change_the_sound_only_inside_the_section():
     old = base.to_dict()
     old["schema_version"] = "1.0"
     assert CueSheet.from_dict(old).sections[1].instruments is None  # 1.0 cue sheets load
+
+
+def test_a_new_colour_keeps_the_level():
+    """The alto sax is 3.4 dB louder than the vibraphone in MuseScore General: the lofi
+    melody's channel volume drops by that much where the sax takes the tune, and returns."""
+    from v2m.composition.mixing import CC_VOLUME, cc_to_db
+    from v2m.cuesheet import Section
+
+    cue = make_cue(duration_s=24, style="lofi", key="D minor", seed=2, tempo_bpm=90)
+    cue.sections = [Section(0.0, 8.0, "A", 0.5), Section(8.0, 16.0, "B", 0.5)]
+    cue.sections.append(Section(16.0, 24.0, "A", 0.5))
+    cue.sections[1].instruments = {"melody": 65}
+    sc = compose(cue.validate())
+    vol = [(b, v) for b, cc, v in sc.controls["melody"] if cc == CC_VOLUME]
+    start, end = (_beat(cue, t) for t in (8.0, 16.0))
+    assert [b for b, _ in vol] == [None, start, end]
+    assert cc_to_db(vol[1][1]) - cc_to_db(vol[0][1]) == pytest.approx(-3.4, abs=0.3)
+    assert vol[2][1] == vol[0][1]
+    assert sc.program_changes == {"melody": [(start, 65), (end, 11)]}

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import synth
 
+import v2m
 from v2m._cli import main
 from v2m.composition import compose
 from v2m.cuesheet import make_cue
@@ -29,10 +30,16 @@ def test_eval_folder_of_midi_with_a_bad_file(tmp_path):
     assert len(rep["files"]) == 3 and list(rep["errors"]) == [str(d / "broken.mid")]
     assert rep["summary"]["scale_consistency"]["n"] == 3
     assert rep["summary"]["scale_consistency"]["mean"] > 0.9
-    assert 0 < rep["summary"]["si_short"]["mean"] <= 1  # structure of the rendered MIDI
+    assert "si_short" not in rep["summary"]  # opt-in: it renders every file
     assert (tmp_path / "rep.csv").read_text().startswith("file,")
     assert "| scale_consistency |" in (tmp_path / "rep.md").read_text()
     assert main(["eval", "--generated", str(d), "-o", str(out)]) == 2  # no clobber
+    si = tmp_path / "si.json"
+    argv = ["eval", "--generated", str(d), "-o", str(si), "--metrics", "si_short,scale_consistency"]
+    assert main([*argv, "--jobs", "1"]) == 0
+    rep = json.loads(si.read_text())
+    assert 0 < rep["summary"]["si_short"]["mean"] <= 1  # structure of the rendered MIDI
+    assert set(rep["summary"]) == {"si_short", "scale_consistency"}
     assert (
         main(["eval", "--generated", str(d), "-o", str(tmp_path / "x.json"), "--metrics", "nope"])
         == 2
@@ -111,3 +118,18 @@ def test_eval_dance_keys_and_the_videos_own_soundtrack(tmp_path, monkeypatch):
     monkeypatch.setattr(v2m.analysis, "analyze", real_analyze)
     vals = evaluate_files(gen, videos=vids).files[str(gen / "clip.wav")]
     assert "kinematic_beat_align_score" not in vals  # no body, no dance keys
+
+
+def test_eval_in_worker_processes_equals_serial(tmp_path):
+    d = tmp_path / "gen"
+    d.mkdir()
+    for seed in range(6):
+        style = ("pop", "folk", "piano")[seed % 3]
+        compose(make_cue(duration_s=12, style=style, seed=seed)).save(d / f"s{seed}.mid")
+    (d / "broken.mid").write_bytes(b"MThd garbage")
+    serial = evaluate_files(d, jobs=1)
+    parallel = evaluate_files(d, jobs=2)
+    assert list(parallel.files) == list(serial.files) and len(serial.files) == 6
+    assert parallel.files == serial.files and parallel.errors == serial.errors
+    with pytest.raises(v2m.ParameterError, match="jobs=0"):
+        evaluate_files(d, jobs=0)

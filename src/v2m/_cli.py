@@ -219,6 +219,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         embedder=embedder,
         captions=captions,
         progress=True,
+        jobs=args.jobs,
     )
     for f, err in rep.errors.items():
         print(f"v2m: skipped {f}: {err}", file=sys.stderr)
@@ -396,7 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--videos", type=Path)
     e.add_argument(
         "--metrics",
-        help="comma-separated metric names (default: all that apply): " + ", ".join(METRIC_NAMES),
+        help="comma-separated metric names (default: all that apply except the opt-in "
+        "structure indicator si_short, si_mid, si_long, which renders every MIDI file): "
+        + ", ".join(METRIC_NAMES),
+    )
+    e.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes for the per-file metrics (default: one per core)",
     )
     e.add_argument(
         "--embedder",

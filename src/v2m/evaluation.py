@@ -6,9 +6,10 @@ be read is reported in ``errors`` and skipped.
 
 What applies to what:
 
-- MIDI (``.mid``): all of :mod:`v2m.metrics.symbolic`, and MusDr's structure indicator
+- MIDI (``.mid``): all of :mod:`v2m.metrics.symbolic`; opt-in (named in ``metrics``:
+  ``si_short``, ``si_mid``, ``si_long``, see :data:`OPT_IN`), MusDr's structure indicator
   (:mod:`v2m.metrics.structure`) on the file rendered with v2m's renderer.
-- Audio and video: the structure indicator of their sound.
+- Audio and video: opt-in, the structure indicator of their sound.
 - Audio (``.wav``, ``.flac``, ``.mp3``, ``.ogg``, ``.m4a``) with a reference file of the same
   name: BCS and BHS in both papers' variants (``bcs_d2mgan``: D2M-GAN's onsets and formula,
   generated/reference onset bins; ``bcs_loris``: LORIS's onsets and formula, hits/generated
@@ -32,6 +33,7 @@ import csv
 import io
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,14 +224,14 @@ def _audio_vs_reference(gen: Path, ref: Path) -> dict[str, float]:
     return out
 
 
-def _si(key: str, y: np.ndarray, sr: int, report: EvalReport) -> dict[str, float]:
+def _si(key: str, y: np.ndarray, sr: int, notes: dict[str, str]) -> dict[str, float]:
     """The structure indicator, or a note (not an error) when the audio is too long."""
     from .metrics import structure
 
     try:
         return structure.evaluate(y, sr)
     except ParameterError as exc:
-        report.notes[key] = str(exc)
+        notes[key] = str(exc)
         return {}
 
 
@@ -263,6 +265,66 @@ def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:
     return out
 
 
+#: Metrics computed only when named in ``metrics`` (they cost seconds per file: the
+#: structure indicator renders every MIDI file and builds a fitness scape plot).
+OPT_IN = ("si_short", "si_mid", "si_long")
+
+
+def _evaluate_star(args):
+    return _evaluate_one(*args)
+
+
+def _evaluate_one(
+    f: Path, ref_path: Path | None, vid_path: Path | None, metrics: tuple[str, ...]
+) -> tuple[str, dict[str, float], dict[str, str], str | None]:
+    """One file's metrics: (key, values, notes, error or None). Runs in a worker process."""
+    from .metrics import symbolic
+
+    key = str(f)
+    notes: dict[str, str] = {}
+
+    def want_si() -> bool:
+        return any(n in metrics for n in SI_NAMES)
+
+    try:
+        suffix = f.suffix.lower()
+        vals: dict[str, float] = {}
+        if suffix in MIDI:
+            vals.update(symbolic.evaluate(symbolic.notes_from_midi(f)))
+            if want_si():
+                from .rendering import render
+
+                audio = render(f, sample_rate=44100)
+                vals.update(_si(key, audio.mix, audio.sample_rate, notes))
+        elif suffix in AUDIO:
+            if want_si():
+                vals.update(_si(key, *_load_audio_sr(f), notes))
+            ref = _partner(ref_path, f, AUDIO)
+            if ref is not None:
+                vals.update(_audio_vs_reference(f, ref))
+            vid = _partner(vid_path, f, VIDEO)
+            if vid is not None:
+                vals.update(_music_vs_video(f, vid))
+            if ref is None and vid is not None and _has_audio(vid):
+                vals.update(_audio_vs_reference(f, vid))  # the video's own soundtrack
+        elif suffix in VIDEO:
+            vals.update(_music_vs_video(f, f))
+            if want_si():
+                vals.update(_si(key, *_load_audio_sr(f), notes))
+            ref = _partner(ref_path, f, AUDIO | VIDEO)
+            if ref is None:
+                # the original video (same name under --videos) and its own soundtrack
+                orig = _partner(vid_path, f, VIDEO)
+                ref = orig if orig is not None and orig != f and _has_audio(orig) else None
+            if ref is not None:
+                vals.update(_audio_vs_reference(f, ref))
+        if metrics:
+            vals = {k: v for k, v in vals.items() if k in metrics}
+        return key, {k: float(v) for k, v in vals.items()}, notes, None
+    except (V2MError, OSError, ValueError, EOFError) as exc:
+        return key, {}, notes, f"{exc}" or f"{exc.__class__.__name__} while reading the file"
+
+
 def evaluate_files(
     generated: str | Path,
     *,
@@ -272,6 +334,7 @@ def evaluate_files(
     embedder=None,
     captions: dict[str, str] | None = None,
     progress: bool = False,
+    jobs: int | None = None,
 ) -> EvalReport:
     """Evaluate every supported file under ``generated`` (see the module docstring).
 
@@ -284,7 +347,12 @@ def evaluate_files(
     videos : path, optional
         Videos to pair with generated audio by file name (for the correspondence metrics).
     metrics : list of str, optional
-        Keep only these metric names.
+        Keep only these metric names. Without it every metric that applies is computed
+        except the opt-in ones (:data:`OPT_IN`: the structure indicator), which are
+        computed only when named.
+    jobs : int, optional
+        Worker processes for the per-file metrics (default: one per core; 1 runs in this
+        process). The results do not depend on it.
     embedder : object with ``embed(y, sr) -> (n, dim)``, optional
         With a reference folder: the Frechet distance (and FAD-infinity) between the
         embeddings of all generated and all reference audio, reported in ``set_metrics``.
@@ -295,8 +363,6 @@ def evaluate_files(
     captions : dict, optional
         ``{file stem: text}`` for the CLAP score.
     """
-    from .metrics import symbolic
-
     if metrics:
         unknown = set(metrics) - _ALL_NAMES
         if unknown:
@@ -304,6 +370,8 @@ def evaluate_files(
                 f"unknown metric(s): {', '.join(sorted(unknown))} "
                 f"(known: {', '.join(sorted(_ALL_NAMES))})"
             )
+    if jobs is not None and jobs < 1:
+        raise ParameterError(f"jobs={jobs}: must be at least 1")
     gen_files = _collect(Path(generated))
     if not gen_files:
         raise InputError(f"{generated}: no MIDI, audio or video files found")
@@ -314,54 +382,45 @@ def evaluate_files(
     if vid_path is not None and not vid_path.exists():
         raise InputError(f"{vid_path}: no such file or folder")
 
-    def want(*names: str) -> bool:
-        return not metrics or any(n in metrics for n in names)
-
     report = EvalReport()
-    it = gen_files
+    n_jobs = min(jobs or os.cpu_count() or 1, len(gen_files))
+    work = [(f, ref_path, vid_path, tuple(metrics or ())) for f in gen_files]
+    bar = None
     if progress and len(gen_files) > 1:
         from tqdm import tqdm
 
-        it = tqdm(gen_files, desc="evaluate", unit="file", file=sys.stderr, disable=None)
-    for f in it:
-        key = str(f)
-        try:
-            suffix = f.suffix.lower()
-            vals: dict[str, float] = {}
-            if suffix in MIDI:
-                vals.update(symbolic.evaluate(symbolic.notes_from_midi(f)))
-                if want(*SI_NAMES):
-                    from .rendering import render
+        bar = tqdm(
+            total=len(gen_files), desc="evaluate", unit="file", file=sys.stderr, disable=None
+        )
+    results: dict[str, tuple] = {}
+    if n_jobs <= 1:
+        for w in work:
+            key, *res = _evaluate_one(*w)
+            results[key] = tuple(res)
+            if bar is not None:
+                bar.update()
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
 
-                    audio = render(f, sample_rate=44100)
-                    vals.update(_si(key, audio.mix, audio.sample_rate, report))
-            elif suffix in AUDIO:
-                if want(*SI_NAMES):
-                    vals.update(_si(key, *_load_audio_sr(f), report))
-                ref = _partner(ref_path, f, AUDIO)
-                if ref is not None:
-                    vals.update(_audio_vs_reference(f, ref))
-                vid = _partner(vid_path, f, VIDEO)
-                if vid is not None:
-                    vals.update(_music_vs_video(f, vid))
-                if ref is None and vid is not None and _has_audio(vid):
-                    vals.update(_audio_vs_reference(f, vid))  # the video's own soundtrack
-            elif suffix in VIDEO:
-                vals.update(_music_vs_video(f, f))
-                if want(*SI_NAMES):
-                    vals.update(_si(key, *_load_audio_sr(f), report))
-                ref = _partner(ref_path, f, AUDIO | VIDEO)
-                if ref is None:
-                    # the original video (same name under --videos) and its own soundtrack
-                    orig = _partner(vid_path, f, VIDEO)
-                    ref = orig if orig is not None and orig != f and _has_audio(orig) else None
-                if ref is not None:
-                    vals.update(_audio_vs_reference(f, ref))
-            if metrics:
-                vals = {k: v for k, v in vals.items() if k in metrics}
-            report.files[key] = {k: float(v) for k, v in vals.items()}
-        except (V2MError, OSError, ValueError, EOFError) as exc:
-            report.errors[key] = f"{exc}" or f"{exc.__class__.__name__} while reading the file"
+        # spawn: workers never inherit threads (FluidSynth, decoders) of the caller
+        ctx = mp.get_context("spawn")
+        chunk = max(1, min(16, len(work) // (4 * n_jobs)))
+        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as ex:
+            for key, *res in ex.map(_evaluate_star, work, chunksize=chunk):
+                results[key] = tuple(res)
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    for f in gen_files:  # the files' order, whatever order the workers finished in
+        key = str(f)
+        vals, notes, error = results[key]
+        if error is not None:
+            report.errors[key] = error
+        else:
+            report.files[key] = vals
+        report.notes.update(notes)
     if embedder is not None:
         ref_files = _collect(ref_path) if ref_path is not None else []
         report.set_metrics.update(_embedding_metrics(embedder, gen_files, ref_files, report))

@@ -151,6 +151,15 @@ _CINEMATIC_GROOVE = {
     },
 }
 
+#: Level in dB (RMS, no effects) of a mid-register phrase at velocity 90 with MuseScore
+#: General, for the programs that carry a tune: a section that changes the program
+#: corrects the channel volume by the difference so a new colour is not a new level.
+PROGRAM_LEVEL_DB: dict[int, float] = {
+    0: -42.1, 11: -41.8, 27: -34.8, 40: -40.7, 60: -36.6,
+    65: -38.4, 68: -38.3, 73: -37.9, 80: -36.1, 81: -35.5,
+}  # fmt: skip
+
+
 STYLES: dict[str, Style] = {
     "cinematic": Style(
         name="cinematic",

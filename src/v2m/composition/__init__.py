@@ -35,11 +35,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..cuesheet import CueSheet, time_to_beat
-from ..styles import get_style
+from ..styles import PROGRAM_LEVEL_DB, get_style
 from .drums import fill, fill_kind, groove_bar
 from .harmony import _Chord, _plan_harmony, _scale, _voice
 from .melody import refine_melody, vary_rhythm
-from .mixing import mix_controls
+from .mixing import CC_VOLUME, db_to_cc, mix_controls, role_mix
 from .performance import perform
 from .score import PPQ, ROLE_CHANNELS, ROLES, Note, Score
 
@@ -604,6 +604,15 @@ class _Composer:
             chord_starts=[c.start for c in self.chords],
             hits=[(float(time_to_beat(h.time_s, cue.beats_s)), h.strength) for h in cue.hits],
         )
+        changes = self._program_changes()
+        for role, evs in changes.items():  # a new colour keeps the role's level
+            base = self.programs[role]
+            level = role_mix(self.style, role).level_db
+            for beat, prog in evs:
+                gain = PROGRAM_LEVEL_DB.get(base, 0.0) - PROGRAM_LEVEL_DB.get(prog, 0.0)
+                if base not in PROGRAM_LEVEL_DB or prog not in PROGRAM_LEVEL_DB:
+                    gain = 0.0
+                controls.setdefault(role, []).append((beat, CC_VOLUME, db_to_cc(level + gain)))
         names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
         chords = [
             (c.start, names[c.root_pc] + ("m" if (c.pcs[1] - c.pcs[0]) % 12 == 3 else ""))
@@ -616,7 +625,7 @@ class _Composer:
             chords=chords,
             drum_kit=self.style.drum_kit,
             controls=controls,
-            program_changes=self._program_changes(),
+            program_changes=changes,
         )
 
     def _program_changes(self) -> dict[str, list[tuple[float, int]]]:
