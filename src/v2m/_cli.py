@@ -431,7 +431,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--force", action="store_true")
     e.set_defaults(func=_cmd_eval)
+
+    d = sub.add_parser("datasets", help="the survey's datasets: list, check a copy, export")
+    dsub = d.add_subparsers(dest="datasets_command", required=True, metavar="ACTION")
+    dl = dsub.add_parser("list", help="the datasets v2m reads")
+    dl.set_defaults(func=_cmd_datasets_list)
+    for action, helptext in (
+        ("check", "count items and present files per split; list the first missing ones"),
+        ("export", "one JSON object per item (JSON Lines)"),
+    ):
+        x = dsub.add_parser(action, help=helptext)
+        x.add_argument("name", help="dataset name (v2m datasets list)")
+        x.add_argument("root", type=Path, help="the folder of a local copy")
+        x.add_argument("--split", help="one split (default: all)")
+        x.add_argument("--force", action="store_true")
+        if action == "check":
+            x.add_argument("--json", type=Path, help="also write the coverage as JSON")
+            x.set_defaults(func=_cmd_datasets_check)
+        else:
+            x.add_argument("-o", "--output", type=Path, required=True, help="items .jsonl")
+            x.set_defaults(func=_cmd_datasets_export)
     return p
+
+
+def _cmd_datasets_list(args: argparse.Namespace) -> int:  # noqa: ARG001
+    from . import datasets
+
+    for name in datasets.names():
+        ad = datasets.get(name)
+        print(f"{name:12s} {ad.title} ({', '.join(ad.splits)}) {ad.url}")
+    return 0
+
+
+def _cmd_datasets_check(args: argparse.Namespace) -> int:
+    import json
+
+    from . import datasets
+
+    with OutputSet({"--json": args.json}, force=args.force, inputs=(args.root,)):
+        cov = datasets.check(args.name, args.root, split=args.split)
+        if args.json:
+            write_text_atomic(args.json, json.dumps(cov.to_dict(), indent=1))
+    print(cov.to_text())
+    return 0
+
+
+def _cmd_datasets_export(args: argparse.Namespace) -> int:
+    from . import datasets
+
+    check_suffix(args.output, {".jsonl"}, "-o")
+    with OutputSet({"-o": args.output}, force=args.force, inputs=(args.root,)):
+        lines = [it.to_json() for it in datasets.items(args.name, args.root, split=args.split)]
+        write_text_atomic(args.output, "".join(line + "\n" for line in lines))
+    print(f"{args.output}: {len(lines)} items", file=sys.stderr)
+    return 0
 
 
 class _Terminated(Exception):

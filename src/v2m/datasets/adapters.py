@@ -1,0 +1,260 @@
+"""The built-in adapters, one per published layout (see each class for its files)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import ParameterError
+from ._base import Adapter, Item, present, register, require_file
+
+VIDEO_EXT = (".mp4", ".mkv", ".webm", ".avi", ".mov")
+AUDIO_EXT = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
+
+
+def _first(folder: Path, stem: str, exts: tuple[str, ...]) -> Path | None:
+    for e in exts:
+        p = folder / f"{stem}{e}"
+        if p.exists():
+            return p
+    return None
+
+
+def _media(item: Item, kind: str, folder: Path, stem: str, exts: tuple[str, ...]) -> None:
+    """Set ``item.<kind>`` to the first existing ``folder/stem.ext``; note it missing if none."""
+    p = _first(folder, stem, exts)
+    if p is not None:
+        setattr(item, kind, str(p))
+    else:
+        item.missing.append(str(folder / f"{stem}{exts[0]}"))
+
+
+def _lines(path: Path) -> list[str]:
+    return [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+@register
+class SymMV(Adapter):
+    """SymMV (Zhuo et al., ICCV 2023; Diff-BGM). ``SymMV.csv`` (tab-separated, header
+    ``index, youtube_url, tonality, shazam_id``; ``shazam_id`` may be empty),
+    ``chord/{index}.txt`` (``start_tick end_tick chord``, 220 ticks a beat at 120 BPM),
+    ``midi/{index}.mid`` and ``midi/texture/{index}_new.mid``. The videos come from
+    YouTube; v2m looks for them as ``video/{index}.mp4`` (and audio as ``audio/{index}.wav``).
+    No official split: every item is in ``all``."""
+
+    name = "symmv"
+    title = "SymMV (Diff-BGM)"
+    url = "https://github.com/zhuole1025/SymMV"
+
+    def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
+        self._check_split(split)
+        table = require_file(root / "SymMV.csv", "SymMV's index of videos")
+        with table.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                idx = (row.get("index") or "").strip()
+                if not idx:
+                    continue
+                it = Item(id=idx, split="all", source_url=(row.get("youtube_url") or "").strip())
+                it.labels = {"tonality": (row.get("tonality") or "").strip()}
+                if (row.get("shazam_id") or "").strip():
+                    it.labels["shazam_id"] = row["shazam_id"].strip()
+                it.midi = present(root / "midi" / f"{idx}.mid", it)
+                for name, p in (
+                    ("chord", root / "chord" / f"{idx}.txt"),
+                    ("texture_midi", root / "midi" / "texture" / f"{idx}_new.mid"),
+                ):
+                    if present(p, it):
+                        it.annotations[name] = str(p)
+                _media(it, "video", root / "video", idx, VIDEO_EXT)
+                a = _first(root / "audio", idx, AUDIO_EXT)
+                it.audio = str(a) if a else None
+                yield it
+
+
+def symmv_chords(path: str | Path) -> list[tuple[float, float, str]]:
+    """A SymMV chord file as (start_s, end_s, chord): ticks at 220 a beat and 120 BPM."""
+    out = []
+    for line in _lines(Path(path)):
+        a, b, chord = line.split()[:3]
+        out.append((int(a) / 220 * 0.5, int(b) / 220 * 0.5, chord))
+    return out
+
+
+@register(aliases=("video2music", "muvisync"))
+class MuViSync(Adapter):
+    """MuVi-Sync (Video2Music, Kang et al. 2024). ``vevo_meta/idlist.txt``
+    (``NNN-title<TAB>youtube_id``), ``vevo_meta/split/v1/{train,val,test}.txt`` (one id a
+    line), per id the ``.lab`` files of ``vevo_chord/lab_v2_norm/all`` (a ``key`` line, then
+    ``second chord``), ``vevo_emotion/6c_l14p/all`` (or ``5c_l14p``), ``vevo_motion/all``,
+    ``vevo_scene_offset/all``, ``vevo_loudness/all``, ``vevo_note_density/all``, CLIP
+    features ``vevo_semantic/all/2d/clip_l14p/{id}.npy``, videos ``vevo/{id}.mp4`` and
+    audio ``vevo_audio/wav/{id}.wav``."""
+
+    name = "muvi-sync"
+    title = "MuVi-Sync (Video2Music)"
+    url = "https://github.com/AMAAI-Lab/Video2Music"
+    splits = ("train", "val", "test")
+    LABS = {
+        "chord": ("vevo_chord", "lab_v2_norm", "all"),
+        "motion": ("vevo_motion", "all"),
+        "scene_offset": ("vevo_scene_offset", "all"),
+        "loudness": ("vevo_loudness", "all"),
+        "note_density": ("vevo_note_density", "all"),
+    }
+
+    def _emotion_dir(self, root: Path) -> Path:
+        for model in ("6c_l14p", "5c_l14p"):
+            d = root / "vevo_emotion" / model / "all"
+            if d.is_dir():
+                return d
+        return root / "vevo_emotion" / "6c_l14p" / "all"
+
+    def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
+        splits = self._check_split(split)
+        meta = root / "vevo_meta"
+        titles: dict[str, tuple[str, str]] = {}
+        idlist = require_file(meta / "idlist.txt", "MuVi-Sync's list of ids and YouTube ids")
+        for line in _lines(idlist):
+            name, _, yt = line.partition("\t")
+            num, _, title = name.partition("-")
+            titles[num] = (title, yt.strip())
+        emo = self._emotion_dir(root)
+        for sp in splits:
+            path = require_file(meta / "split" / "v1" / f"{sp}.txt", f"the {sp} split")
+            for vid in _lines(path):
+                title, yt = titles.get(vid, ("", ""))
+                it = Item(id=vid, split=sp, labels={"title": title} if title else {})
+                if yt:
+                    it.source_url = f"https://www.youtube.com/watch?v={yt}"
+                chord = root.joinpath(*self.LABS["chord"], f"{vid}.lab")
+                if present(chord, it):
+                    it.annotations["chord"] = str(chord)
+                    key = _lines(chord)[0].split() if chord.stat().st_size else []
+                    if key and key[0] == "key":
+                        it.labels["key"] = " ".join(key[1:3])
+                for name, parts in self.LABS.items():
+                    if name != "chord" and present(root.joinpath(*parts, f"{vid}.lab"), it):
+                        it.annotations[name] = str(root.joinpath(*parts, f"{vid}.lab"))
+                if present(emo / f"{vid}.lab", it):
+                    it.annotations["emotion"] = str(emo / f"{vid}.lab")
+                clip = root / "vevo_semantic" / "all" / "2d" / "clip_l14p" / f"{vid}.npy"
+                if present(clip, it):
+                    it.annotations["clip_l14p"] = str(clip)
+                it.video = present(root / "vevo" / f"{vid}.mp4", it)
+                it.audio = present(root / "vevo_audio" / "wav" / f"{vid}.wav", it)
+                yield it
+
+    def problems(self, root: Path) -> list[str]:
+        out = []
+        meta = root / "vevo_meta" / "split" / "v1"
+        seen: dict[str, str] = {}
+        for sp in self.splits:
+            p = meta / f"{sp}.txt"
+            if not p.exists():
+                continue
+            for vid in _lines(p):
+                if vid in seen:
+                    out.append(f"id {vid} is in both {seen[vid]} and {sp}")
+                seen[vid] = sp
+        return out
+
+
+#: AIST++ sequence names: genre, situation, camera, dancer, music, choreography.
+AIST_NAME = re.compile(
+    r"^(?P<genre>g[A-Z]{2})_(?P<situation>s[A-Z]{2})_(?P<camera>c(?:All|\d{2}))_"
+    r"(?P<dancer>d\d{2})_(?P<music>m[A-Z]{2}\d)_(?P<choreography>ch\d{2})$"
+)
+
+
+def parse_aist_name(name: str) -> dict[str, str]:
+    """The fields of an AIST++ sequence name such as ``gBR_sBM_cAll_d04_mBR0_ch01``."""
+    m = AIST_NAME.match(name)
+    if m is None:
+        raise ParameterError(
+            f"{name!r}: not an AIST++ sequence name (e.g. gBR_sBM_cAll_d04_mBR0_ch01)"
+        )
+    return m.groupdict()
+
+
+@register(aliases=("aist++", "aist"))
+class AISTpp(Adapter):
+    """AIST++ (Li et al., ICCV 2021). The annotation folder (``aist_plusplus_final``) holds
+    ``splits/crossmodal_{train,val,test}.txt``, ``ignore_list.txt`` (at the top or under
+    ``splits/``; listed sequences are skipped), ``motions/``, ``keypoints2d/``,
+    ``keypoints3d/`` (``{sequence}.pkl``). Videos from the AIST Dance Video Database are
+    per camera (``video/{name with c01}.mp4``), music per piece (``music/{music id}.wav``;
+    ``wav/`` also accepted)."""
+
+    name = "aistpp"
+    title = "AIST++"
+    url = "https://google.github.io/aistplusplus_dataset/"
+    splits = ("train", "val", "test")
+
+    def _ignore(self, root: Path) -> set[str]:
+        for p in (root / "ignore_list.txt", root / "splits" / "ignore_list.txt"):
+            if p.exists():
+                return set(_lines(p))
+        return set()
+
+    def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
+        splits = self._check_split(split)
+        ignore = self._ignore(root)
+        music_dir = next(
+            (root / d for d in ("music", "wav") if (root / d).is_dir()), root / "music"
+        )
+        for sp in splits:
+            path = require_file(root / "splits" / f"crossmodal_{sp}.txt", f"AIST++'s {sp} split")
+            for seq in _lines(path):
+                if seq in ignore:
+                    continue
+                it = Item(id=seq, split=sp, labels=parse_aist_name(seq))
+                for kind in ("motions", "keypoints2d", "keypoints3d"):
+                    p = root / kind / f"{seq}.pkl"
+                    if present(p, it):
+                        it.annotations[kind] = str(p)
+                cam = seq.replace("_cAll_", "_c01_")
+                _media(it, "video", root / "video", cam, VIDEO_EXT)
+                _media(it, "audio", music_dir, it.labels["music"], AUDIO_EXT)
+                yield it
+
+
+@register
+class MusicCaps(Adapter):
+    """MusicCaps (Agostinelli et al. 2023). ``musiccaps-public.csv`` with the columns
+    ``ytid, start_s, end_s, audioset_positive_labels, aspect_list, caption, author_id,
+    is_balanced_subset, is_audioset_eval``; split ``eval`` where ``is_audioset_eval`` is
+    True, else ``train``. Clips are 10 s spans of YouTube videos; v2m looks for downloaded
+    clips as ``audio/{ytid}.wav`` (any audio extension)."""
+
+    name = "musiccaps"
+    title = "MusicCaps"
+    url = "https://www.kaggle.com/datasets/googleai/musiccaps"
+    splits = ("train", "eval")
+
+    def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
+        splits = self._check_split(split)
+        table = require_file(root / "musiccaps-public.csv", "MusicCaps' captions")
+        with table.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                sp = "eval" if row.get("is_audioset_eval", "").strip() == "True" else "train"
+                if sp not in splits:
+                    continue
+                yt = row["ytid"].strip()
+                it = Item(
+                    id=yt,
+                    split=sp,
+                    source_url=f"https://www.youtube.com/watch?v={yt}",
+                    start_s=float(row["start_s"]),
+                    end_s=float(row["end_s"]),
+                    labels={
+                        "caption": row.get("caption", ""),
+                        "aspect_list": row.get("aspect_list", ""),
+                        "audioset_positive_labels": row.get("audioset_positive_labels", ""),
+                        "author_id": row.get("author_id", ""),
+                        "is_balanced_subset": row.get("is_balanced_subset", "") == "True",
+                    },
+                )
+                _media(it, "audio", root / "audio", yt, AUDIO_EXT)
+                yield it
