@@ -155,8 +155,8 @@ _CINEMATIC_GROOVE = {
 #: General, for the programs that carry a tune: a section that changes the program
 #: corrects the channel volume by the difference so a new colour is not a new level.
 PROGRAM_LEVEL_DB: dict[int, float] = {
-    0: -42.1, 11: -41.8, 27: -34.8, 40: -40.7, 60: -36.6,
-    65: -38.4, 68: -38.3, 73: -37.9, 80: -36.1, 81: -35.5,
+    0: -42.1, 8: -43.6, 11: -41.8, 27: -34.8, 40: -40.7, 46: -42.6,
+    60: -36.6, 65: -38.4, 68: -38.3, 73: -37.9, 80: -36.1, 81: -35.5,
 }  # fmt: skip
 
 
@@ -192,7 +192,7 @@ STYLES: dict[str, Style] = {
     ),
     "ambient": Style(
         name="ambient",
-        contrast_programs={"melody": 73},  # flute
+        contrast_programs={"melody": 8},  # celesta (a bell-like colour, like the vibraphone)
         programs={"harmony": 94, "bass": 42, "melody": 11, "arp": 98},
         tempo_bpm=(60, 90),
         comp="pad",
@@ -221,7 +221,7 @@ STYLES: dict[str, Style] = {
     ),
     "piano": Style(
         name="piano",
-        contrast_programs={"melody": 40},  # violin
+        contrast_programs={"melody": 46},  # harp (plucked, decays like the piano)
         programs={"harmony": 0, "bass": 0, "melody": 0},
         tempo_bpm=(66, 110),
         comp="broken",
