@@ -8,7 +8,10 @@ variants) and beat F-measure on a rendered 60 s piece, as a real-time factor. St
 the fitness scape plot against libfmp's on 30 s and 60 s renders (same SSM, values
 checked), and the time of the structure indicator of a 3-minute piece.
 
-    python bench/eval.py [--pieces 200]
+    python bench/eval.py [--pieces 200] [--eval-files 300]
+
+Also: ``v2m.evaluation.evaluate_files`` with its default metrics on ``--eval-files`` short
+MIDI files (composed here, 12-20 s each), serial against two worker processes.
 """
 
 from __future__ import annotations
@@ -50,10 +53,36 @@ def v2m_all(n):
     )
 
 
+def eval_speed(n: int) -> None:
+    import tempfile
+
+    from v2m.composition import compose
+    from v2m.cuesheet import make_cue
+    from v2m.evaluation import evaluate_files
+    from v2m.styles import STYLE_NAMES
+
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(n):
+            cue = make_cue(duration_s=12 + i % 9, style=STYLE_NAMES[i % 7], seed=i)
+            compose(cue).save(Path(d) / f"f{i:03d}.mid")
+        times = {}
+        for jobs in (1, 2):
+            t = time.perf_counter()
+            rep = evaluate_files(d, jobs=jobs)
+            times[jobs] = time.perf_counter() - t
+            assert len(rep.files) == n
+        print(
+            f"v2m eval, default metrics, {n} short MIDI files: serial {times[1]:.1f} s, "
+            f"2 workers {times[2]:.1f} s ({times[1] / times[2]:.2f}x)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pieces", type=int, default=200)
+    ap.add_argument("--eval-files", type=int, default=300)
     args = ap.parse_args()
+    eval_speed(args.eval_files)
     files = corpus_midi_files(args.pieces)
     musics = [muspy.read_midi(str(f)) for f in files]
     notes = [S.notes_from_muspy(m) for m in musics]

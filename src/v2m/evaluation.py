@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import os
 import sys
@@ -50,6 +51,8 @@ MIDI = {".mid", ".midi"}
 AUDIO = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac"}
 VIDEO = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
 AUDIO_SR = 22050
+
+log = logging.getLogger(__name__)
 
 
 def confidence_interval(values: np.ndarray, *, level: float = 0.95) -> tuple[float, float]:
@@ -402,15 +405,27 @@ def evaluate_files(
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         # spawn: workers never inherit threads (FluidSynth, decoders) of the caller
         ctx = mp.get_context("spawn")
         chunk = max(1, min(16, len(work) // (4 * n_jobs)))
-        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as ex:
-            for key, *res in ex.map(_evaluate_star, work, chunksize=chunk):
-                results[key] = tuple(res)
-                if bar is not None:
-                    bar.update()
+        try:
+            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as ex:
+                for key, *res in ex.map(_evaluate_star, work, chunksize=chunk):
+                    results[key] = tuple(res)
+                    if bar is not None:
+                        bar.update()
+        except BrokenProcessPool:
+            # workers cannot start (e.g. a caller without an importable main module):
+            # the same work in this process
+            log.warning("evaluate: worker processes failed to start; evaluating serially")
+            for w in work:
+                if str(w[0]) not in results:
+                    key, *res = _evaluate_one(*w)
+                    results[key] = tuple(res)
+                    if bar is not None:
+                        bar.update()
     if bar is not None:
         bar.close()
     for f in gen_files:  # the files' order, whatever order the workers finished in
