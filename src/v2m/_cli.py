@@ -405,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=None,
-        help="worker processes for the per-file metrics (default: one per core)",
+        help="worker processes for the per-file metrics (default 1; e.g. the number of cores "
+        "for long audio or videos)",
     )
     e.add_argument(
         "--embedder",

@@ -34,7 +34,6 @@ import io
 import json
 import logging
 import math
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,8 +353,8 @@ def evaluate_files(
         except the opt-in ones (:data:`OPT_IN`: the structure indicator), which are
         computed only when named.
     jobs : int, optional
-        Worker processes for the per-file metrics (default: one per core; 1 runs in this
-        process). The results do not depend on it.
+        Worker processes for the per-file metrics (default 1: in this process). The
+        results do not depend on it.
     embedder : object with ``embed(y, sr) -> (n, dim)``, optional
         With a reference folder: the Frechet distance (and FAD-infinity) between the
         embeddings of all generated and all reference audio, reported in ``set_metrics``.
@@ -386,7 +385,7 @@ def evaluate_files(
         raise InputError(f"{vid_path}: no such file or folder")
 
     report = EvalReport()
-    n_jobs = min(jobs or os.cpu_count() or 1, len(gen_files))
+    n_jobs = min(jobs or 1, len(gen_files))
     work = [(f, ref_path, vid_path, tuple(metrics or ())) for f in gen_files]
     bar = None
     if progress and len(gen_files) > 1:
