@@ -609,9 +609,8 @@ class _Composer:
             base = self.programs[role]
             level = role_mix(self.style, role).level_db
             for beat, prog in evs:
-                gain = PROGRAM_LEVEL_DB.get(base, 0.0) - PROGRAM_LEVEL_DB.get(prog, 0.0)
-                if base not in PROGRAM_LEVEL_DB or prog not in PROGRAM_LEVEL_DB:
-                    gain = 0.0
+                known = base in PROGRAM_LEVEL_DB and prog in PROGRAM_LEVEL_DB
+                gain = PROGRAM_LEVEL_DB[base] - PROGRAM_LEVEL_DB[prog] if known else 0.0
                 controls.setdefault(role, []).append((beat, CC_VOLUME, db_to_cc(level + gain)))
         names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
         chords = [
