@@ -166,3 +166,145 @@ def test_cli_list_check_export(symmv, tmp_path, capsys):
     assert main(["datasets", "check", "symmv", str(tmp_path / "missing")]) == 2
     with pytest.raises(InputError, match="SymMV.csv"):
         list(datasets.items("symmv", tmp_path))
+
+
+def test_d2mgan_segments_paired_by_stem_from_foreign_prefixes(tmp_path):
+    root = tmp_path / "aistplus"
+    seg = ["gPO_sBM_c01_d11_mPO1_ch02_seg1", "gLH_sBM_c01_d17_mLH4_ch02_seg2"]
+    # D2M-GAN's lists: relative to the authors' working folder (CDCD's are absolute paths)
+    _write(
+        root / "dataset" / "aist_audio_test_segment.txt",
+        "".join(f"./aistplus/audio_s2/test/{s}.wav\n" for s in seg),
+    )
+    _write(
+        root / "dataset" / "aist_motion_test_segment.txt",
+        "".join(f"/data/zhuye/aistplus/motion_s2/test/{s}.npy\n" for s in seg),
+    )
+    # the video list in another order: paired by name, and reported
+    _write(
+        root / "dataset" / "aist_video_test_segment.txt",
+        "".join(f"./aistplus/video_s2/test/{s}.npy\n" for s in reversed(seg)),
+    )
+    for s in seg:
+        _write(root / "audio_s2" / "test" / f"{s}.wav", "x")
+        _write(root / "motion_s2" / "test" / f"{s}.npy", "x")
+        _write(root / "video_s2" / "test" / f"{s}.npy", "x")
+    items = list(datasets.items("d2mgan-aist", root, split="test"))
+    assert [i.id for i in items] == seg
+    first = items[0]
+    assert first.audio == str(root / "audio_s2" / "test" / f"{seg[0]}.wav")
+    assert first.annotations == {
+        "motion": str(root / "motion_s2" / "test" / f"{seg[0]}.npy"),
+        "video_features": str(root / "video_s2" / "test" / f"{seg[0]}.npy"),
+    }
+    assert first.labels["segment"] == 1 and first.labels["segment_length_s"] == 2.0
+    assert first.labels["source"] == "gPO_sBM_c01_d11_mPO1_ch02"
+    assert first.labels["genre"] == "gPO" and first.labels["camera"] == "c01"
+    probs = datasets.check("d2mgan-aist", root, split="test").problems
+    assert len(probs) == 1 and "2 video line(s)" in probs[0] and "line 1" in probs[0]
+    with pytest.raises(InputError, match="aist_audio_train_segment.txt"):
+        list(datasets.items("d2mgan-aist", root, split="train"))
+
+
+def test_loris_pose_lists_without_seg_suffix_pair_with_their_segments(tmp_path):
+    """LORIS's fe_pose2d_s50 lists name ``{recording}.npy`` where the audio and I3D lists
+    name ``{recording}_seg0``: the pose belongs to the segment of that recording."""
+    root = tmp_path / "LORIS"
+    recs = ["xHBUIt-airA_003193_003315", "C5Yfd1IWjmM_002895_002996"]
+    pre = "yourpath/dataset/LORIS/fe"
+    lists = root / "data" / "fe"
+    _write(
+        lists / "fe_audio_s50_test_segment.txt",
+        "".join(f"{pre}/audio_s50/{r}_seg0.wav\n" for r in recs),
+    )
+    _write(
+        lists / "fe_i3d_s50_test_segment.txt",
+        "".join(f"{pre}/i3d_s50/{r}_seg0.npy\n" for r in recs),
+    )
+    _write(
+        lists / "fe_pose2d_s50_test_segment.txt",
+        "".join(f"{pre}/pose2d_s50/{r}.npy\n" for r in recs),
+    )
+    for r in recs:
+        _write(root / "fe" / "audio_s50" / f"{r}_seg0.wav", "x")
+        _write(root / "fe" / "i3d_s50" / f"{r}_seg0.npy", "x")
+    _write(root / "fe" / "pose2d_s50" / f"{recs[0]}.npy", "x")
+    items = list(datasets.items("loris-fe-s50", root, split="test"))
+    assert [i.id for i in items] == [f"{r}_seg0" for r in recs]
+    a, b = items
+    assert a.annotations["pose2d"] == str(root / "fe" / "pose2d_s50" / f"{recs[0]}.npy")
+    assert a.annotations["i3d_features"].endswith(f"i3d_s50/{recs[0]}_seg0.npy")
+    assert a.labels["youtube_id"] == "xHBUIt-airA" and a.labels["segment_length_s"] == 50.0
+    assert a.source_url == "https://www.youtube.com/watch?v=xHBUIt-airA"
+    assert "pose2d" not in b.annotations  # its pose file is not there
+    assert any(m.endswith(f"pose2d_s50/{recs[1]}.npy") for m in b.missing)
+    assert datasets.check("loris-fe-s50", root, split="test").problems == []
+
+
+def test_v2m_jsonl_splits_sidecar_and_rerooted_paths(tmp_path):
+    root = tmp_path / "V2M"
+    rec = {
+        "path": "/home/someone/VidMuse/dataset/V2M/audio/dQw4w9WgXcQ_no_vocals.wav",
+        "video_path": "/home/someone/VidMuse/dataset/V2M/video/dQw4w9WgXcQ.mp4",
+        "duration": 30.0, "sample_rate": 32000, "amplitude": None, "weight": None,
+        "info_path": None,
+    }  # fmt: skip
+    other = dict(rec, path="audio/abcdefghijk.wav", video_path="video/abcdefghijk.mp4")
+    _write(root / "test" / "data.jsonl", json.dumps(rec) + "\n" + json.dumps(other) + "\n")
+    _write(root / "audio" / "dQw4w9WgXcQ_no_vocals.wav", "x")
+    _write(
+        root / "audio" / "dQw4w9WgXcQ_no_vocals.json",
+        json.dumps({"genre": "trailer", "moods": ["epic"], "bpm": "120", "extra": 1}),
+    )
+    _write(root / "video" / "dQw4w9WgXcQ.mp4", "x")
+    items = list(datasets.items("v2m", root))
+    assert [(i.id, i.split) for i in items] == [("dQw4w9WgXcQ", "test"), ("abcdefghijk", "test")]
+    first = items[0]
+    assert first.audio == str(root / "audio" / "dQw4w9WgXcQ_no_vocals.wav")
+    assert first.video == str(root / "video" / "dQw4w9WgXcQ.mp4")
+    assert first.labels == {
+        "duration_s": 30.0, "genre": "trailer", "moods": ["epic"], "bpm": "120"
+    }  # fmt: skip
+    assert items[1].audio is None and str(root / "audio" / "abcdefghijk.wav") in items[1].missing
+    _write(root / "test" / "data.jsonl", "{not json\n")
+    with pytest.raises(InputError, match="line 1 is not JSON"):
+        list(datasets.items("vidmuse", root))
+
+
+def test_music_and_urmp_layouts(tmp_path):
+    music = tmp_path / "MUSIC"
+    _write(
+        music / "MUSIC21_solo_videos.json",
+        json.dumps({"videos": {"accordion": ["cbHsgQO_A2E"], "erhu": ["ZQZ2FcF8_ug"]}}),
+    )
+    _write(
+        music / "MUSIC_duet_videos.json",
+        json.dumps({"videos": {"acoustic_guitar violin": ["H0ZgK8tTnPg", "cbHsgQO_A2E"]}}),
+    )
+    _write(music / "video" / "accordion" / "cbHsgQO_A2E.mp4", "x")
+    items = list(datasets.items("music21", music))
+    assert [i.id for i in items] == ["cbHsgQO_A2E", "ZQZ2FcF8_ug", "H0ZgK8tTnPg"]  # once each
+    assert items[0].video.endswith("accordion/cbHsgQO_A2E.mp4") and items[0].audio is None
+    assert items[2].labels["instruments"] == ["acoustic_guitar", "violin"]
+
+    urmp = tmp_path / "URMP"
+    d = urmp / "01_Jupiter_vn_vc"
+    for f in (
+        "AuMix_01_Jupiter_vn_vc.wav", "AuSep_1_vn_01_Jupiter.wav", "AuSep_2_vc_01_Jupiter.wav",
+        "Notes_1_vn_01_Jupiter.txt", "F0s_1_vn_01_Jupiter.txt", "Sco_01_Jupiter_vn_vc.mid",
+        "Vid_01_Jupiter_vn_vc.mp4",
+    ):  # fmt: skip
+        _write(d / f, "x")
+    _write(urmp / "02_Sonata_vn_vn" / "AuMix_02_Sonata_vn_vn.wav", "x")
+    _write(urmp / "Supplementary_Files" / "readme.txt", "x")
+    pieces = list(datasets.items("urmp", urmp))
+    assert [p.id for p in pieces] == ["01_Jupiter_vn_vc", "02_Sonata_vn_vn"]
+    j = pieces[0]
+    assert j.labels == {"number": 1, "title": "Jupiter", "instruments": ["vn", "vc"]}
+    assert j.midi.endswith("Sco_01_Jupiter_vn_vc.mid") and j.video.endswith(".mp4")
+    assert set(j.annotations) == {
+        "AuSep_1_vn_01_Jupiter", "AuSep_2_vc_01_Jupiter", "Notes_1_vn_01_Jupiter",
+        "F0s_1_vn_01_Jupiter",
+    }  # fmt: skip
+    assert j.missing == []
+    assert pieces[1].video is None and any("2 of 2 AuSep" in m for m in pieces[1].missing)

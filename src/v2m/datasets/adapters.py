@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import InputError, ParameterError
 from ._base import Adapter, Item, present, register, require_file
 
 VIDEO_EXT = (".mp4", ".mkv", ".webm", ".avi", ".mov")
@@ -258,3 +258,187 @@ class MusicCaps(Adapter):
                 )
                 _media(it, "audio", root / "audio", yt, AUDIO_EXT)
                 yield it
+
+
+#: The text fields of AudioCraft's ``MusicInfo`` sidecar (``{audio stem}.json`` beside the
+#: audio), which V2M-style datasets built on AudioCraft (VidMuse, GVMGen) carry.
+MUSIC_INFO_FIELDS = (
+    "title",
+    "artist",
+    "key",
+    "bpm",
+    "genre",
+    "moods",
+    "keywords",
+    "description",
+    "name",
+    "instrument",
+)
+
+
+@register(aliases=("v2m-bench", "vidmuse", "gvmgen"))
+class V2MJsonl(Adapter):
+    """V2M / V2M-bench (VidMuse, Tian et al., CVPR 2025) and other AudioCraft-style video-music
+    sets (GVMGen): one ``data.jsonl`` per split, each line ``{"path": audio, "video_path":
+    video, "duration", "sample_rate", "amplitude", "weight", "info_path"}``, as VidMuse's
+    ``egs/V2M/build_data_jsonl.py`` writes it. The splits are the folders holding a
+    ``data.jsonl`` under the root (``train/``, ``valid/``, ``test/``, ``evaluate/``,
+    ``generate/``) or ``all`` for a ``data.jsonl`` at the root. Paths are taken as
+    written, or relative to the root when they do not exist there (an absolute path from
+    another machine is re-rooted at the file name's folder: ``.../audio/x.wav`` ->
+    ``root/audio/x.wav``). The id is the video's stem (the YouTube id), else the audio's
+    (``_no_vocals`` dropped). AudioCraft's ``MusicInfo`` sidecar ``{audio stem}.json``
+    (title, artist, key, bpm, genre, moods, keywords, description, name, instrument), when
+    present, becomes labels."""
+
+    name = "v2m"
+    title = "V2M / V2M-bench (VidMuse)"
+    url = "https://github.com/ZeyueT/VidMuse"
+    splits = ("train", "valid", "test", "evaluate", "generate", "all")
+
+    def _files(self, root: Path) -> dict[str, Path]:
+        out = {sp: root / sp / "data.jsonl" for sp in self.splits if sp != "all"}
+        out = {sp: p for sp, p in out.items() if p.is_file()}
+        if (root / "data.jsonl").is_file():
+            out["all"] = root / "data.jsonl"
+        return out
+
+    @staticmethod
+    def _resolve(root: Path, raw: str | None) -> Path | None:
+        if not raw:
+            return None
+        p = Path(raw)
+        if p.exists():
+            return p
+        if not p.is_absolute():
+            return root / p
+        parts = p.parts
+        return root.joinpath(*parts[-2:]) if len(parts) >= 2 else root / p.name
+
+    def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
+        import json
+
+        wanted = self._check_split(split)
+        files = self._files(root)
+        if not files:
+            require_file(root / "data.jsonl", "the V2M list of audio and video (or train/...)")
+        for sp, path in files.items():
+            if sp not in wanted:
+                continue
+            for n, line in enumerate(_lines(path), 1):
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}: line {n} is not JSON ({exc.msg})") from None
+                audio = self._resolve(root, rec.get("path"))
+                video = self._resolve(root, rec.get("video_path"))
+                stem = video.stem if video else (audio.stem if audio else f"line{n}")
+                it = Item(id=stem.removesuffix("_no_vocals"), split=sp)
+                if audio is not None:
+                    it.audio = present(audio, it)
+                if video is not None:
+                    it.video = present(video, it)
+                if rec.get("duration") is not None:
+                    it.labels["duration_s"] = float(rec["duration"])
+                if audio is not None and audio.with_suffix(".json").is_file():
+                    side = json.loads(audio.with_suffix(".json").read_text(encoding="utf-8"))
+                    it.labels.update({k: side[k] for k in MUSIC_INFO_FIELDS if k in side})
+                    it.annotations["music_info"] = str(audio.with_suffix(".json"))
+                if len(it.id) == 11:
+                    it.source_url = f"https://www.youtube.com/watch?v={it.id}"
+                yield it
+
+
+@register(aliases=("music21", "sound-of-pixels"))
+class MUSIC(Adapter):
+    """MUSIC / MUSIC-21 (Zhao et al., "The Sound of Pixels", ECCV 2018): JSON files
+    ``MUSIC_solo_videos.json``, ``MUSIC21_solo_videos.json`` and ``MUSIC_duet_videos.json``,
+    each ``{"videos": {category: [YouTube id, ...]}}`` (a duet's category names its two
+    instruments separated by a space). No official split: every item is in ``all``; an id
+    listed in several files is one item. v2m looks for downloaded media as
+    ``video/{category}/{id}.mp4`` and ``audio/{category}/{id}.wav`` (the common download
+    scripts' layout; ``{id}.*`` directly under ``video/`` or ``audio/`` is accepted)."""
+
+    name = "music"
+    title = "MUSIC (Sound of Pixels)"
+    url = "https://github.com/roudimit/MUSIC_dataset"
+    FILES = ("MUSIC_solo_videos.json", "MUSIC21_solo_videos.json", "MUSIC_duet_videos.json")
+
+    def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
+        import json
+
+        self._check_split(split)
+        found = [root / f for f in self.FILES if (root / f).is_file()]
+        if not found:
+            require_file(root / self.FILES[0], "MUSIC's lists of YouTube ids per instrument")
+        seen: set[str] = set()
+        for path in found:
+            table = json.loads(path.read_text(encoding="utf-8"))
+            for category, ids in table.get("videos", {}).items():
+                for yt in ids:
+                    if yt in seen:
+                        continue
+                    seen.add(yt)
+                    it = Item(
+                        id=yt,
+                        split="all",
+                        source_url=f"https://www.youtube.com/watch?v={yt}",
+                        labels={
+                            "category": category,
+                            "instruments": category.split(),
+                            "list": path.name,
+                        },
+                    )
+                    for kind, exts in (("video", VIDEO_EXT), ("audio", AUDIO_EXT)):
+                        p = _first(root / kind / category, yt, exts) or _first(
+                            root / kind, yt, exts
+                        )
+                        if p is not None:
+                            setattr(it, kind, str(p))
+                        else:
+                            it.missing.append(str(root / kind / category / f"{yt}{exts[0]}"))
+                    yield it
+
+
+#: URMP piece folders: ``01_Jupiter_vn_vc`` (number, title, instrument abbreviations).
+URMP_PIECE = re.compile(r"^(?P<number>\d{2})_(?P<title>[^_]+)_(?P<instruments>.+)$")
+
+
+@register
+class URMP(Adapter):
+    """URMP (Li et al., IEEE TMM 2019): one folder per piece, ``NN_Title_inst1_inst2...``,
+    holding ``AuMix_{piece}.wav`` (the mix), ``AuSep_{k}_{inst}_{NN}_{Title}.wav`` (stems),
+    ``Notes_{k}_{inst}_{NN}_{Title}.txt`` and ``F0s_...txt`` (per-track note and pitch
+    annotations), ``Sco_{piece}.mid`` (the score) and ``Vid_{piece}.mp4`` (the video).
+    No official split: every piece is in ``all``."""
+
+    name = "urmp"
+    title = "URMP"
+    url = "https://labsites.rochester.edu/air/projects/URMP.html"
+
+    def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
+        self._check_split(split)
+        pieces = sorted(p for p in root.iterdir() if p.is_dir() and URMP_PIECE.match(p.name))
+        for d in pieces:
+            m = URMP_PIECE.match(d.name)
+            piece = d.name
+            it = Item(
+                id=piece,
+                split="all",
+                labels={
+                    "number": int(m["number"]),
+                    "title": m["title"],
+                    "instruments": m["instruments"].split("_"),
+                },
+            )
+            it.audio = present(d / f"AuMix_{piece}.wav", it)
+            it.video = present(d / f"Vid_{piece}.mp4", it)
+            it.midi = present(d / f"Sco_{piece}.mid", it)
+            for prefix in ("AuSep", "Notes", "F0s"):
+                for f in sorted(d.glob(f"{prefix}_*")):
+                    it.annotations[f.stem] = str(f)
+            n_parts = len(it.labels["instruments"])
+            stems = sum(1 for k in it.annotations if k.startswith("AuSep_"))
+            if stems < n_parts:
+                it.missing.append(f"{d}: {n_parts - stems} of {n_parts} AuSep stems")
+            yield it
