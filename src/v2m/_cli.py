@@ -433,6 +433,41 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--force", action="store_true")
     e.set_defaults(func=_cmd_eval)
 
+    b = sub.add_parser(
+        "bench",
+        help="run a system over a dataset and score it with a paper's protocol",
+        description="Generate music for every item of a dataset split with v2m (or take "
+        "another system's outputs from a folder, paired by item id), score each item with a "
+        "protocol, and write per-item results (an interrupted run resumes), results.json/.csv "
+        "and a table with mean and 95 %% CI. Protocols: symbolic, diffbgm, d2mgan, loris, "
+        "vidmuse.",
+    )
+    b.add_argument("--dataset", required=True, help="dataset name (v2m datasets list)")
+    b.add_argument("--root", type=Path, required=True, help="the folder of a local copy")
+    b.add_argument("--split", help="one split (default: all)")
+    b.add_argument("--protocol", required=True, help="symbolic, diffbgm, d2mgan, loris, vidmuse")
+    b.add_argument(
+        "--system", default="v2m", help="v2m (generate), or a label for --outputs (default v2m)"
+    )
+    b.add_argument("--outputs", type=Path, help="another system's outputs, named by item id")
+    b.add_argument("--style", help="v2m: a style for every item (default: auto)")
+    b.add_argument("--seed", type=int, help="v2m: seed (default: derived from each input)")
+    b.add_argument("--mode", choices=["auto", "cuts", "dance"], help="v2m: what beats follow")
+    b.add_argument("--soundfont", type=Path, help="v2m: SoundFont for rendering")
+    b.add_argument(
+        "--weights",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="local model weights a protocol needs (vidmuse: vggish=..., imagebind=...)",
+    )
+    b.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    b.add_argument("--ray", metavar="ADDRESS", help="run on Ray: 'local' or a cluster address")
+    b.add_argument("--limit", type=int, help="only the first N items")
+    b.add_argument("-o", "--output", type=Path, required=True, help="the run's folder")
+    b.add_argument("--force", action="store_true", help="start over in a used folder")
+    b.set_defaults(func=_cmd_bench)
+
     d = sub.add_parser("datasets", help="the survey's datasets: list, check a copy, export")
     dsub = d.add_subparsers(dest="datasets_command", required=True, metavar="ACTION")
     dl = dsub.add_parser("list", help="the datasets v2m reads")
@@ -485,6 +520,55 @@ def _cmd_datasets_export(args: argparse.Namespace) -> int:
         lines = [it.to_json() for it in datasets.items(args.name, args.root, split=args.split)]
         write_text_atomic(args.output, "".join(line + "\n" for line in lines))
     print(f"{args.output}: {len(lines)} items", file=sys.stderr)
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from . import benchmark
+
+    weights = {}
+    for w in args.weights:
+        name, sep, path = w.partition("=")
+        if not sep or not name or not path:
+            raise ParameterError(f"--weights {w!r}: use NAME=PATH")
+        weights[name] = path
+    if args.outputs is not None:
+        system = {"kind": "outputs", "folder": str(args.outputs), "label": args.system}
+    elif args.system != "v2m":
+        raise ParameterError(f"--system {args.system!r}: v2m, or give --outputs DIR")
+    else:
+        opts = {"style": args.style, "seed": args.seed, "mode": args.mode}
+        if args.soundfont:
+            opts["soundfont"] = str(args.soundfont)
+        system = {"kind": "v2m", **{k: v for k, v in opts.items() if v is not None}}
+    try:
+        res = benchmark.run(
+            dataset=args.dataset,
+            root=args.root,
+            split=args.split,
+            protocol=args.protocol,
+            system=system,
+            weights=weights,
+            jobs=args.jobs,
+            ray_address=args.ray,
+            limit=args.limit,
+            out_dir=args.output,
+            force=args.force,
+            progress=True,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"v2m: interrupted; finished items are kept in {args.output}/items: run the same "
+            "command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(res.to_markdown())
+    if res.errors:
+        print(
+            f"v2m: {len(res.errors)} item(s) failed; see {args.output}/results.json",
+            file=sys.stderr,
+        )
     return 0
 
 

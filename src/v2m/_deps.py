@@ -13,6 +13,7 @@ _EXTRA = {
     "torch": "neural",
     "resampy": "neural",
     "transformers": "neural",
+    "ray": "cluster",
 }
 
 

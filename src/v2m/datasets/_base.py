@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .._registry import Registry
 from ..errors import InputError, ParameterError
 
 #: Media kinds an item may carry, in the order of the export's keys.
@@ -130,35 +131,13 @@ def present(path: Path, item: Item) -> str | None:
     return None
 
 
-_REGISTRY: dict[str, type[Adapter]] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def register(cls: type[Adapter] | None = None, *, aliases: tuple[str, ...] = ()):
-    """Class decorator: make an adapter available by its ``name`` (and aliases)."""
-
-    def deco(c: type[Adapter]) -> type[Adapter]:
-        if not c.name:
-            raise ValueError(f"{c.__name__}: an adapter needs a name")
-        _REGISTRY[c.name] = c
-        for a in aliases:
-            _ALIASES[a] = c.name
-        return c
-
-    return deco(cls) if cls is not None else deco
-
-
-def names() -> list[str]:
-    """The registered dataset names, sorted."""
-    return sorted(_REGISTRY)
-
-
-def get(name: str) -> Adapter:
-    """The adapter registered as ``name`` (or one of its aliases)."""
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in _REGISTRY:
-        raise ParameterError(f"dataset {name!r}: unknown (known: {', '.join(names())})")
-    return _REGISTRY[key]()
+_REGISTRY: Registry[Adapter] = Registry("dataset")
+#: Class decorator: make an adapter available by its ``name`` (and ``aliases=...``).
+register = _REGISTRY.register
+#: The registered dataset names, sorted.
+names = _REGISTRY.names
+#: The adapter registered as a name (or one of its aliases).
+get = _REGISTRY.get
 
 
 def _root(root: str | Path) -> Path:

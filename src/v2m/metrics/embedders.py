@@ -168,16 +168,26 @@ class VGGish:
     ----------
     weights : path or mapping
         A PyTorch state dict (``torch.save(model.state_dict(), path)``), or the dict.
-    width : float
-        Channel multiplier (1.0 = the published network).
+    width : float or None
+        Channel multiplier (1.0 = the published network); None reads it from the weights.
     final_relu : bool
         Apply a ReLU to the embeddings (the torchvggish port does; Google's VGGish and the
         FAD reference do not).
     """
 
     def __init__(
-        self, weights: str | Path | Mapping, *, width: float = 1.0, final_relu: bool = False
+        self,
+        weights: str | Path | Mapping,
+        *,
+        width: float | None = 1.0,
+        final_relu: bool = False,
     ):
+        if width is None:  # read from the checkpoint: the first layer has 64 * width channels
+            label, state = _read_state(weights, "VGGish")
+            first = state.get("features.0.weight") if isinstance(state, Mapping) else None
+            if first is None:
+                raise InputError(f"{label}: not VGGish weights (no features.0.weight)")
+            width, weights = first.shape[0] / 64, state
         self.model = _load_weights(
             build_vggish(width=width, final_relu=final_relu), weights, "VGGish", width=width
         )

@@ -1,0 +1,211 @@
+"""v2m bench: protocols against direct metric calls, resuming, serial = parallel = Ray."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+import synth
+
+from v2m import OutputExistsError, ParameterError, benchmark
+from v2m._cli import main
+from v2m.benchmark.protocols import PROTOCOLS
+from v2m.evaluation import AUDIO_SR, _load_audio
+from v2m.metrics import rhythm, symbolic
+
+
+def _clicks(path, *, bpm: float, seconds: float = 4.0, sr: int = 22050):
+    y = np.zeros(int(seconds * sr))
+    for t in np.arange(0.25, seconds, 60.0 / bpm):
+        i = int(t * sr)
+        y[i : i + 200] += np.hanning(200) * 0.8
+    sf.write(path, y, sr)
+    return path
+
+
+@pytest.fixture(scope="module")
+def v2m_set(tmp_path_factory):
+    """A V2M-style dataset: three short cut videos with their own (click-track) music."""
+    root = tmp_path_factory.mktemp("bench") / "V2M"
+    (root / "video").mkdir(parents=True)
+    (root / "audio").mkdir()
+    lines = []
+    for i, (cuts, bpm) in enumerate((((20, 55), 100), ((30,), 120), ((15, 40, 70), 140))):
+        vid = f"clip{i}"
+        synth.cuts_video(root / "video" / f"{vid}.mp4", cut_frames=cuts, n_frames=90)
+        _clicks(root / "audio" / f"{vid}.wav", bpm=bpm, seconds=3.6)
+        rec = {"path": f"audio/{vid}.wav", "video_path": f"video/{vid}.mp4", "duration": 3.6}
+        lines.append(json.dumps(rec))
+    (root / "test").mkdir()
+    (root / "test" / "data.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def serial_run(v2m_set, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "serial"
+    res = benchmark.run(
+        dataset="v2m", root=v2m_set, split="test", protocol="loris", out_dir=out, jobs=1,
+        system={"kind": "v2m", "seed": 3},
+    )  # fmt: skip
+    return out, res
+
+
+def test_protocol_registry():
+    assert PROTOCOLS.names() == ["d2mgan", "diffbgm", "loris", "symbolic", "vidmuse"]
+    assert PROTOCOLS.get_class("CDCD").name == "d2mgan"
+    with pytest.raises(ParameterError, match="protocol 'fad'.*known: d2mgan"):
+        PROTOCOLS.get_class("fad")
+    with pytest.raises(ParameterError, match="--weights vggish=PATH, --weights imagebind"):
+        PROTOCOLS.get_class("vidmuse")({})
+
+
+def test_loris_protocol_equals_the_metrics_and_writes_the_table(serial_run, v2m_set):
+    out, res = serial_run
+    assert res.ran == 3 and not res.errors
+    for vid, r in res.items.items():
+        gen, dg = _load_audio(out / "outputs" / f"{vid}.wav")
+        ref, dr = _load_audio(v2m_set / "audio" / f"{vid}.wav")
+        og = rhythm.detect_onsets(gen, AUDIO_SR, variant="loris")
+        orf = rhythm.detect_onsets(ref, AUDIO_SR, variant="loris")
+        kw = {"ref_duration_s": dr, "gen_duration_s": dg}
+        assert r["values"]["bcs_loris"] == pytest.approx(
+            rhythm.beats_coverage_score(orf, og, formula="loris", **kw)
+        )
+        assert r["values"]["bhs_loris"] == pytest.approx(rhythm.beats_hit_score(orf, og, **kw))
+    bcs = [r["values"]["bcs_loris"] for r in res.items.values()]
+    assert res.set_metrics["csd"] == pytest.approx(np.std(bcs))  # LORIS's CSD, ddof 0
+    table = (out / "table.md").read_text()
+    assert "| System | BCS ↑ | BHS ↑ | F1 ↑ | CSD ↓ | HSD ↓ | n |" in table
+    assert f"{np.mean(bcs):.4f} ± " in table and "pre_avg=3" in table
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["summary"]["bcs_loris"]["n"] == 3
+    assert saved["manifest"]["system"] == {"kind": "v2m", "seed": 3, "label": "v2m"}
+    assert (out / "results.csv").read_text().splitlines()[0].startswith("id,bcs_loris")
+
+
+def test_an_interrupted_run_resumes_and_settings_are_guarded(serial_run, v2m_set, tmp_path):
+    out, first = serial_run
+    run = tmp_path / "copy"
+    shutil.copytree(out, run)
+    (run / "items" / "clip1.json").unlink()  # as if stopped before clip1 finished
+    kw = dict(dataset="v2m", root=v2m_set, split="test", protocol="loris", out_dir=run,
+              jobs=1, system={"kind": "v2m", "seed": 3})  # fmt: skip
+    again = benchmark.run(**kw)
+    assert again.ran == 1
+    assert {k: v["values"] for k, v in again.items.items()} == {
+        k: v["values"] for k, v in first.items.items()
+    }
+    assert benchmark.run(**kw).ran == 0
+    with pytest.raises(OutputExistsError, match="other settings"):
+        benchmark.run(**{**kw, "protocol": "d2mgan"})
+    assert benchmark.run(**{**kw, "protocol": "d2mgan", "force": True}).ran == 3
+
+
+def test_parallel_and_ray_give_the_serial_values(serial_run, v2m_set, tmp_path):
+    out, first = serial_run
+    want = {k: v["values"] for k, v in first.items.items()}
+    par = benchmark.run(
+        dataset="v2m", root=v2m_set, split="test", protocol="loris", out_dir=tmp_path / "par",
+        jobs=2, system={"kind": "v2m", "seed": 3},
+    )  # fmt: skip
+    assert par.ran == 3 and {k: v["values"] for k, v in par.items.items()} == want
+    pytest.importorskip("ray")
+    ray = benchmark.run(
+        dataset="v2m", root=v2m_set, split="test", protocol="loris", out_dir=tmp_path / "ray",
+        jobs=2, ray_address="local",
+        system={"kind": "outputs", "folder": str(out / "outputs"), "label": "v2m"},
+    )  # fmt: skip
+    assert ray.ran == 3 and {k: v["values"] for k, v in ray.items.items()} == want
+
+
+def test_symbolic_and_diffbgm_on_another_systems_midi(tmp_path):
+    root = tmp_path / "SymMV"
+    root.mkdir()
+    (root / "SymMV.csv").write_text(
+        "index\tyoutube_url\ttonality\tshazam_id\n001\tu1\tC major\t\n002\tu2\tA minor\t\n"
+        "003\tu3\tC major\t\n"
+    )
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    import pretty_midi
+
+    for i, pitches in enumerate(([60, 64, 67, 72] * 4, [57, 60, 64, 69, 71] * 3)):
+        pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+        inst = pretty_midi.Instrument(0)
+        for k, p in enumerate(pitches):
+            inst.notes.append(pretty_midi.Note(80, p, 0.5 * k, 0.5 * k + 0.45))
+        pm.instruments.append(inst)
+        pm.write(str(gen / f"00{i + 1}.mid"))
+    res = benchmark.run(
+        dataset="symmv", root=root, protocol="symbolic", out_dir=tmp_path / "run", jobs=1,
+        system={"kind": "outputs", "folder": str(gen), "label": "mine"},
+    )  # fmt: skip
+    assert set(res.errors) == {"003"} and "no output named 003" in res.errors["003"]
+    direct = symbolic.evaluate(symbolic.notes_from_midi(gen / "001.mid"))
+    assert res.items["001"]["values"]["pitch_class_entropy"] == pytest.approx(
+        direct["pitch_class_entropy"]
+    )
+    table = res.to_markdown()
+    assert "| mine |" in table and "| 2 |" in table and "1 item(s) failed" in table
+    dbgm = benchmark.run(
+        dataset="symmv", root=root, protocol="diffbgm", out_dir=tmp_path / "dbgm", jobs=1,
+        limit=1, system={"kind": "outputs", "folder": str(gen)},
+    )  # fmt: skip
+    v = dbgm.items["001"]["values"]
+    assert set(v) == {
+        "pitch_class_entropy", "grooving_pattern_similarity", "si_short", "si_mid", "si_long"
+    }  # fmt: skip
+    assert v["pitch_class_entropy"] == pytest.approx(direct["pitch_class_entropy"])
+
+
+def test_vidmuse_protocol_with_tiny_random_models(v2m_set, serial_run, tmp_path):
+    torch = pytest.importorskip("torch")
+    from test_metrics_imagebind import TINY
+
+    from v2m.metrics import embedders
+    from v2m.metrics import imagebind as IB
+
+    torch.manual_seed(0)
+    vgg = tmp_path / "vggish.pt"
+    torch.save(embedders.build_vggish(width=1 / 64).state_dict(), vgg)
+    ibw = tmp_path / "ib.pth"
+    torch.save(IB.build_imagebind(**TINY).state_dict(), ibw)
+    out, _ = serial_run
+    res = benchmark.run(
+        dataset="v2m", root=v2m_set, split="test", protocol="vidmuse",
+        out_dir=tmp_path / "vm", jobs=1, weights={"vggish": str(vgg), "imagebind": str(ibw)},
+        system={"kind": "outputs", "folder": str(out / "outputs")},
+    )  # fmt: skip
+    assert not res.errors
+    for r in res.items.values():
+        v = r["values"]
+        assert -1 <= v["imagebind_score"] <= 1
+        assert v["imagebind_score_x100"] == pytest.approx(100 * v["imagebind_score"])
+    # FAD of the whole set against the references, on the same VGGish
+    emb = embedders.VGGish(vgg, width=1 / 64)
+    from v2m.metrics import embedding
+
+    g = np.concatenate([emb.embed(_load_audio(out / "outputs" / f"clip{i}.wav")[0], AUDIO_SR)
+                        for i in range(3)])  # fmt: skip
+    r = np.concatenate([emb.embed(_load_audio(v2m_set / "audio" / f"clip{i}.wav")[0], AUDIO_SR)
+                        for i in range(3)])  # fmt: skip
+    want = embedding.frechet_distance_from_embeddings(g, r)
+    assert res.set_metrics["fad_vggish"] == pytest.approx(want)
+    assert "PaSST" in (tmp_path / "vm" / "table.md").read_text()
+
+
+def test_cli_bench(serial_run, v2m_set, tmp_path, capsys):
+    out, _ = serial_run
+    args = ["bench", "--dataset", "v2m", "--root", str(v2m_set), "--split", "test",
+            "--protocol", "d2mgan", "--system", "theirs", "--outputs", str(out / "outputs"),
+            "--jobs", "1", "-o", str(tmp_path / "cli")]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "| theirs |" in printed and "BCS ↑ | BHS ↑" in printed
+    assert main(args) == 0  # resumed: nothing to do, same table
+    assert main([*args[:-2], "-o", str(tmp_path / "x"), "--weights", "vggish"]) == 2
+    assert "NAME=PATH" in capsys.readouterr().err
+    assert main([*args[:7], "--protocol", "vidmuse", "-o", str(tmp_path / "y")]) == 2
+    assert "--weights vggish=PATH" in capsys.readouterr().err
