@@ -391,36 +391,15 @@ def evaluate_files(
             total=len(gen_files), desc="evaluate", unit="file", file=sys.stderr, disable=None
         )
     results: dict[str, tuple] = {}
-    if n_jobs <= 1:
-        for w in work:
-            key, *res = _evaluate_one(*w)
-            results[key] = tuple(res)
-            if bar is not None:
-                bar.update()
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
+    from ._parallel import imap_unordered
 
-        # spawn: workers never inherit threads (FluidSynth, decoders) of the caller
-        ctx = mp.get_context("spawn")
-        chunk = max(1, min(16, len(work) // (4 * n_jobs)))
-        try:
-            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as ex:
-                for key, *res in ex.map(_evaluate_star, work, chunksize=chunk):
-                    results[key] = tuple(res)
-                    if bar is not None:
-                        bar.update()
-        except BrokenProcessPool:
-            # workers cannot start (e.g. a caller without an importable main module):
-            # the same work in this process
-            log.warning("evaluate: worker processes failed to start; evaluating serially")
-            for w in work:
-                if str(w[0]) not in results:
-                    key, *res = _evaluate_one(*w)
-                    results[key] = tuple(res)
-                    if bar is not None:
-                        bar.update()
+    tasks = imap_unordered(
+        _evaluate_star, work, jobs=n_jobs, preload=PRELOAD, key=lambda w: str(w[0])
+    )
+    for name, *res in tasks:
+        results[name] = tuple(res)
+        if bar is not None:
+            bar.update()
     if bar is not None:
         bar.close()
     for f in gen_files:  # the files' order, whatever order the workers finished in
@@ -505,6 +484,8 @@ def _embedding_metrics(embedder, gen_files, ref_files, report: EvalReport) -> di
     return out
 
 
+#: Imported once by the worker server for ``jobs > 1`` (see :mod:`v2m._parallel`).
+PRELOAD = ("v2m.evaluation", "v2m.metrics.symbolic", "librosa.onset", "librosa.beat")
 SI_NAMES = ("si_short", "si_mid", "si_long")
 #: Metrics computed only when named in ``metrics`` (they cost seconds per file: the
 #: structure indicator renders every MIDI file and builds a fitness scape plot).

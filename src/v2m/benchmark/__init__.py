@@ -185,29 +185,15 @@ def _task(args: tuple) -> dict:
     return res
 
 
-def _run_local(tasks: list[tuple], jobs: int, done) -> None:
-    if jobs <= 1 or len(tasks) <= 1:
-        for t in tasks:
-            done(_task(t))
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+#: Imported once by the worker server (see :mod:`v2m._parallel`).
+PRELOAD = ("v2m.benchmark", "v2m.pipeline", "v2m.evaluation", "librosa.onset", "librosa.beat")
 
-    finished: set[str] = set()
-    try:
-        # spawn: workers never inherit threads (FluidSynth, decoders) of the caller
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
-            futs = [ex.submit(_task, t) for t in tasks]
-            for f in as_completed(futs):
-                r = f.result()
-                finished.add(r["id"])
-                done(r)
-    except BrokenProcessPool:
-        log.warning("bench: worker processes failed; running the rest serially")
-        for t in tasks:
-            if t[0]["id"] not in finished:
-                done(_task(t))
+
+def _run_local(tasks: list[tuple], jobs: int, done) -> None:
+    from .._parallel import imap_unordered
+
+    for r in imap_unordered(_task, tasks, jobs=jobs, preload=PRELOAD, key=lambda t: t[0]["id"]):
+        done(r)
 
 
 def _run_ray(tasks: list[tuple], address: str, jobs: int, done) -> None:
