@@ -193,7 +193,47 @@ def test_vidmuse_protocol_with_tiny_random_models(v2m_set, serial_run, tmp_path)
                         for i in range(3)])  # fmt: skip
     want = embedding.frechet_distance_from_embeddings(g, r)
     assert res.set_metrics["fad_vggish"] == pytest.approx(want)
-    assert "PaSST" in (tmp_path / "vm" / "table.md").read_text()
+    assert "no --weights passt=PATH" in (tmp_path / "vm" / "table.md").read_text()
+
+
+def test_vidmuse_kl_on_a_tiny_random_passt(v2m_set, serial_run, tmp_path):
+    """KL per item = the mean of AudioCraft's per-segment KL of our PaSST's distributions
+    (reference cut to the generated length); the set value weighs every pair the same."""
+    torch = pytest.importorskip("torch")
+    from test_metrics_imagebind import TINY
+
+    from v2m.metrics import embedders, passt
+    from v2m.metrics import imagebind as IB
+
+    torch.manual_seed(0)
+    w = {}
+    for name, net in (("vggish", embedders.build_vggish(width=1 / 64)),
+                      ("imagebind", IB.build_imagebind(**TINY)),
+                      ("passt", passt.build_passt(width=24, depth=1, heads=12))):  # fmt: skip
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        torch.save(net.state_dict(), tmp_path / f"{name}.pt")
+        w[name] = str(tmp_path / f"{name}.pt")
+    out, _ = serial_run
+    res = benchmark.run(
+        dataset="v2m", root=v2m_set, split="test", protocol="vidmuse", out_dir=tmp_path / "kl",
+        jobs=1, weights=w, system={"kind": "outputs", "folder": str(out / "outputs")},
+    )  # fmt: skip
+    assert not res.errors
+    model = passt.PaSST(w["passt"])  # 12 heads, as the protocol loads it
+    kls = []
+    for i in range(3):
+        yg, _ = _load_audio(out / "outputs" / f"clip{i}.wav", sample_rate=32000)
+        yr, _ = _load_audio(v2m_set / "audio" / f"clip{i}.wav", sample_rate=32000)
+        kl = passt.kl_segments(model.classify(yg, 32000), model.classify(yr[: yg.size], 32000))
+        assert kl.size >= 1
+        got = res.items[f"clip{i}"]["values"]["kl_passt"]
+        assert got == pytest.approx(kl.mean(), rel=1e-9) and got > 0
+        kls.append(kl)
+    want = np.concatenate(kls).mean()
+    assert res.set_metrics["kl_passt_pairs"] == pytest.approx(want, rel=1e-9)
+    assert "KL" in (tmp_path / "kl" / "table.md").read_text()
 
 
 def test_cli_bench(serial_run, v2m_set, tmp_path, capsys):

@@ -174,7 +174,8 @@ def _collect(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix.lower() in MIDI | AUDIO | VIDEO)
 
 
-def _load_audio(path: Path) -> tuple[np.ndarray, float]:
+def _load_audio(path: Path, *, sample_rate: int = AUDIO_SR) -> tuple[np.ndarray, float]:
+    """Mono audio of ``path`` at ``sample_rate`` and its duration in seconds."""
     from . import _media
     from .muxing import read_audio
 
@@ -182,7 +183,7 @@ def _load_audio(path: Path) -> tuple[np.ndarray, float]:
         if not c.streams.audio:
             raise InputError(f"{path}: no audio stream")
         dur = float(c.duration / 1e6) if c.duration else 0.0
-    y = read_audio(path, sample_rate=AUDIO_SR, duration_s=dur)
+    y = read_audio(path, sample_rate=sample_rate, duration_s=dur)
     if y is None or y.size == 0:
         raise InputError(f"{path}: no audio decoded")
     return y.mean(axis=1), dur

@@ -23,11 +23,12 @@ reference music when the protocol needs one), then set-level values over all ite
                   post_max=3``, 1 bin a second.
 ``vidmuse``       V2M-bench (VidMuse, Tian et al., CVPR 2025): FAD between the generated and
                   the reference set on VGGish embeddings (audio resampled to 16 kHz, 0.96 s
-                  patches, no final ReLU), and the ImageBind score (cosine similarity of
-                  the video's and the music's ImageBind embeddings) reported raw and x100
-                  (papers differ). Needs local weights: ``vggish=PATH``,
-                  ``imagebind=PATH``. Their KL on PaSST labels is not computed yet (v2m has
-                  no PaSST classifier); the table says so.
+                  patches, no final ReLU); KL on PaSST labels as AudioCraft computes it
+                  (32 kHz, segments of the checkpoint's length, softmax of the logits,
+                  ``KL(reference || generated)`` with eps 1e-6, mean over segment pairs);
+                  and the ImageBind score (cosine similarity of the video's and the music's
+                  ImageBind embeddings) reported raw and x100 (papers differ). Needs local
+                  weights: ``vggish=PATH``, ``imagebind=PATH`` and, for KL, ``passt=PATH``.
 ================  =========================================================================
 """
 
@@ -253,22 +254,30 @@ class LORIS(Protocol):
 @PROTOCOLS.register(aliases=("v2m-bench",))
 class VidMuse(Protocol):
     name = "vidmuse"
-    title = "V2M-bench (VidMuse, Tian et al. 2025): FAD (VGGish), ImageBind score"
+    title = "V2M-bench (VidMuse, Tian et al. 2025): FAD (VGGish), KL (PaSST), ImageBind score"
     needs_reference = True
     params = {
         "FAD": "Frechet distance of VGGish embeddings (16 kHz, 0.96 s patches, 128-d, no "
         "final ReLU) of all generated vs all reference music",
+        "KL": "AudioCraft's PasstKLDivergenceMetric: audio at 32 kHz cut into segments of "
+        "the PaSST checkpoint's length (10/20/30 s; segments <= 0.15 s dropped), softmax of "
+        "the 527 AudioSet logits per segment, sum(p_ref (log p_ref - log(p_gen + 1e-6))) per "
+        "segment pair; per item the mean over its pairs, over the set the mean over all pairs",
         "ImageBind score": "cosine similarity of ImageBind video and audio embeddings; "
         "reported raw and x100",
-        "weights": "vggish=PATH (a VGGish state dict), imagebind=PATH (imagebind_huge.pth)",
+        "reference": "the item's own music, cut to the generated length (KL)",
+        "weights": "vggish=PATH (a VGGish state dict), imagebind=PATH (imagebind_huge.pth), "
+        "passt=PATH (a PaSST checkpoint, e.g. passt-s-f128-20sec-p16-s10-ap474-swa.pt)",
     }
     metrics = (
+        Metric("kl_passt", "KL", False),
         Metric("imagebind_score", "IB"),
         Metric("imagebind_score_x100", "IB x100"),
     )
-    set_metrics = (Metric("fad_vggish", "FAD", False),)
-    notes = ("KL on PaSST labels (as VidMuse and GVMGen report it) is not computed: "
-             "v2m has no PaSST classifier yet.",)  # fmt: skip
+    set_metrics = (
+        Metric("fad_vggish", "FAD", False),
+        Metric("kl_passt_pairs", "KL (pairs)", False),
+    )
 
     def __init__(self, weights=None):
         super().__init__(weights)
@@ -279,8 +288,11 @@ class VidMuse(Protocol):
                 + ", ".join(f"--weights {k}=PATH" for k in missing)
                 + " (v2m never downloads them)"
             )
+        if "passt" not in self.weights:
+            self.notes = ("KL on PaSST labels not computed: no --weights passt=PATH given.",)
         self._ib = None
         self._vggish = None
+        self._passt = None
 
     def _imagebind(self):
         if self._ib is None:
@@ -289,20 +301,44 @@ class VidMuse(Protocol):
             self._ib = ImageBind(self.weights["imagebind"])
         return self._ib
 
+    def _kl(self, item: dict, gen: str) -> dict[str, float]:
+        from ..evaluation import _load_audio
+        from ..metrics.passt import PASST_SR, PaSST, kl_segments
+
+        if self._passt is None:
+            self._passt = PaSST(self.weights["passt"])
+        yg, _ = _load_audio(Path(gen), sample_rate=PASST_SR)
+        yr, _ = _load_audio(Path(_reference(item, self.name)), sample_rate=PASST_SR)
+        pg = self._passt.classify(yg, PASST_SR)
+        pr = self._passt.classify(yr[: yg.size], PASST_SR)
+        kl = kl_segments(pg, pr)
+        if not kl.size:
+            return {}
+        return {"kl_passt": float(kl.mean()), "passt_segments": float(kl.size)}
+
     def item(self, item: dict, out: Outputs) -> dict[str, float]:
         from ..evaluation import AUDIO_SR, _load_audio
 
         video = out.need("video", item["id"], self.name)
-        y, _ = _load_audio(Path(out.need("audio", item["id"], self.name)))
+        audio = out.need("audio", item["id"], self.name)
+        y, _ = _load_audio(Path(audio))
         ib = self._imagebind()
         s = float(ib.video_audio_score(ib.embed_video(video), ib.embed(y, AUDIO_SR)))
-        return {"imagebind_score": s, "imagebind_score_x100": 100.0 * s}
+        vals = {"imagebind_score": s, "imagebind_score_x100": 100.0 * s}
+        if "passt" in self.weights:
+            vals.update(self._kl(item, audio))
+        return vals
 
     def finish(self, items, outputs, results) -> dict:
         from ..evaluation import AUDIO_SR, _load_audio
         from ..metrics import embedding
         from ..metrics.embedders import VGGish
 
+        out = {}
+        pairs = [(r["kl_passt"], r["passt_segments"]) for r in results.values() if "kl_passt" in r]
+        if pairs:  # AudioCraft's aggregate: every segment pair weighs the same
+            kl, n = np.array(pairs, float).T
+            out["kl_passt_pairs"] = float((kl * n).sum() / n.sum())
         if self._vggish is None:
             self._vggish = VGGish(self.weights["vggish"], width=None)
         gen, ref = [], []
@@ -313,9 +349,10 @@ class VidMuse(Protocol):
             gen.append(self._vggish.embed(_load_audio(Path(o.audio))[0], AUDIO_SR))
             ref.append(self._vggish.embed(_load_audio(Path(it["audio"]))[0], AUDIO_SR))
         if len(gen) < 1 or sum(g.shape[0] for g in gen) < 2:
-            return {}
+            return out
         vals = embedding.evaluate(generated=np.concatenate(gen), reference=np.concatenate(ref))
-        return {"fad_vggish": float(vals["frechet_distance"])}
+        out["fad_vggish"] = float(vals["frechet_distance"])
+        return out
 
 
 def describe_all() -> str:
