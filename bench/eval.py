@@ -8,7 +8,7 @@ variants) and beat F-measure on a rendered 60 s piece, as a real-time factor. St
 the fitness scape plot against libfmp's on 30 s and 60 s renders (same SSM, values
 checked), and the time of the structure indicator of a 3-minute piece.
 
-    python bench/eval.py [--pieces 200] [--eval-files 300]
+    python bench/eval.py [--pieces 200] [--eval-files 300] [--si-files 30]
 
 Also: ``v2m.evaluation.evaluate_files`` with its default metrics on ``--eval-files`` short
 MIDI files (composed here, 12-20 s each), serial against two worker processes.
@@ -53,7 +53,7 @@ def v2m_all(n):
     )
 
 
-def eval_speed(n: int) -> None:
+def eval_speed(n: int, si_files: int = 30) -> None:
     import tempfile
 
     from v2m.composition import compose
@@ -75,14 +75,46 @@ def eval_speed(n: int) -> None:
             f"v2m eval, default metrics, {n} short MIDI files: serial {times[1]:.1f} s, "
             f"2 workers {times[2]:.1f} s ({times[1] / times[2]:.2f}x)"
         )
+        si_speed(sorted(Path(d).glob("*.mid"))[:si_files])
+
+
+def si_speed(files: list[Path]) -> None:
+    """The opt-in structure indicator renders every file: cold cache vs warm cache."""
+    import os
+    import shutil
+    import tempfile
+
+    from v2m.evaluation import SI_NAMES, evaluate_files
+
+    with tempfile.TemporaryDirectory() as d:
+        for f in files:
+            shutil.copy(f, d)
+        # main() pointed V2M_CACHE_DIR at an empty folder before any worker started (the
+        # forkserver keeps the environment it started with)
+        assert not list(Path(os.environ["V2M_CACHE_DIR"]).glob("renders/*.npy"))
+        times = []
+        for _ in ("cold", "warm"):
+            t = time.perf_counter()
+            evaluate_files(d, metrics=list(SI_NAMES), jobs=2)
+            times.append(time.perf_counter() - t)
+        print(
+            f"v2m eval --metrics si_short,si_mid,si_long, {len(files)} MIDI files, 2 workers: "
+            f"renders not cached {times[0]:.1f} s, cached {times[1]:.1f} s "
+            f"({times[0] / times[1]:.1f}x)"
+        )
 
 
 def main() -> None:
+    import os
+    import tempfile
+
+    os.environ["V2M_CACHE_DIR"] = tempfile.mkdtemp(prefix="v2m-bench-cache-")
     ap = argparse.ArgumentParser()
     ap.add_argument("--pieces", type=int, default=200)
     ap.add_argument("--eval-files", type=int, default=300)
+    ap.add_argument("--si-files", type=int, default=30)
     args = ap.parse_args()
-    eval_speed(args.eval_files)
+    eval_speed(args.eval_files, args.si_files)
     files = corpus_midi_files(args.pieces)
     musics = [muspy.read_midi(str(f)) for f in files]
     notes = [S.notes_from_muspy(m) for m in musics]

@@ -167,6 +167,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         force=args.force,
         progress=True,
         mode=args.mode,
+        **_backend_args(args),
     )
     s = res.projection.summary()
     print(
@@ -175,6 +176,35 @@ def _cmd_score(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _backend_args(args: argparse.Namespace) -> dict:
+    opts = {"device": args.device, "sync": not args.no_sync}
+    if args.window_s:
+        opts["window_s"] = args.window_s
+    return {"backend": args.backend, "model_dir": args.model_dir, "backend_options": opts}
+
+
+def _add_backend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend",
+        default="rules",
+        help="what makes the audio: rules (composer + SoundFont, default) or musicgen "
+        "(MusicGen / MusicGen-Melody from --model-dir; the 'neural' extra)",
+    )
+    p.add_argument(
+        "--model-dir", type=Path, default=None,
+        help="local model folder for a neural backend (v2m never downloads models)",
+    )  # fmt: skip
+    p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
+    p.add_argument(
+        "--window-s", type=_positive, default=None,
+        help="neural backends: seconds generated at a time (default: the model's maximum)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-sync", action="store_true",
+        help="neural backends: do not warp the generated audio onto the cue's beats",
+    )  # fmt: skip
 
 
 def _cmd_render_cue(args: argparse.Namespace) -> int:
@@ -187,6 +217,7 @@ def _cmd_render_cue(args: argparse.Namespace) -> int:
         soundfont=args.soundfont,
         keep_audio=args.keep_audio,
         force=args.force,
+        **_backend_args(args),
     )
     print(f"{args.output}: {res.rendered.duration_s:.2f} s of music", file=sys.stderr)
     return 0
@@ -379,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--timeline", type=Path)
     s.add_argument("--report", type=Path)
     s.add_argument("--soundfont", type=Path)
+    _add_backend_args(s)
     s.add_argument("--force", action="store_true")
     s.set_defaults(func=_cmd_score)
 
@@ -388,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("-o", "--output", type=Path, required=True)
     rc.add_argument("--soundfont", type=Path)
     rc.add_argument("--keep-audio", action="store_true")
+    _add_backend_args(rc)
     rc.add_argument("--force", action="store_true")
     rc.set_defaults(func=_cmd_render_cue)
 

@@ -23,7 +23,7 @@ from ._io import write_text_atomic
 from .errors import CueSheetError, InputError, ParameterError
 from .styles import MODES, get_style
 
-SCHEMA_VERSION = "1.1"  # 1.1: sections may change instruments (1.0 loads)
+SCHEMA_VERSION = "1.2"  # 1.1: sections may change instruments; 1.2: prompt (1.x loads)
 
 log = logging.getLogger("v2m")
 
@@ -145,6 +145,9 @@ class CueSheet:
     instruments: dict[str, int] = field(default_factory=dict)
     tempo_bpm: float | None = None
     notes: list[str] = field(default_factory=list)
+    #: Text prompt for the neural backends (:mod:`v2m.backends`); None: written from the
+    #: cue sheet and the analysis (see :func:`v2m.backends.prompt.prompt_for`).
+    prompt: str | None = None
     schema_version: str = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ derived
@@ -162,6 +165,8 @@ class CueSheet:
     # ------------------------------------------------------------------ checks
     def validate(self) -> CueSheet:
         """Check every field; raise :class:`CueSheetError` naming the first bad one."""
+        if self.prompt is not None and not isinstance(self.prompt, str):
+            raise CueSheetError(f"prompt: must be text or null, got {self.prompt!r}")
         if (
             not isinstance(self.duration_s, (int, float))
             or not math.isfinite(self.duration_s)
@@ -282,6 +287,7 @@ class CueSheet:
                 instruments=dict(d.get("instruments", {})),
                 tempo_bpm=d.get("tempo_bpm"),
                 notes=list(d.get("notes", [])),
+                prompt=d.get("prompt"),
                 schema_version=version,
             )
         except (TypeError, ValueError) as exc:

@@ -291,10 +291,9 @@ def _evaluate_one(
         if suffix in MIDI:
             vals.update(symbolic.evaluate(symbolic.notes_from_midi(f)))
             if want_si():
-                from .rendering import render
+                from .rendering.cache import render_mix
 
-                audio = render(f, sample_rate=44100)
-                vals.update(_si(key, audio.mix, audio.sample_rate, notes))
+                vals.update(_si(key, *render_mix(f, sample_rate=44100), notes))
         elif suffix in AUDIO:
             if want_si():
                 vals.update(_si(key, *_load_audio_sr(f), notes))

@@ -60,12 +60,38 @@ def _write_media(
         mux(picture, music, sample_rate, out, keep_audio=keep_audio)
 
 
-def _render_music(sc, soundfont, stack: ExitStack) -> tuple[RenderInfo, Path]:
-    """Render to a float WAV in a temporary folder (removed when ``stack`` closes)."""
+def _render_music(
+    sc, soundfont, stack: ExitStack, *, backend=None, timeline=None, progress=False
+) -> tuple[RenderInfo, Path, dict | None]:
+    """Render to a float WAV in a temporary folder (removed when ``stack`` closes): the
+    score through the SoundFont renderer, or the cue through a neural ``backend``.
+    Returns the render's info, the WAV's path and the backend's report (None for rules)."""
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-music-")))
     music = tmp / "music.wav"
-    info = render_to_file(sc, music, soundfont=soundfont, subtype="FLOAT")
-    return info, music
+    if backend is None or backend.name == "rules":
+        info = render_to_file(sc, music, soundfont=soundfont, subtype="FLOAT")
+        return info, music, None
+    from .backends import write_generated
+
+    gen = backend.generate(sc.cue, timeline=timeline, score=sc, progress=progress)
+    return write_generated(gen, sc.cue, music), music, gen.report
+
+
+def _backend(name: str | None, model_dir, soundfont, options: dict | None):
+    """The backend object (None for the default rules backend); checked before any work."""
+    if name in (None, "rules"):
+        return None
+    from .backends import get_backend
+
+    b = get_backend(name, model_dir=model_dir, soundfont=soundfont, **(options or {}))
+    if b.name == "rules":
+        return None
+    if b.needs_model and not model_dir:
+        raise ParameterError(
+            f"backend {name!r} needs --model-dir (a local model folder; v2m never downloads)"
+        )
+    b._load()
+    return b
 
 
 def _say(progress: bool, msg: str) -> None:
@@ -94,6 +120,9 @@ def score(
     force: bool = False,
     progress: bool = False,
     mode: str = "auto",
+    backend: str = "rules",
+    model_dir: str | Path | None = None,
+    backend_options: dict | None = None,
 ) -> ScoreResult:
     """Give a video (or an image) its soundtrack.
 
@@ -115,6 +144,13 @@ def score(
     mode : {"auto", "cuts", "dance"}
         What the beat grid follows (see :func:`v2m.projection.project`); "auto" and "dance"
         track the body pose when the ``pose`` extra is installed.
+    backend : str
+        What makes the audio (see :mod:`v2m.backends`): ``rules`` (the composer and the
+        SoundFont renderer, default) or ``musicgen`` (needs ``model_dir``).
+    model_dir : path, optional
+        The local model folder of a neural backend (never downloaded).
+    backend_options : dict, optional
+        More options for the backend (``window_s``, ``device``, ``sync``, ...).
 
     Returns
     -------
@@ -144,6 +180,8 @@ def score(
     needs_audio = suffix not in MIDI_SUFFIXES or wav is not None
     if needs_audio:
         find_soundfont(soundfont)  # a missing --soundfont is found before any work
+    # a bad backend or a missing model folder is found before any work, too
+    engine = _backend(backend, model_dir, soundfont, backend_options) if needs_audio else None
     if suffix in VIDEO_SUFFIXES and not is_image:
         from .muxing import check_mux
 
@@ -162,6 +200,7 @@ def score(
             out=out,
             is_image=is_image,
             needs_audio=needs_audio,
+            engine=engine,
             style=style,
             tempo_bpm=tempo_bpm,
             key=key,
@@ -203,6 +242,7 @@ def _score(
     soundfont,
     progress,
     mode="auto",
+    engine=None,
 ) -> ScoreResult:
     suffix = out.suffix.lower()
     if duration_s is not None and not is_image:
@@ -231,10 +271,13 @@ def _score(
     outputs: dict[str, str] = {}
     t = time.perf_counter()
     rendered = None
+    backend_report = None
     with ExitStack() as stack:
         if needs_audio:
             _say(progress, "rendering the music")
-            rendered, music = _render_music(sc, soundfont, stack)
+            rendered, music, backend_report = _render_music(
+                sc, soundfont, stack, backend=engine, timeline=tl, progress=progress
+            )
             timings["render"] = time.perf_counter() - t
         t = time.perf_counter()
         if suffix in MIDI_SUFFIXES:
@@ -275,6 +318,7 @@ def _score(
                 "soundfont_origin": rendered.soundfont_origin,
                 "synth": rendered.synth,
             }
+        rep["backend"] = backend_report or {"backend": "rules"}
         write_text_atomic(report, json.dumps(json_safe(rep), indent=1, allow_nan=False))
         outputs["report"] = str(report)
     if rendered is not None:
@@ -294,10 +338,14 @@ def render_cue(
     soundfont: str | Path | None = None,
     keep_audio: bool = False,
     force: bool = False,
+    backend: str = "rules",
+    model_dir: str | Path | None = None,
+    backend_options: dict | None = None,
 ) -> ScoreResult:
     """Compose and render an (edited) cue sheet, and put it under ``video``.
 
-    Deterministic: the same cue sheet gives the same music.
+    Deterministic: the same cue sheet gives the same music (with a neural ``backend``, the
+    same model too: sampling is seeded from the cue's seed).
     """
     vid = _media.check_readable(video)
     out = Path(output)
@@ -307,6 +355,7 @@ def render_cue(
         )
     cue_obj = CueSheet.load(cue_path)
     find_soundfont(soundfont)
+    engine = _backend(backend, model_dir, soundfont, backend_options)
     if not _media.is_image_path(vid) and out.suffix.lower() not in AUDIO_SUFFIXES:
         from .muxing import check_mux
 
@@ -314,7 +363,7 @@ def render_cue(
         _check_cue_fits(cue_obj, _media.probe_video(vid).duration_s, cue_path, vid)
     with OutputSet({"--output": out}, force=force, inputs=(vid, cue_path)), ExitStack() as st:
         sc = compose(cue_obj)
-        rendered, music = _render_music(sc, soundfont, st)
+        rendered, music, _ = _render_music(sc, soundfont, st, backend=engine)
         _write_media(
             out,
             picture=vid,

@@ -161,7 +161,7 @@ class DiffBGM(Protocol):
 
     def item(self, item: dict, out: Outputs) -> dict[str, float]:
         from ..metrics import structure, symbolic
-        from ..rendering import render
+        from ..rendering.cache import render_mix
 
         midi = out.need("midi", item["id"], self.name)
         notes = symbolic.notes_from_midi(midi)
@@ -169,9 +169,8 @@ class DiffBGM(Protocol):
             "pitch_class_entropy": symbolic.pitch_class_entropy(notes),
             "grooving_pattern_similarity": symbolic.evaluate(notes)["grooving_pattern_similarity"],
         }
-        audio = render(midi, sample_rate=44100)
         try:
-            vals.update(structure.evaluate(audio.mix, audio.sample_rate))
+            vals.update(structure.evaluate(*render_mix(midi, sample_rate=44100)))
         except ParameterError:
             pass  # too long for the scape plot: SI left out of this item
         return {k: float(v) for k, v in vals.items()}
