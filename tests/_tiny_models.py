@@ -21,7 +21,10 @@ def save_tokenizer(path: Path) -> None:
     tk = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tk.pre_tokenizer = pre_tokenizers.Whitespace()
     fast = T.PreTrainedTokenizerFast(
-        tokenizer_object=tk, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
+        tokenizer_object=tk,
+        pad_token="<pad>",
+        eos_token="</s>",
+        unk_token="<unk>",
         model_max_length=128,
     )
     fast.save_pretrained(path)
@@ -76,6 +79,9 @@ def save_musicgen(path: Path, *, melody: bool = False, seed: int = 0) -> Path:
             text_encoder=text.to_dict(), audio_encoder=audio.to_dict(), decoder=dec.to_dict()
         )
         model = T.MusicgenForConditionalGeneration(cfg)
+    with torch.no_grad():  # EnCodec's codebooks start as zeros (learnt): make codes audible
+        for layer in model.audio_encoder.quantizer.layers:
+            layer.codebook.embed.normal_()
     g = model.generation_config
     g.decoder_start_token_id, g.pad_token_id, g.do_sample, g.guidance_scale = k, k, True, 3.0
     model.save_pretrained(path)
@@ -97,7 +103,11 @@ def save_stable_audio(path: Path, *, seed: int = 0) -> Path:
     text_dim, cond_dim = 16, 8
     text = T.T5EncoderModel(
         T.T5Config(
-            vocab_size=len(WORDS) + 3, d_model=text_dim, d_kv=4, d_ff=32, num_layers=1,
+            vocab_size=len(WORDS) + 3,
+            d_model=text_dim,
+            d_kv=4,
+            d_ff=32,
+            num_layers=1,
             num_heads=2,
         )  # fmt: skip
     )

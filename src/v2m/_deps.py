@@ -13,6 +13,8 @@ _EXTRA = {
     "torch": "neural",
     "resampy": "neural",
     "transformers": "neural",
+    "diffusers": "neural",
+    "torchsde": "neural",
     "ray": "cluster",
 }
 

@@ -121,9 +121,12 @@ class WindowedBackend(MusicBackend):
             "prompt": base,
             "window_prompts": texts,
             "windows": [
-                {"start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3),
-                 "join_s": None if w.join_s is None else round(w.join_s, 3),
-                 "on_bar": w.on_bar}
+                {
+                    "start_s": round(w.start_s, 3),
+                    "end_s": round(w.end_s, 3),
+                    "join_s": None if w.join_s is None else round(w.join_s, 3),
+                    "on_bar": w.on_bar,
+                }
                 for w in windows
             ],  # fmt: skip
             "continuation": self.continues,
