@@ -15,11 +15,14 @@ def save_tokenizer(path: Path) -> None:
     """A word-level tokenizer standing in for T5's SentencePiece one (unknown words map to
     <unk>; the prompt text itself is checked by the tests, not its tokenisation)."""
     import transformers as T
-    from tokenizers import Tokenizer, models, pre_tokenizers
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
     vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(WORDS)}}
     tk = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tk.pre_tokenizer = pre_tokenizers.Whitespace()
+    tk.post_processor = processors.TemplateProcessing(
+        single="$A </s>", special_tokens=[("</s>", 1)]
+    )
     fast = T.PreTrainedTokenizerFast(
         tokenizer_object=tk,
         pad_token="<pad>",
@@ -132,4 +135,30 @@ def save_stable_audio(path: Path, *, seed: int = 0) -> Path:
         scheduler=sched,
     )  # fmt: skip
     pipe.save_pretrained(path)
+    return path
+
+
+def save_clip(path: Path, *, seed: int = 0) -> Path:
+    """A tiny random CLIP (transformers) with tokenizer and image processor in ``path``."""
+    import torch
+    import transformers as T
+
+    torch.manual_seed(seed)
+    cfg = T.CLIPConfig(
+        text_config=dict(
+            vocab_size=len(WORDS) + 3, hidden_size=16, intermediate_size=32,
+            num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=32,
+            eos_token_id=1, pad_token_id=0, bos_token_id=0,
+        ),
+        vision_config=dict(
+            image_size=32, patch_size=8, hidden_size=16, intermediate_size=32,
+            num_hidden_layers=1, num_attention_heads=2,
+        ),
+        projection_dim=8,
+    )  # fmt: skip
+    T.CLIPModel(cfg).save_pretrained(path)
+    T.CLIPImageProcessor(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+    ).save_pretrained(path)
+    save_tokenizer(path)
     return path

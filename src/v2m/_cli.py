@@ -182,7 +182,10 @@ def _backend_args(args: argparse.Namespace) -> dict:
     opts = {"device": args.device, "sync": not args.no_sync}
     if args.window_s:
         opts["window_s"] = args.window_s
-    return {"backend": args.backend, "model_dir": args.model_dir, "backend_options": opts}
+    out = {"backend": args.backend, "model_dir": args.model_dir, "backend_options": opts}
+    if getattr(args, "clip_dir", None) is not None:
+        out["clip_dir"] = args.clip_dir
+    return out
 
 
 def _add_backend_args(p: argparse.ArgumentParser) -> None:
@@ -411,6 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--report", type=Path)
     s.add_argument("--soundfont", type=Path)
     _add_backend_args(s)
+    s.add_argument(
+        "--clip-dir", type=Path, default=None,
+        help="local CLIP model folder: mood/scene tags per shot pick the style and feed the "
+        "neural backends' prompt (never downloaded)",
+    )  # fmt: skip
     s.add_argument("--force", action="store_true")
     s.set_defaults(func=_cmd_score)
 

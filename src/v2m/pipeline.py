@@ -123,6 +123,7 @@ def score(
     backend: str = "rules",
     model_dir: str | Path | None = None,
     backend_options: dict | None = None,
+    clip_dir: str | Path | None = None,
 ) -> ScoreResult:
     """Give a video (or an image) its soundtrack.
 
@@ -151,6 +152,10 @@ def score(
         The local model folder of a neural backend (never downloaded).
     backend_options : dict, optional
         More options for the backend (``window_s``, ``device``, ``sync``, ...).
+    clip_dir : path, optional
+        A local CLIP model folder: mood and scene tags per shot choose the style (when
+        ``style`` is not given) and go into a neural backend's prompt
+        (:mod:`v2m.analysis.semantics`).
 
     Returns
     -------
@@ -182,6 +187,11 @@ def score(
         find_soundfont(soundfont)  # a missing --soundfont is found before any work
     # a bad backend or a missing model folder is found before any work, too
     engine = _backend(backend, model_dir, soundfont, backend_options) if needs_audio else None
+    tagger = None
+    if clip_dir is not None:
+        from .analysis.semantics import ClipTagger
+
+        tagger = ClipTagger(clip_dir)
     if suffix in VIDEO_SUFFIXES and not is_image:
         from .muxing import check_mux
 
@@ -201,6 +211,7 @@ def score(
             is_image=is_image,
             needs_audio=needs_audio,
             engine=engine,
+            tagger=tagger,
             style=style,
             tempo_bpm=tempo_bpm,
             key=key,
@@ -243,6 +254,7 @@ def _score(
     progress,
     mode="auto",
     engine=None,
+    tagger=None,
 ) -> ScoreResult:
     suffix = out.suffix.lower()
     if duration_s is not None and not is_image:
@@ -251,7 +263,20 @@ def _score(
     timings: dict[str, float] = {}
     _say(progress, f"analysing {inp.name}")
     pose = {"auto": "auto", "cuts": "off", "dance": "on"}[mode]
-    tl = analyze(inp, duration_s=duration_s, progress=progress, pose=pose)
+    tl = analyze(
+        inp, duration_s=duration_s, progress=progress, pose=pose, keep_thumbnails=bool(tagger)
+    )
+    semantics = None
+    if tagger is not None:
+        from .analysis.semantics import suggest_style, tag_words
+
+        tl.semantics = tagger.tag_timeline(tl)
+        chosen, votes = suggest_style(tl.semantics)
+        semantics = {"tags": tl.semantics, "words": tag_words(tl.semantics),
+                     "style_votes": votes, "style": chosen}  # fmt: skip
+        if style is None and chosen is not None:
+            style = chosen
+            _say(progress, f"style {chosen} from CLIP's tags {', '.join(semantics['words'])}")
     timings["analyze"] = time.perf_counter() - t0
     t = time.perf_counter()
     proj = project(
@@ -319,6 +344,8 @@ def _score(
                 "synth": rendered.synth,
             }
         rep["backend"] = backend_report or {"backend": "rules"}
+        if semantics is not None:
+            rep["semantics"] = semantics
         write_text_atomic(report, json.dumps(json_safe(rep), indent=1, allow_nan=False))
         outputs["report"] = str(report)
     if rendered is not None:

@@ -2,8 +2,9 @@
 
 The prompt states what the cue sheet decided, in the words MusicCaps-style captions use
 (the data MusicGen and Stable Audio were trained on): genre and instruments of the style,
-mood words from the pictures' valence and arousal, the tempo in BPM, the key, and the
-energy of the piece's sections ("builds from a quiet intro to an intense climax"). A cue
+mood words from the pictures' valence and arousal (and CLIP's mood and scene tags when a
+CLIP model was given, see :mod:`v2m.analysis.semantics`), the tempo in BPM, the key, and
+the energy of the piece's sections ("builds from a quiet intro to an intense climax"). A cue
 sheet with a ``prompt`` set (edited by hand) uses it as written.
 """
 
@@ -85,8 +86,17 @@ def prompt_for(cue: CueSheet, timeline=None) -> str:
         return own
     parts = [STYLE_WORDS.get(cue.style, f"{cue.style} instrumental")]
     aff = _affect(timeline) if timeline is not None else None
-    if aff is not None:
-        parts.append(", ".join(mood_words(*aff)))
+    words = mood_words(*aff) if aff is not None else []
+    tags = getattr(timeline, "semantics", None) if timeline is not None else None
+    if tags:  # CLIP's mood first, then the colours' words; and the scene
+        from ..analysis.semantics import tag_words
+
+        mood, scene = tag_words(tags)
+        words = [mood] + [w for w in words if w != mood][:1]
+        parts.append(", ".join(words))
+        parts.append(f"evoking {scene}")
+    elif words:
+        parts.append(", ".join(words))
     parts.append(f"{_tempo(cue):.0f} BPM")
     parts.append(f"in {cue.key}")
     parts.append(f"{cue.meter} time")

@@ -70,7 +70,9 @@ class StableAudio(WindowedBackend):
         out = self._pipe(
             text,
             audio_start_in_s=0.0,
-            audio_end_in_s=float(w.duration_s),
+            # the window's length, kept inside the model's limit against rounding (the
+            # caller pads the missing sample)
+            audio_end_in_s=min(float(w.duration_s), self.max_window_s * (1 - 1e-9)),
             num_inference_steps=int(self.options.get("steps", 100)),
             guidance_scale=float(self.options.get("guidance_scale", 7.0)),
             negative_prompt="low quality, vocals, noise",
