@@ -52,9 +52,11 @@ BASS_RANGE = {42: (36, 57), 43: (28, 50), 32: (28, 50), 33: (28, 50), 0: (28, 52
 FINAL_CHORD_S = 2.0
 RELEASE_S = 0.6
 #: Below this energy a sustaining pad (where the style has one) joins the harmony.
-PAD_BELOW = 0.4
+PAD_BELOW = 0.5
 #: A breath (a sixteenth of near silence) before strong hits only at this energy or above.
 BREATH_ABOVE = 0.45
+#: Hits at least this strong (scene changes) silence bass and pad in the breath as well.
+FULL_BREATH_STRENGTH = 0.8
 
 
 # ===================================================================== composer
@@ -70,6 +72,8 @@ class _Composer:
         self.sub = 3 if cue.meter == "6/8" else 2  # eighth notes per beat
         self.end_beat = float(time_to_beat(cue.duration_s, cue.beats_s))
         self.parts: dict[str, list[Note]] = {r: [] for r in ROLES}
+        #: (breath start, hit) beats of the accents: the pedal is lifted over them
+        self.accents: list[tuple[float, float]] = []
         self.programs = {r: p for r, p in self.style.programs.items()}
         self.programs.update({r: int(p) for r, p in cue.instruments.items()})
         self._bars()
@@ -476,12 +480,19 @@ class _Composer:
             in_final = b >= final_from - 1e-6
             # the final chord is never broken off; in quiet passages the hit stands out
             # anyway and a gap would fall silent
-            if h.strength >= 0.5 and not in_final and e >= BREATH_ABOVE:
-                self._breath(b)
-            if not self.style.drums and "arp" in self.programs:
+            if h.strength >= 0.5 and not in_final:
+                breath = e >= BREATH_ABOVE
+                if breath:
+                    self._breath(b, everything=h.strength >= FULL_BREATH_STRENGTH)
+                self.accents.append((b - 0.5 / self.sub if breath else b, b))
+            if "arp" in self.programs:
+                # a plucked or struck layer (pizzicato, guitar, piano, ...) gives the
+                # accent an attack as sharp as the cut, where bowed or blown parts speak
+                # tens of milliseconds late
                 ch0 = self._chord_at(b)
+                dur = 1.0 if not self.style.drums else 0.5
                 for p in _voice(ch0.pcs, None, *self.style.harmony_register):
-                    self._add("arp", b, b + 1.0, p + 12, vel)
+                    self._add("arp", b, b + dur, p + 12, vel)
             if self.style.drums:
                 strong = h.strength >= 0.5 or h.kind in ("cymbal", "user")
                 if strong:
@@ -503,12 +514,14 @@ class _Composer:
             if "bass" in self.programs:
                 self._add("bass", b, b + 1.0, _bass_note(ch.bass_pc, None, lo=lo, hi=hi), vel)
 
-    def _breath(self, beat: float) -> None:
+    def _breath(self, beat: float, *, everything: bool = False) -> None:
         """A breath before a strong hit: sustained notes stop a sixteenth early and the
         drums leave it empty, so the hit starts from near silence and is heard as an
-        event."""
+        event. Bass and pad keep sounding under it, except before the strongest hits
+        (scene changes), where the whole band stops for the sixteenth."""
         at = beat - 0.5 / self.sub
-        for role in ("harmony", "arp", "melody"):  # bass and pad keep sounding under it
+        roles = ("harmony", "arp", "melody") + (("bass", "pad") if everything else ())
+        for role in roles:
             self._trim_role(role, at)
         self.parts["drums"] = [
             n for n in self.parts["drums"] if not (at - 1e-6 <= n.start < beat - 1e-6)
@@ -603,6 +616,7 @@ class _Composer:
             bar_energy=self.bar_energy,
             chord_starts=[c.start for c in self.chords],
             hits=[(float(time_to_beat(h.time_s, cue.beats_s)), h.strength) for h in cue.hits],
+            accents=self.accents,
         )
         changes = self._program_changes()
         for role, evs in changes.items():  # a new colour keeps the role's level

@@ -108,18 +108,24 @@ def _expression(
     return out
 
 
-def _pedal(chord_starts: list[float], notes: list[Note]) -> list[tuple[float, int, int]]:
+def _pedal(
+    chord_starts: list[float], notes: list[Note], accents: list[tuple[float, float]] = ()
+) -> list[tuple[float, int, int]]:
     """Legato pedalling: up at each chord change, down again a moment later; up for good
-    when the part's last note ends."""
+    when the part's last note ends. At an accent, (breath start, hit), the pedal is up
+    from the breath to just after the hit, so the breath is heard (a held pedal would ring
+    through it)."""
     if not notes:
         return []
     end = max(n.end for n in notes)
+    lifts = [(c, c) for c in chord_starts] + [tuple(a) for a in accents]
     out = [(0.0, CC_PEDAL, 127)]
-    for c in chord_starts:
-        if 0 < c < end - 0.25:
-            out.append((round(c, 4), CC_PEDAL, 0))
-            out.append((round(c + 0.06, 4), CC_PEDAL, 127))
+    for up, hit in sorted(lifts):
+        if 0 < up and hit < end - 0.25:
+            out.append((round(up, 4), CC_PEDAL, 0))
+            out.append((round(hit + 0.06, 4), CC_PEDAL, 127))
     out.append((round(end, 4), CC_PEDAL, 0))
+    out.sort(key=lambda e: e[0])
     return out
 
 
@@ -131,6 +137,7 @@ def mix_controls(
     bar_energy: list[float],
     chord_starts: list[float],
     hits: list[tuple[float, float]],
+    accents: list[tuple[float, float]] = (),
 ) -> dict[str, list[tuple[float | None, int, int]]]:
     """Controller changes per role with notes: (beat or None for tick 0, controller, value).
 
@@ -142,6 +149,8 @@ def mix_controls(
     chord_starts : list of float
         Beats where the chord changes.
     hits : list of (beat, strength)
+    accents : list of (breath start beat, hit beat)
+        The strong hits, where a pedalled part lifts the pedal.
     """
     out: dict[str, list[tuple[float | None, int, int]]] = {}
     energy_range = _energy_range(bar_energy)
@@ -158,6 +167,6 @@ def mix_controls(
         ]
         ev += _expression(m, bars, bar_energy, hits, energy_range)
         if m.pedal:
-            ev += _pedal(chord_starts, notes)
+            ev += _pedal(chord_starts, notes, accents)
         out[role] = ev
     return out
