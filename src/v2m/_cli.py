@@ -210,6 +210,17 @@ def _add_backend_args(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    from .app import serve
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"v2m app: listening on {args.host}: anyone who can reach it can upload files",
+              file=sys.stderr)  # fmt: skip
+    serve(host=args.host, port=args.port, work_dir=args.work_dir,
+          max_upload_mb=args.max_upload_mb, open_browser=args.open)  # fmt: skip
+    return 0
+
+
 def _cmd_render_cue(args: argparse.Namespace) -> int:
     from .pipeline import render_cue
 
@@ -431,6 +442,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend_args(rc)
     rc.add_argument("--force", action="store_true")
     rc.set_defaults(func=_cmd_render_cue)
+
+    ap = sub.add_parser("app", help="the local web page: upload, score, tweak, download")
+    ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=7860)
+    ap.add_argument("--work-dir", type=Path, default=None,
+                    help="where uploads and results go (default: a temporary folder, removed "
+                    "on exit)")  # fmt: skip
+    ap.add_argument("--max-upload-mb", type=_positive, default=500.0)
+    ap.add_argument("--open", action="store_true", help="open the page in a browser")
+    ap.set_defaults(func=_cmd_app)
 
     e = sub.add_parser("eval", help="objective metrics for generated music (files or folders)")
     e.add_argument("--generated", type=Path, required=True)

@@ -16,6 +16,9 @@ _EXTRA = {
     "diffusers": "neural",
     "torchsde": "neural",
     "ray": "cluster",
+    "starlette": "app",
+    "uvicorn": "app",
+    "python_multipart": "app",
 }
 
 

@@ -1,0 +1,160 @@
+"""``v2m app`` driven in a real headless browser (Debian's chromium through Playwright):
+upload the shared sample clip, change the style, get a playable video and downloads; edit a
+section and re-render; oversized and non-media uploads get clear messages; two tabs."""
+
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from synth import SHARED
+
+pytest.importorskip("starlette")
+pw = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("Debian's chromium is not installed (see README)", allow_module_level=True)
+
+CLIP = SHARED / "video" / "bikes.mp4"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from v2m._web import Server
+    from v2m.app import create_app
+
+    if not CLIP.exists():
+        pytest.skip("the shared sample clip is missing")
+    work = tmp_path_factory.mktemp("app-work")
+    size_mb = CLIP.stat().st_size / 2**20
+    srv = Server(create_app(work_dir=work, max_upload_mb=size_mb + 1)).start()
+    srv.work = work
+    srv.limit_mb = size_mb + 1
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with pw.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+        yield b
+        b.close()
+
+
+def _wait_done(page, timeout_ms=180_000):
+    page.wait_for_function(
+        "() => document.getElementById('stage').textContent === 'done' || "
+        "document.getElementById('stage').textContent === 'nothing changed' || "
+        "document.getElementById('error').textContent !== ''",
+        timeout=timeout_ms,
+    )
+    assert page.inner_text("#error") == ""
+
+
+def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    page.goto(server.url)
+    page.set_input_files("#file", str(CLIP))
+    page.wait_for_selector("#controls:not([hidden])")
+    assert "bikes.mp4: video" in page.inner_text("#uploaded")
+    page.select_option("#style", "electronic")
+    page.click("#timeline", position={"x": 200, "y": 10})  # a hit by clicking the timeline
+    assert page.input_value("#hits") != ""
+    page.click("#score")
+    page.wait_for_selector("#progress:not([hidden])")
+    _wait_done(page)
+    # the video plays in the page: the browser decoded it and knows its length
+    page.wait_for_function(
+        "() => document.getElementById('player').readyState >= 2", timeout=30_000
+    )
+    dur = page.evaluate("document.getElementById('player').duration")
+    assert dur == pytest.approx(10.0, abs=0.6)
+    assert page.evaluate("document.getElementById('player').play().then(() => true)")
+    links = page.eval_on_selector_all("a.download", "els => els.map(e => e.textContent)")
+    assert {"⬇ video.mp4", "⬇ music.wav", "⬇ music.flac", "⬇ score.mid", "⬇ cue.json"} <= set(
+        links
+    )
+    with page.expect_download() as dl:
+        page.click("text=⬇ cue.json")
+    cue = json.loads(Path(dl.value.path()).read_text())
+    assert cue["style"] == "electronic"
+    assert len(page.query_selector_all("#cuts tbody tr")) >= 4
+    assert page.inner_text("#why").strip() != ""
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "app.png"), full_page=True)
+    # edit a section's energy and colour, re-render (no new analysis), get a new run
+    first_video = page.get_attribute("#player", "src")
+    page.fill("#sect tbody tr:first-child .energy", "0.2")
+    page.select_option("#sect tbody tr:first-child .colour", "piano")
+    page.click("#rerender")
+    page.wait_for_function(
+        f"() => document.getElementById('player').getAttribute('src') !== '{first_video}' || "
+        "document.getElementById('error').textContent !== ''",
+        timeout=180_000,
+    )
+    assert page.inner_text("#error") == ""
+    new = json.loads(
+        urllib.request.urlopen(server.url + page.get_attribute("#player", "src").replace(
+            "video.mp4", "cue.json")).read()  # fmt: skip
+    )
+    assert new["sections"][0]["energy"] == 0.2
+    assert new["sections"][0]["instruments"]["melody"] == 0  # piano's programs
+    page.close()
+
+
+def test_bad_uploads_get_clear_messages(server, browser, tmp_path):
+    page = browser.new_page()
+    page.goto(server.url)
+    page.wait_for_function("() => document.getElementById('version').textContent !== ''")
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 100)
+    page.set_input_files("#file", str(text))
+    page.wait_for_function("() => document.getElementById('error').textContent !== ''")
+    assert "not a video or image v2m can read" in page.inner_text("#error")
+    big = tmp_path / "big.mp4"
+    big.write_bytes(b"\0" * int((server.limit_mb + 0.5) * 2**20))
+    page.set_input_files("#file", str(big))
+    page.wait_for_function(
+        "() => document.getElementById('error').textContent.includes('upload limit')"
+    )
+    # the server refuses it too, whatever the page does
+    req = urllib.request.Request(
+        server.url + "/api/upload", data=b"x" * int((server.limit_mb + 0.5) * 2**20),
+        headers={"Content-Type": "multipart/form-data; boundary=zz"}, method="POST",
+    )  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req)
+    assert exc.value.code == 413
+    # nothing of the refused uploads is left in the work folder
+    assert not [p for p in server.work.rglob("*") if p.name in ("notes.mp4", "big.mp4")]
+    page.close()
+
+
+def test_files_stay_inside_the_work_folder(server):
+    for bad in ("/files/nosuch/x", "/files/../../etc/passwd"):
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(server.url + bad)
+        assert exc.value.code in (403, 404)
+
+
+def test_two_tabs_work_at_once(server, browser):
+    ctx = browser.new_context()
+    pages = [ctx.new_page(), ctx.new_page()]
+    for p, style in zip(pages, ("folk", "ambient"), strict=True):
+        p.goto(server.url)
+        p.set_input_files("#file", str(CLIP))
+        p.wait_for_selector("#controls:not([hidden])")
+        p.select_option("#style", style)
+    for p in pages:
+        p.click("#score")
+    for p in pages:
+        _wait_done(p)
+    srcs = [p.get_attribute("#player", "src") for p in pages]
+    assert srcs[0] != srcs[1]  # two sessions, two results
+    styles = [json.loads(urllib.request.urlopen(server.url + s.replace("video.mp4", "cue.json")).read())["style"] for s in srcs]  # noqa: E501
+    assert styles == ["folk", "ambient"]
+    ctx.close()
