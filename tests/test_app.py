@@ -8,7 +8,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from synth import SHARED
 
 pytest.importorskip("starlette")
@@ -40,7 +39,8 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+        args = ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"]
+        b = p.chromium.launch(executable_path=CHROMIUM, args=args)
         yield b
         b.close()
 
@@ -75,9 +75,7 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
     assert dur == pytest.approx(10.0, abs=0.6)
     assert page.evaluate("document.getElementById('player').play().then(() => true)")
     links = page.eval_on_selector_all("a.download", "els => els.map(e => e.textContent)")
-    assert {"⬇ video.mp4", "⬇ music.wav", "⬇ music.flac", "⬇ score.mid", "⬇ cue.json"} <= set(
-        links
-    )
+    assert {"⬇ video.mp4", "⬇ music.wav", "⬇ music.flac", "⬇ score.mid", "⬇ cue.json"} <= set(links)
     with page.expect_download() as dl:
         page.click("text=⬇ cue.json")
     cue = json.loads(Path(dl.value.path()).read_text())
@@ -98,8 +96,9 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
     )
     assert page.inner_text("#error") == ""
     new = json.loads(
-        urllib.request.urlopen(server.url + page.get_attribute("#player", "src").replace(
-            "video.mp4", "cue.json")).read()  # fmt: skip
+        urllib.request.urlopen(
+            server.url + page.get_attribute("#player", "src").replace("video.mp4", "cue.json")
+        ).read()  # fmt: skip
     )
     assert new["sections"][0]["energy"] == 0.2
     assert new["sections"][0]["instruments"]["melody"] == 0  # piano's programs
@@ -155,6 +154,11 @@ def test_two_tabs_work_at_once(server, browser):
         _wait_done(p)
     srcs = [p.get_attribute("#player", "src") for p in pages]
     assert srcs[0] != srcs[1]  # two sessions, two results
-    styles = [json.loads(urllib.request.urlopen(server.url + s.replace("video.mp4", "cue.json")).read())["style"] for s in srcs]  # noqa: E501
+    styles = [
+        json.loads(urllib.request.urlopen(server.url + s.replace("video.mp4", "cue.json")).read())[
+            "style"
+        ]
+        for s in srcs
+    ]  # noqa: E501
     assert styles == ["folk", "ambient"]
     ctx.close()
