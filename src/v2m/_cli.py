@@ -549,7 +549,68 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             x.add_argument("-o", "--output", type=Path, required=True, help="items .jsonl")
             x.set_defaults(func=_cmd_datasets_export)
+
+    st = sub.add_parser("study", help="blind listening studies: create, serve, report")
+    ssub = st.add_subparsers(dest="study_command", required=True, metavar="ACTION")
+    sc = ssub.add_parser("create", help="a blind study from several systems' outputs")
+    sc.add_argument("--system", action="append", required=True, metavar="NAME=DIR",
+                    help="outputs of one system, a file per item id (repeatable)")  # fmt: skip
+    sc.add_argument("--videos", type=Path, help="the input videos (same ids): audio outputs "
+                    "are put under them")  # fmt: skip
+    sc.add_argument("--pairwise", action="store_true", help="also A/B preference trials")
+    sc.add_argument("--attention", type=int, default=2, help="attention checks (default 2)")
+    sc.add_argument("--title", default="Music for video: a listening study")
+    sc.add_argument("-o", "--output", type=Path, required=True, help="the study folder")
+    sc.add_argument("--force", action="store_true")
+    sc.set_defaults(func=_cmd_study_create)
+    ss = ssub.add_parser("serve", help="serve a study; answers go to its SQLite file")
+    ss.add_argument("study", type=Path)
+    ss.add_argument("--host", default="127.0.0.1")
+    ss.add_argument("--port", type=int, default=7861)
+    ss.set_defaults(func=_cmd_study_serve)
+    sr = ssub.add_parser("report", help="MOS with 95 % CI, tests, agreement, exclusions")
+    sr.add_argument("study", type=Path)
+    sr.set_defaults(func=_cmd_study_report)
     return p
+
+
+def _cmd_study_create(args: argparse.Namespace) -> int:
+    from .study import create_study
+
+    systems = {}
+    for spec in args.system:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise ParameterError(f"--system {spec!r}: use NAME=DIR")
+        if name in systems:
+            raise ParameterError(f"--system {name}: given twice")
+        systems[name] = Path(path)
+    study = create_study(systems, out_dir=args.output, videos=args.videos,
+                         pairwise=args.pairwise, attention=args.attention, title=args.title,
+                         force=args.force)  # fmt: skip
+    kinds = {}
+    for t in study["trials"]:
+        kinds[t["kind"]] = kinds.get(t["kind"], 0) + 1
+    print(f"{args.output}: {len(study['items'])} items x {len(study['systems'])} systems; "
+          + ", ".join(f"{n} {k} trials" for k, n in kinds.items()), file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _cmd_study_serve(args: argparse.Namespace) -> int:
+    from .study import serve_study
+
+    serve_study(args.study, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_study_report(args: argparse.Namespace) -> int:
+    from .study import report_study
+    from .study.report import to_markdown
+
+    rep = report_study(args.study)
+    print(to_markdown(rep))
+    print(f"written: {args.study / 'report.json'}, report.csv, report.md", file=sys.stderr)
+    return 0
 
 
 def _cmd_datasets_list(args: argparse.Namespace) -> int:  # noqa: ARG001
