@@ -188,8 +188,14 @@ def test_streamed_upload_over_the_limit_leaves_nothing(tmp_path):
             self.left -= k
             return b"\0" * k
 
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(coro):  # in a thread of its own: Playwright's loop may run in this one
+        with ThreadPoolExecutor(1) as ex:
+            return ex.submit(asyncio.run, coro).result()
+
     with pytest.raises(ParameterError, match="upload limit of 1 MB"):
-        asyncio.run(save_upload(Upload(3 * 2**20), tmp_path / "s", max_bytes=2**20))
+        run(save_upload(Upload(3 * 2**20), tmp_path / "s", max_bytes=2**20))
     assert list((tmp_path / "s").iterdir()) == []
-    p = asyncio.run(save_upload(Upload(1000), tmp_path / "s", max_bytes=2**20))
+    p = run(save_upload(Upload(1000), tmp_path / "s", max_bytes=2**20))
     assert p.parent == tmp_path / "s" and p.name == "evil_name.mp4" and p.stat().st_size == 1000
