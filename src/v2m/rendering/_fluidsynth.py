@@ -11,8 +11,16 @@ import ctypes
 import ctypes.util
 import functools
 import os
+import threading
 
 import numpy as np
+
+#: Synthesisers are created, loaded and deleted one at a time: FluidSynth initialises
+#: shared tables in the first ``new_fluid_synth`` and keeps a process-wide sample cache, and
+#: a render starts one synthesiser per part in parallel threads. (A render with stems
+#: crashed once with SIGSEGV in about 20 runs, not reproduced since; this rules out the
+#: concurrent set-up and tear-down as its cause.) Rendering itself runs in parallel.
+_LIFECYCLE = threading.Lock()
 
 __all__ = ["available", "library_path", "FluidSynth"]
 
@@ -90,6 +98,10 @@ class FluidSynth:
     """
 
     def __init__(self, soundfont: str, *, sample_rate: int, settings: dict | None = None):
+        with _LIFECYCLE:
+            self._open(soundfont, sample_rate=sample_rate, settings=settings)
+
+    def _open(self, soundfont: str, *, sample_rate: int, settings: dict | None) -> None:
         lib = _lib()
         if lib is None:
             raise OSError("the FluidSynth library (libfluidsynth 2) is not installed")
@@ -117,7 +129,7 @@ class FluidSynth:
             raise OSError("FluidSynth could not create a synthesiser")
         self.sfont_id = lib.fluid_synth_sfload(self._synth, os.fsencode(soundfont), 1)
         if self.sfont_id < 0:
-            self.close()
+            self._close()
             raise ValueError(f"{soundfont}: FluidSynth cannot load this SoundFont")
 
     def message(self, kind: int, channel: int, a: int, b: int) -> None:
@@ -148,6 +160,10 @@ class FluidSynth:
             )
 
     def close(self) -> None:
+        with _LIFECYCLE:
+            self._close()
+
+    def _close(self) -> None:
         if getattr(self, "_synth", None):
             self._lib.delete_fluid_synth(self._synth)
             self._synth = None
