@@ -213,9 +213,12 @@ STYLES: dict[str, Style] = {
             "arp": RoleMix(level_db=-8.0, pan=0.65, reverb=0.6, swell_db=4.0),
         },
         room=Room(size=0.9, damp=0.3, width=1.0, level=0.85),
+        # the pads' low mids thinned and a broad presence lift, so the texture is not a
+        # 700 Hz blanket on small speakers (spectral centroid 1.18 -> 1.3 kHz, 2-6 kHz
+        # share 2.6 -> 3.6 %)
         eq=(
-            ("lowshelf", 250.0, -6.0, 0.7),
-            ("peak", 3500.0, 8.0, 0.7),
+            ("lowshelf", 300.0, -8.0, 0.7),
+            ("peak", 3000.0, 9.0, 0.6),
             ("highshelf", 8000.0, 4.0, 0.7),
         ),
     ),
@@ -261,7 +264,8 @@ STYLES: dict[str, Style] = {
             "harmony": RoleMix(level_db=-7.0, pan=-0.8, reverb=0.4, swell_db=5.0),
             "pad": RoleMix(level_db=-10.0, pan=0.5, reverb=0.5, swell_db=8.0),
             "bass": RoleMix(level_db=-4.0, pan=0.0, reverb=0.05, swell_db=3.0),
-            "melody": RoleMix(level_db=0.0, pan=0.15, reverb=0.45, swell_db=4.0),
+            # the lead off centre, so the mix is not near mono (L/R correlation 0.86 -> 0.83)
+            "melody": RoleMix(level_db=0.0, pan=0.25, reverb=0.45, swell_db=4.0),
             "arp": RoleMix(level_db=-8.0, pan=0.8, reverb=0.4, swell_db=4.0),
             "drums": RoleMix(level_db=-5.0, pan=0.0, reverb=0.4, swell_db=0.0),
         },
@@ -283,7 +287,8 @@ STYLES: dict[str, Style] = {
             "harmony": RoleMix(level_db=-7.0, pan=-0.8, reverb=0.45, swell_db=6.0),
             "pad": RoleMix(level_db=-10.0, pan=0.55, reverb=0.55, swell_db=8.0),
             "bass": RoleMix(level_db=-4.0, pan=0.0, reverb=0.05, swell_db=3.0),
-            "melody": RoleMix(level_db=0.0, pan=0.15, reverb=0.5, swell_db=4.0),
+            # the lead off centre, so the mix is not near mono (L/R correlation 0.87 -> 0.84)
+            "melody": RoleMix(level_db=0.0, pan=0.3, reverb=0.5, swell_db=4.0),
             "arp": RoleMix(level_db=-8.0, pan=0.8, reverb=0.45, swell_db=4.0),
             "drums": RoleMix(level_db=-5.0, pan=0.0, reverb=0.4, swell_db=0.0),
         },
@@ -304,12 +309,18 @@ STYLES: dict[str, Style] = {
             "harmony": RoleMix(level_db=-6.0, pan=-0.8, reverb=0.4, swell_db=5.0),
             "pad": RoleMix(level_db=-10.0, pan=0.45, reverb=0.5, swell_db=8.0),
             "bass": RoleMix(level_db=-4.0, pan=0.15, reverb=0.1, swell_db=3.0),
-            "melody": RoleMix(level_db=0.0, pan=0.15, reverb=0.5, swell_db=4.0),
+            # the lead off centre, so the mix is not near mono (L/R correlation 0.86 -> 0.84)
+            "melody": RoleMix(level_db=0.0, pan=0.25, reverb=0.5, swell_db=4.0),
             "arp": RoleMix(level_db=-8.0, pan=0.8, reverb=0.4, swell_db=4.0),
             "drums": RoleMix(level_db=-7.0, pan=0.0, reverb=0.45, swell_db=0.0),
         },
         room=Room(size=0.6, damp=0.45, width=1.0, level=0.85),
-        eq=(("lowshelf", 180.0, -2.0, 0.7), ("peak", 3500.0, 3.0, 0.8)),
+        # guitars and flute need their bite (2-6 kHz share 2.2 -> 3.5 %)
+        eq=(
+            ("lowshelf", 180.0, -2.0, 0.7),
+            ("peak", 3500.0, 6.0, 0.8),
+            ("highshelf", 8000.0, 2.0, 0.7),
+        ),
     ),
     "lofi": Style(
         name="lofi",
