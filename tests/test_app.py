@@ -62,6 +62,7 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
     page.wait_for_selector("#controls:not([hidden])")
     assert "bikes.mp4: video" in page.inner_text("#uploaded")
     page.select_option("#style", "electronic")
+    page.check("#stems")
     page.click("#timeline", position={"x": 200, "y": 10})  # a hit by clicking the timeline
     assert page.input_value("#hits") != ""
     page.click("#score")
@@ -80,6 +81,13 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
         page.click("text=⬇ cue.json")
     cue = json.loads(Path(dl.value.path()).read_text())
     assert cue["style"] == "electronic"
+    with page.expect_download() as dl:
+        page.click("text=⬇ stems.zip")
+    import zipfile
+
+    with zipfile.ZipFile(dl.value.path()) as z:
+        stems = set(z.namelist())
+    assert {"melody.wav", "drums.wav", "bass.wav"} <= stems
     assert len(page.query_selector_all("#cuts tbody tr")) >= 4
     assert page.inner_text("#why").strip() != ""
     if os.environ.get("V2M_SCREENSHOTS"):  # the docs' screenshot (see docs/app.md)

@@ -216,10 +216,11 @@ def test_musicgen_melody_is_conditioned_on_our_chroma(tiny, monkeypatch):
         assert np.array_equal(feat, want) and want.sum() > 0
 
 
-def test_musicgen_sync_reports_hit_rates(tiny):
+def test_musicgen_sync_reports_hit_rates(tiny, capsys):
     b = get_backend("musicgen", model_dir=tiny.musicgen, window_s=4.5, context_s=1.5,
                     crossfade_s=0.5)  # fmt: skip
-    g = b.generate(_cue())
+    g = b.generate(_cue(), progress=True)
+    assert "v2m: musicgen" in capsys.readouterr().err  # the progress bar
     s = g.report["sync"]
     assert g.audio.shape == (9 * 32000, 2)
     assert set(s) >= {"hit_rate_before", "hit_rate_after", "anchors", "warped"}

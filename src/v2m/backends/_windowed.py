@@ -94,21 +94,25 @@ class WindowedBackend(MusicBackend):
         prompts = section_prompts(cue, base) if not getattr(cue, "prompt", None) else [(0, base)]
         parts, texts = [], []
         prev = None
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=round(cue.duration_s, 1), unit="s", desc=f"v2m: {self.name}",
+                       file=sys.stderr, leave=False)  # fmt: skip
         for i, w in enumerate(windows):
             text = self._window_prompt(prompts, w)
-            if progress:
-                print(
-                    f"v2m: {self.name} window {i + 1}/{len(windows)} "
-                    f"({w.start_s:.1f}-{w.end_s:.1f} s)",
-                    file=sys.stderr,
-                )
             y = self._generate_window(text, w, prev, score, int(cue.seed) * 1000 + i)
+            if bar is not None:  # seconds of the piece made so far
+                bar.update(round(w.end_s - (windows[i - 1].end_s if i else 0.0), 1))
             n = int(round(w.duration_s * self.sample_rate))
             if y.shape[0] < n:
                 y = np.pad(y, ((0, n - y.shape[0]), (0, 0)))
             parts.append(y[:n].astype(np.float32))
             texts.append(text)
             prev = parts[-1]
+        if bar is not None:
+            bar.close()
         n = int(round(cue.duration_s * self.sample_rate))
         audio = join_windows(parts, windows, sr=self.sample_rate, crossfade_s=xf, n_out=n)
         if audio.shape[1] == 1:
