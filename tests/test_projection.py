@@ -251,3 +251,29 @@ def test_scene_changes_among_equal_cuts_land_on_beats():
         off = np.array([np.min(np.abs(b - c)) for c in scene])
         assert (off <= 0.035).all(), (style, scene[off > 0.035])
         _tempo_rules(cue)
+
+
+def test_the_ending_slows_down_after_the_last_cut_only():
+    from v2m.composition import compose
+    from v2m.composition.checks import final_chord_s, tempo_stats
+    from v2m.projection import RIT_MAX, RIT_S, RIT_STEP, ritardando
+
+    proj = project(_timeline([4.0, 9.0], duration=30.0), style="pop", seed=1)
+    cue = proj.cue
+    b = np.asarray(cue.beats_s)
+    p = np.diff(b)
+    inside = b[:-1] < cue.duration_s
+    late = inside & (b[:-1] >= cue.duration_s - RIT_S)
+    early = inside & (b[:-1] < 9.5)
+    assert p[late].max() > (1 + 0.8 * RIT_MAX) * np.median(p[early])  # it slows...
+    assert np.max(np.abs(np.diff(np.log(p)))) <= np.log(1 + RIT_STEP) + 1e-6  # ...smoothly
+    assert tempo_stats(cue)["max_change"] <= 0.04
+    assert any("ritardando" in line for line in proj.explanations)
+    for c in (4.0, 9.0):  # the cuts keep their beats
+        assert np.min(np.abs(b - c)) < 0.036
+    assert final_chord_s(compose(cue)) >= 2.0
+    # a cut near the end: nothing before it moves
+    beats = list(np.arange(0, 31, 0.5))
+    out, n = ritardando(beats, after_s=28.0, duration_s=30.0)
+    assert out[:57] == beats[:57] and n <= 3
+    assert ritardando(beats, after_s=29.5, duration_s=30.0) == (beats, 0)
