@@ -500,7 +500,7 @@ class _Composer:
                 self._add("drums", b, b + 0.2, 36, vel)
                 # a snare (concert snare in the orchestra kit) gives the accent a sharp
                 # attack that is heard at the cut, not some tens of ms later
-                self._add("drums", b, b + 0.1, 38, vel if strong else 0.75 * vel)
+                self._add("drums", b, b + 0.1, 38, vel)
             ch = self._chord_at(b)
             v = _voice(ch.pcs, None, *self.style.harmony_register, first_inversion=ch.diminished)
             if in_final:
@@ -509,6 +509,8 @@ class _Composer:
                 if not self.style.drums:
                     self._add("harmony", b, b + 0.5, max(v) + 12, vel)
                 continue
+            if h.strength < 0.5 and _sustained(self.programs.get("harmony", 0)):
+                continue  # a light accent: bowed or blown stabs would blur its attack
             for p in v:
                 self._add("harmony", b, b + 0.5, p, vel)
             if "bass" in self.programs:
@@ -665,6 +667,12 @@ def _bass_note(pc: int, prev: int | None, *, lo: int = 31, hi: int = 50) -> int:
     if prev is None:
         return min(cands, key=lambda p: (abs(p - 40), p))
     return min(cands, key=lambda p: (abs(p - prev), p))
+
+
+def _sustained(program: int) -> bool:
+    """General MIDI programs that speak slowly: strings, ensembles, choirs, brass, reeds,
+    pipes and synth pads."""
+    return 40 <= program <= 79 or 88 <= program <= 95
 
 
 def compose(cue: CueSheet) -> Score:
