@@ -503,6 +503,8 @@ def project(
     return Projection(cue=cue, explanations=why, cut_offsets=offsets)
 
 
+#: Intro and outro at most this long (and at most 30 % of the piece).
+FRAME_MAX_S = 20.0
 #: The last seconds of a piece may slow down (after the last cut or hit, never across one).
 RIT_S = 6.0
 #: Each beat of the ritardando at most this much longer than the one before (the tempo
@@ -878,9 +880,13 @@ def _sections(
             protos.append((match, f))
         labels.append(match)
     if len(secs) >= 3:
-        if secs[0][1] - secs[0][0] <= 0.3 * dur:
+        # an intro or outro is a short frame around the piece (the melody rests in it); a
+        # long first or last section is a theme, or a long piece would have no tune in its
+        # climax
+        frame = min(0.3 * dur, FRAME_MAX_S)
+        if secs[0][1] - secs[0][0] <= frame:
             labels[0] = "intro"
-        if secs[-1][1] - secs[-1][0] <= 0.3 * dur:
+        if secs[-1][1] - secs[-1][0] <= frame:
             labels[-1] = "outro"
     out = [
         Section(
