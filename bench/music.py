@@ -41,33 +41,16 @@ from v2m.projection import project
 from v2m.rendering import render
 from v2m.rendering.mastering import _k_weighting_sos
 from v2m.styles import STYLE_NAMES
-from v2m.timeline import Cut, Shot, Source, Timeline
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from synth import montage_timeline  # noqa: E402
 
 
-def montage(seconds: float, *, seed: int = 0) -> Timeline:
-    rng = np.random.default_rng(seed)
-    cuts = np.sort(rng.uniform(1.0, seconds - 1.0, int(seconds / 3))).round(3)
-    cuts = cuts[np.r_[True, np.diff(cuts) > 0.4]]
-    bounds = [0.0, *cuts, seconds]
-    shots = []
-    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-        v, ar = np.sin(i / 3) * 0.4, np.cos(i / 5) * 0.5
-        shots.append(Shot(a, b, 0.5, 0.4, 0.3, 0.2 * v, 0.3, v, ar, 0.3 + 0.3 * np.sin(i)))
-    hop = 0.04
-    t = np.arange(int(seconds / hop) + 1) * hop
-    motion = 0.5 + 0.4 * np.sin(2 * np.pi * t / 47.0) * np.sin(2 * np.pi * t / 13.0)
-    return Timeline(
-        source=Source("montage", "video", 1920, 1080, 25.0, seconds),
-        cuts=[
-            Cut(float(c), int(c * 25), 80.0 if i % 4 == 0 else 35.0, "hard")
-            for i, c in enumerate(cuts)
-        ],
-        shots=shots,
-        motion={"hop_s": hop, "energy": list(np.clip(motion, 0, 1))},
-        impact={"hop_s": hop, "envelope": [0.0] * len(t)},
-    )
+def montage(seconds: float, *, seed: int = 0):
+    """The montage timeline the projection tests use (tests/synth.py)."""
+    return montage_timeline(seconds, seed=seed)
 
 
 def audio_figures(x: np.ndarray, sr: int, cue) -> dict:

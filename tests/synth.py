@@ -168,3 +168,32 @@ def stop_motion_video(path: Path, fps=25, stops_s=(1.0, 2.2, 3.4, 4.6), duration
         frames.append(img)
     write_video(path, frames, fps=fps)
     return path
+
+
+def montage_timeline(seconds: float, *, seed: int = 0):
+    """A built montage timeline (no video): cuts at random times, every fourth a scene
+    change (score 80, the others 35), shots whose colour mood drifts, a slowly swelling
+    motion curve. Used by the projection tests and bench/music.py."""
+    from v2m.timeline import Cut, Shot, Source, Timeline
+
+    rng = np.random.default_rng(seed)
+    cuts = np.sort(rng.uniform(1.0, seconds - 1.0, int(seconds / 3))).round(3)
+    cuts = cuts[np.r_[True, np.diff(cuts) > 0.4]]
+    bounds = [0.0, *cuts, seconds]
+    shots = []
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        v, ar = np.sin(i / 3) * 0.4, np.cos(i / 5) * 0.5
+        shots.append(Shot(a, b, 0.5, 0.4, 0.3, 0.2 * v, 0.3, v, ar, 0.3 + 0.3 * np.sin(i)))
+    hop = 0.04
+    t = np.arange(int(seconds / hop) + 1) * hop
+    motion = 0.5 + 0.4 * np.sin(2 * np.pi * t / 47.0) * np.sin(2 * np.pi * t / 13.0)
+    return Timeline(
+        source=Source("montage", "video", 1920, 1080, 25.0, seconds),
+        cuts=[
+            Cut(float(c), int(c * 25), 80.0 if i % 4 == 0 else 35.0, "hard")
+            for i, c in enumerate(cuts)
+        ],  # fmt: skip
+        shots=shots,
+        motion={"hop_s": hop, "energy": list(np.clip(motion, 0, 1))},
+        impact={"hop_s": hop, "envelope": [0.0] * len(t)},
+    )

@@ -279,37 +279,13 @@ def test_the_ending_slows_down_after_the_last_cut_only():
     assert ritardando(beats, after_s=29.5, duration_s=30.0) == (beats, 0)
 
 
-def _montage(seconds, seed=0):
-    """bench/music.py's montage: cuts at random times, every fourth a scene change, shots
-    whose colour mood drifts, a slowly swelling motion curve."""
-    rng = np.random.default_rng(seed)
-    cuts = np.sort(rng.uniform(1.0, seconds - 1.0, int(seconds / 3))).round(3)
-    cuts = cuts[np.r_[True, np.diff(cuts) > 0.4]]
-    bounds = [0.0, *cuts, seconds]
-    shots = []
-    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-        v, ar = np.sin(i / 3) * 0.4, np.cos(i / 5) * 0.5
-        shots.append(Shot(a, b, 0.5, 0.4, 0.3, 0.2 * v, 0.3, v, ar, 0.3 + 0.3 * np.sin(i)))
-    hop = 0.04
-    t = np.arange(int(seconds / hop) + 1) * hop
-    motion = 0.5 + 0.4 * np.sin(2 * np.pi * t / 47.0) * np.sin(2 * np.pi * t / 13.0)
-    return Timeline(
-        source=Source("montage", "video", 1920, 1080, 25.0, seconds),
-        cuts=[
-            Cut(float(c), int(c * 25), 80.0 if i % 4 == 0 else 35.0, "hard")
-            for i, c in enumerate(cuts)
-        ],  # fmt: skip
-        shots=shots,
-        motion={"hop_s": hop, "energy": list(np.clip(motion, 0, 1))},
-        impact={"hop_s": hop, "envelope": [0.0] * len(t)},
-    )
-
-
 def test_intro_and_outro_are_short_frames():
     """The montage's last section spans 48 s: a theme (with its tune), not an outro."""
+    from synth import montage_timeline
+
     from v2m.projection import FRAME_MAX_S
 
-    cue = project(_montage(180.0), style="lofi", seed=7).cue
+    cue = project(montage_timeline(180.0), style="lofi", seed=7).cue
     assert cue.sections[-1].end_s - cue.sections[-1].start_s > FRAME_MAX_S
     for s in cue.sections:
         if s.label in ("intro", "outro"):

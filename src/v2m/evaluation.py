@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ._deps import require
-from ._io import write_text_atomic
+from ._io import json_safe, write_text_atomic
 from .errors import InputError, ParameterError, V2MError
 
 __all__ = ["evaluate_files", "EvalReport", "confidence_interval", "METRIC_NAMES"]
@@ -87,15 +87,8 @@ class EvalReport:
         return out
 
     def to_json(self) -> str:
-        def clean(x):
-            if isinstance(x, float) and not math.isfinite(x):
-                return None
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            return x
-
         return json.dumps(
-            clean(
+            json_safe(
                 {
                     "schema_version": "1.1",
                     "summary": self.summary(),

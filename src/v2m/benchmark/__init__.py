@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .._io import write_text_atomic
+from .._io import json_safe, write_text_atomic
 from ..errors import InputError, OutputExistsError, ParameterError, V2MError
 from .protocols import PROTOCOLS, Outputs, Protocol
 from .systems import SYSTEMS, build, safe_name
@@ -75,15 +75,8 @@ class BenchResult:
         return out
 
     def to_json(self) -> str:
-        def clean(x):
-            if isinstance(x, float) and not math.isfinite(x):
-                return None
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            return x
-
         return json.dumps(
-            clean(
+            json_safe(
                 {
                     "schema_version": SCHEMA_VERSION,
                     "manifest": self.manifest,
