@@ -497,6 +497,12 @@ class _Composer:
                 strong = h.strength >= 0.5 or h.kind in ("cymbal", "user")
                 if strong:
                     self._add("drums", b, b + 1.0, 49 if h.kind != "impact" else 57, vel)
+                if strong and self.style.drum_kit != 48:
+                    # a second crash and a clap: broadband, so the hit stands out of the
+                    # groove's own downbeats (kick, bass and a chord change); the orchestra
+                    # kit's cymbals and bass drum are enough there
+                    self._add("drums", b, b + 1.0, 57 if h.kind != "impact" else 49, 0.9 * vel)
+                    self._add("drums", b, b + 0.2, 39, vel)
                 self._add("drums", b, b + 0.2, 36, vel)
                 # a snare (concert snare in the orchestra kit) gives the accent a sharp
                 # attack that is heard at the cut, not some tens of ms later
@@ -513,6 +519,11 @@ class _Composer:
                 continue  # a light accent: bowed or blown stabs would blur its attack
             for p in v:
                 self._add("harmony", b, b + 0.5, p, vel)
+            if h.strength >= 0.5 and not self.style.drums:
+                # without drums the hit is the whole band: the chord doubled an octave up
+                for p in v:
+                    if p + 12 <= 108:
+                        self._add("harmony", b, b + 0.5, p + 12, vel)
             if "bass" in self.programs:
                 self._add("bass", b, b + 1.0, _bass_note(ch.bass_pc, None, lo=lo, hi=hi), vel)
 
