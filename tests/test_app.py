@@ -207,3 +207,68 @@ def test_streamed_upload_over_the_limit_leaves_nothing(tmp_path):
     assert list((tmp_path / "s").iterdir()) == []
     p = run(save_upload(Upload(1000), tmp_path / "s", max_bytes=2**20))
     assert p.parent == tmp_path / "s" and p.name == "evil_name.mp4" and p.stat().st_size == 1000
+
+
+def _post(url, body: bytes, ctype: str):
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": ctype}, method="POST")
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _upload(server, path: Path):
+    b = "v2mtestboundary"
+    body = (
+        (
+            f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + path.read_bytes()
+        + f"\r\n--{b}--\r\n".encode()
+    )
+    return _post(server.url + "/api/upload", body, f"multipart/form-data; boundary={b}")
+
+
+def _job(server, path, payload, timeout_s=120):
+    import time
+
+    code, job = _post(server.url + path, json.dumps(payload).encode(), "application/json")
+    if code != 200:
+        return code, job
+    t0 = time.time()
+    while job["state"] in ("queued", "running") and time.time() - t0 < timeout_s:
+        time.sleep(0.3)
+        job = json.loads(urllib.request.urlopen(f"{server.url}/api/jobs/{job['id']}").read())
+    return 200, job
+
+
+def test_api_scores_an_image_and_refuses_bad_requests(server, tmp_path):
+    from v2m import _media
+
+    photo = SHARED / "images" / "coffee.png"
+    code, s = _upload(server, photo)
+    assert code == 200 and s["kind"] == "image" and s["duration_s"] == 30.0
+    code, job = _job(server, "/api/score", {"session": s["session"], "style": "piano"})
+    assert job["state"] == "done", job
+    video = job["result"]["video"]
+    out = tmp_path / "v.mp4"
+    out.write_bytes(urllib.request.urlopen(server.url + video).read())
+    assert abs(_media.probe_video(out).duration_s - 30.0) < 0.5
+    # bad requests are refused with their reason, before any work
+    code, err = _job(server, "/api/score", {"session": s["session"], "style": "polka"})
+    assert code == 400 and "polka" in err["error"]
+    code, err = _job(server, "/api/score", {"session": s["session"], "backend": "musicgen"})
+    assert code == 400 and "never downloads" in err["error"]
+    code, err = _job(server, "/api/score", {"session": "nope"})
+    assert code == 404
+    code, err = _job(server, "/api/score", {"session": s["session"], "hits_s": ["soon"]})
+    assert code == 400 and "soon" in err["error"]
+    code, err = _post(server.url + "/api/score", b"[1, 2]", "application/json")
+    assert code == 400 and "JSON object" in err["error"]
+    # an invalid edited cue sheet fails as a job with the cue sheet's own message
+    cue = dict(job["result"]["cue"], sections=[{"start_s": 0, "end_s": 30, "label": "A",
+                                                 "energy": 7}])  # fmt: skip
+    code, bad = _job(server, "/api/cue", {"session": s["session"], "cue": cue})
+    assert bad["state"] == "error" and "energy" in bad["error"]

@@ -97,6 +97,8 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
             body = await request.json()
         except ValueError:
             return error(400, "the request body is not JSON")
+        if not isinstance(body, dict):
+            return error(400, "the request body must be a JSON object")
         s = jobs.sessions.get(str(body.get("session", "")))
         if s is None:
             return error(404, "no such session (upload the file again)")
@@ -104,8 +106,10 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
             return error(400, "no cue sheet in the request")
         try:
             _check_params(body)
-        except ParameterError as exc:
+        except V2MError as exc:  # a bad style, key, tempo, ... named by the library
             return error(400, str(exc))
+        except (TypeError, ValueError) as exc:
+            return error(400, f"bad control value ({exc})")
         job = jobs.submit(s, kind, body)
         return JSONResponse(job.public())
 
