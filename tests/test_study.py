@@ -193,7 +193,20 @@ def test_two_participants_complete_and_the_report_matches(study):
         if os.environ.get("V2M_SCREENSHOTS"):  # the docs' screenshot (see docs/app.md)
             page.screenshot(path=str(Path(os.environ["V2M_SCREENSHOTS"]) / "study.png"))
         b.close()
+    # malformed answers are refused with a reason and store nothing
+    import urllib.error
+    import urllib.request
+
+    t0 = st["trials"][0]
+    for body in (b"[1]", json.dumps({"participant": "p9", "trial": t0["id"],
+                                     "answers": {"quality": "7"}}).encode()):  # fmt: skip
+        req = urllib.request.Request(srv.url + "/api/answer", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(req)
+        assert exc.value.code == 400
     rep = report_study(folder)
+    assert "p9" not in rep["participants"]["included"]
     assert [e["participant"] for e in rep["participants"]["excluded"]] == ["p3"]
     assert rep["participants"]["included"] == ["p1", "p2"]
     for q in st["questions"]:

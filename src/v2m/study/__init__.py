@@ -249,6 +249,8 @@ def create_app(study_dir: str | Path):
             body = await request.json()
         except ValueError:
             return error(400, "the request body is not JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
+            return error(400, "send a JSON object with participant, trial and answers")
         pid = participant_of(body.get("participant"))
         t = trial_ids.get(str(body.get("trial")))
         if pid is None or t is None:
