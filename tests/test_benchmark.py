@@ -249,3 +249,26 @@ def test_cli_bench(serial_run, v2m_set, tmp_path, capsys):
     assert "NAME=PATH" in capsys.readouterr().err
     assert main([*args[:7], "--protocol", "vidmuse", "-o", str(tmp_path / "y")]) == 2
     assert "--weights vggish=PATH" in capsys.readouterr().err
+
+
+def test_bench_v2m_with_a_neural_backend(v2m_set, tmp_path, capsys):
+    """The v2m system generating with the musicgen backend (a tiny random model)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    import soundfile as sf
+    from _tiny_models import save_musicgen
+
+    from v2m._cli import main
+
+    model = save_musicgen(tmp_path / "mg")
+    res = benchmark.run(
+        dataset="v2m", root=v2m_set, split="test", protocol="loris", out_dir=tmp_path / "nb",
+        jobs=1, system={"kind": "v2m", "backend": "musicgen", "model_dir": str(model)},
+    )  # fmt: skip
+    assert not res.errors and len(res.items) == 3
+    for i in range(3):
+        y, sr = sf.read(tmp_path / "nb" / "outputs" / f"clip{i}.wav")
+        assert sr == 48000 and abs(len(y) / sr - 3.6) < 0.05
+    args = ["bench", "--dataset", "v2m", "--root", str(v2m_set), "--protocol", "loris",
+            "--backend", "musicgen", "-o", str(tmp_path / "nb2")]  # fmt: skip
+    assert main(args) == 2 and "--model-dir" in capsys.readouterr().err

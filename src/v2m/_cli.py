@@ -516,6 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int, help="v2m: seed (default: derived from each input)")
     b.add_argument("--mode", choices=["auto", "cuts", "dance"], help="v2m: what beats follow")
     b.add_argument("--soundfont", type=Path, help="v2m: SoundFont for rendering")
+    b.add_argument("--backend", default="rules", help="v2m: rules, musicgen or stable-audio")
+    b.add_argument("--model-dir", type=Path, help="v2m: the neural backend's local model folder")
     b.add_argument(
         "--weights",
         action="append",
@@ -663,6 +665,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         opts = {"style": args.style, "seed": args.seed, "mode": args.mode}
         if args.soundfont:
             opts["soundfont"] = str(args.soundfont)
+        if args.backend != "rules":
+            if args.model_dir is None:
+                raise ParameterError(f"--backend {args.backend} needs --model-dir (a local model)")
+            opts["backend"], opts["model_dir"] = args.backend, str(args.model_dir)
         system = {"kind": "v2m", **{k: v for k, v in opts.items() if v is not None}}
     try:
         res = benchmark.run(

@@ -44,11 +44,12 @@ class V2M(System):
     """v2m's own pipeline (:func:`v2m.score`) on the item's video or image, writing
     ``outputs/{id}.wav`` and ``outputs/{id}.mid`` under the run folder (kept between runs:
     an interrupted run reuses what it generated). Options: ``style``, ``seed``, ``mode``,
-    ``energy``, ``soundfont``. An image gets the length of the item's span or reference
-    music (else 10 s)."""
+    ``energy``, ``soundfont``, and ``backend`` with ``model_dir`` (a neural backend from a
+    local folder, :mod:`v2m.backends`). An image gets the length of the item's span or
+    reference music (else 10 s)."""
 
     name = "v2m"
-    OPTIONS = ("style", "seed", "mode", "energy", "soundfont")
+    OPTIONS = ("style", "seed", "mode", "energy", "soundfont", "backend", "model_dir")
 
     def __init__(self, **options):
         unknown = set(options) - set(self.OPTIONS)
