@@ -481,9 +481,17 @@ class _Composer:
             # the final chord is never broken off; in quiet passages the hit stands out
             # anyway and a gap would fall silent
             if h.strength >= 0.5 and not in_final:
+                # the tune takes part in the hit: a melody note held across it is struck
+                # again on it (same pitch, accented), after the breath
+                through = [
+                    (n, n.end) for n in self.parts["melody"] if n.start < b - 1e-6 < n.end - 0.1
+                ]
                 breath = e >= BREATH_ABOVE
                 if breath:
                     self._breath(b, everything=h.strength >= FULL_BREATH_STRENGTH)
+                for n, end in through:
+                    n.end = round(min(n.end, b - 0.05), 6)
+                    self._add("melody", b, end, n.pitch, max(n.velocity, vel))
                 self.accents.append((b - 0.5 / self.sub if breath else b, b))
             if "arp" in self.programs:
                 # a plucked or struck layer (pizzicato, guitar, piano, ...) gives the
