@@ -90,7 +90,7 @@ def _backend(name: str | None, model_dir, soundfont, options: dict | None):
         raise ParameterError(
             f"backend {name!r} needs --model-dir (a local model folder; v2m never downloads)"
         )
-    b._load()
+    b.load()
     return b
 
 

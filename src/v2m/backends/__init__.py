@@ -55,6 +55,10 @@ class MusicBackend:
     def __init__(self, **options):
         self.options = options
 
+    def load(self) -> None:
+        """Load the model now, so that a missing or broken one is reported before any other
+        work (the default backend has nothing to load)."""
+
     def generate(self, cue, *, timeline=None, score=None, progress: bool = False) -> Generated:
         raise NotImplementedError
 

@@ -55,6 +55,9 @@ class WindowedBackend(MusicBackend):
         super().__init__(**options)
         self._loaded = False
 
+    def load(self) -> None:
+        self._load()
+
     def _load(self) -> None:
         raise NotImplementedError
 
