@@ -49,6 +49,7 @@ class Session:
     duration_s: float
     created: float = field(default_factory=time.time)
     timeline: object | None = None
+    pose: str = ""  # the pose setting of the cached analysis
     last_cue: dict | None = None
     last_result: dict | None = None
     runs: int = 0
@@ -155,11 +156,14 @@ def _work(job: Job, s: Session, p: dict) -> dict:
     from ..plotting import plot_timeline
     from ..projection import project
 
-    if s.timeline is None:
+    mode = p.get("mode") or "auto"
+    pose = {"auto": "auto", "cuts": "off", "dance": "on"}.get(mode, "auto")
+    # analysed once per session; again only when dance mode asks for the body pose that an
+    # earlier analysis did not track
+    if s.timeline is None or (pose == "on" and s.pose != "on" and not s.timeline.pose):
         _stage(job, "analysing the picture", 0.05)
-        mode = p.get("mode") or "auto"
-        pose = {"auto": "auto", "cuts": "off", "dance": "on"}.get(mode, "auto")
         s.timeline = analyze(s.input, keep_thumbnails=True, pose=pose)
+        s.pose = pose
         plot_timeline(s.timeline, s.folder / "analysis.png")
     tl = s.timeline
     if job.kind == "cue":
