@@ -576,17 +576,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _pairs(specs, flag: str, form: str, *, unique: bool = True) -> dict[str, str]:
+    """``NAME=VALUE`` options as a dict; a malformed (or, with ``unique``, repeated) one is a
+    ParameterError naming the flag."""
+    out: dict[str, str] = {}
+    for spec in specs or []:
+        name, sep, value = spec.partition("=")
+        if not sep or not name or not value:
+            raise ParameterError(f"{flag} {spec!r}: use {form}")
+        if unique and name in out:
+            raise ParameterError(f"{flag} {name}: given twice")
+        out[name] = value
+    return out
+
+
 def _cmd_study_create(args: argparse.Namespace) -> int:
     from .study import create_study
 
-    systems = {}
-    for spec in args.system:
-        name, sep, path = spec.partition("=")
-        if not sep or not name or not path:
-            raise ParameterError(f"--system {spec!r}: use NAME=DIR")
-        if name in systems:
-            raise ParameterError(f"--system {name}: given twice")
-        systems[name] = Path(path)
+    systems = {k: Path(v) for k, v in _pairs(args.system, "--system", "NAME=DIR").items()}
     study = create_study(systems, out_dir=args.output, videos=args.videos,
                          pairwise=args.pairwise, attention=args.attention, title=args.title,
                          force=args.force)  # fmt: skip
@@ -651,12 +658,7 @@ def _cmd_datasets_export(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from . import benchmark
 
-    weights = {}
-    for w in args.weights:
-        name, sep, path = w.partition("=")
-        if not sep or not name or not path:
-            raise ParameterError(f"--weights {w!r}: use NAME=PATH")
-        weights[name] = path
+    weights = _pairs(args.weights, "--weights", "NAME=PATH", unique=False)
     if args.outputs is not None:
         system = {"kind": "outputs", "folder": str(args.outputs), "label": args.system}
     elif args.system != "v2m":
