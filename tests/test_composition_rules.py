@@ -143,8 +143,8 @@ def test_hit_inside_the_final_chord_does_not_cut_it(style):
 
 def test_strong_hit_gets_a_breath_and_a_snare():
     """The sixteenth before a strong hit is left empty by the drums and the upper parts
-    (bass and pad sound on, so it never falls silent); the hit has a snare for a sharp
-    attack (light accents too, softer)."""
+    (here, a scene change in a style with drums, bass and pad stop too); the hit has a
+    snare for a sharp attack (light accents too, softer)."""
     cue = make_cue(duration_s=40, tempo_bpm=96, style="pop", seed=5)
     t = float(cue.beats_s[32])  # a downbeat in the middle
     cue.hits = [Hit(time_s=t, strength=1.0), Hit(time_s=float(cue.beats_s[50]), strength=0.3)]
@@ -159,6 +159,59 @@ def test_strong_hit_gets_a_breath_and_a_snare():
         assert not held, role
     snares = {round(n.start) for n in sc.parts["drums"] if n.pitch == 38}
     assert {32, 50} <= snares
+
+
+def test_off_grid_hit_has_no_flam_and_the_tune_accents_it():
+    """A cut caught between beats: no note of the band starts within FLAM_S (or inside
+    the breath) beside it -- pitched notes move onto the hit, drum notes go -- and a
+    melody note on a hit is played as loudly as the hit's stab."""
+    from v2m.composition import FLAM_S
+    from v2m.cuesheet import time_to_beat
+
+    cue = make_cue(duration_s=40, tempo_bpm=100, style="pop", seed=3, energy=0.7)
+    t = float(cue.beats_s[40]) + 0.04  # 40 ms after a downbeat's grid onsets
+    cue.hits = [Hit(time_s=t, strength=0.7)]
+    b = float(time_to_beat(t, cue.beats_s))
+    lo = float(time_to_beat(t - FLAM_S, cue.beats_s))
+    hi = float(time_to_beat(t + FLAM_S, cue.beats_s))
+    sc = compose(cue)
+    for role, notes in sc.parts.items():
+        near = [n for n in notes if min(lo, b - 0.25) < n.start < hi and abs(n.start - b) > 1e-3]
+        assert not near, (role, near[:3])
+    at_hit = [n for n in sc.parts["melody"] if abs(n.start - b) < 1e-3]
+    assert at_hit
+    stab = max(n.velocity for n in sc.parts["harmony"] if abs(n.start - b) < 1e-3)
+    assert min(n.velocity for n in at_hit) >= stab - 12  # both then shaped by the phrase
+
+
+def test_breath_is_short_in_slow_tempi():
+    """At 60 BPM a sixteenth is 250 ms, which would fall silent: the breath lasts at most
+    BREATH_MAX_S."""
+    from v2m.composition import BREATH_MAX_S
+
+    cue = make_cue(duration_s=60, tempo_bpm=60, style="lofi", seed=2, energy=0.8)
+    plain = compose(cue)
+    cue.hits = [Hit(time_s=float(cue.beats_s[24]), strength=1.0)]
+    sc = compose(cue)
+    gap = BREATH_MAX_S * 60 / 60  # in beats at 60 BPM
+    checked = 0
+    for role in ("harmony", "bass", "pad"):
+        held = [n for n in plain.parts[role] if n.start < 23.5 and n.end > 24 - gap + 0.02]
+        for n in sc.parts[role]:
+            if any(abs(n.start - m.start) < 0.02 and n.pitch == m.pitch for m in held):
+                assert 24 - gap - 0.02 <= n.end <= 24 - gap + 1e-6, (role, n)
+                checked += 1
+    assert checked
+
+
+def test_lofi_guitar_plucks_only_the_hits():
+    """Lofi's arp role (a jazz guitar) plays no arpeggio, only the plucked layer of hits."""
+    cue = make_cue(duration_s=40, style="lofi", seed=1, energy=0.9)
+    cue.hits = [Hit(time_s=float(cue.beats_s[k]), strength=0.8) for k in (16, 33)]
+    sc = compose(cue)
+    starts = {round(n.start, 2) for n in sc.parts["arp"]}
+    assert sc.programs["arp"] == 26
+    assert starts == {16.0, 33.0}
 
 
 def test_key_lift_on_long_pieces():

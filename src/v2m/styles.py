@@ -97,7 +97,7 @@ class Style:
     melody_density: float = 0.6  # 0..1: fraction of eighth slots with a note onset
     melody_register: tuple[int, int] = (62, 81)
     harmony_register: tuple[int, int] = (50, 69)
-    arp_rate: int = 2  # notes per beat
+    arp_rate: int = 2  # notes per beat; 0: the arp role plays only the plucked layer of hits
     swing: float = 0.0  # 0..0.33 of an eighth note
     chords_per_bar_at_high: int = 1
     final_cadence: str = "authentic"  # authentic (V-I) or plagal (IV-I)
@@ -325,7 +325,10 @@ STYLES: dict[str, Style] = {
     "lofi": Style(
         name="lofi",
         contrast_programs={"melody": 65},  # alto sax
-        programs={"harmony": 4, "bass": 33, "melody": 11, "pad": 89},
+        # the jazz guitar only plucks the hits (no arpeggio): the Rhodes and vibraphone
+        # speak too softly to mark a cut against the groove's own downbeats
+        programs={"harmony": 4, "bass": 33, "melody": 11, "pad": 89, "arp": 26},
+        arp_rate=0,
         tempo_bpm=(70, 92),
         comp="block",
         loops_major=((1, 4, 0, 5), (3, 2, 1, 0), (0, 5, 1, 4)),
@@ -341,6 +344,7 @@ STYLES: dict[str, Style] = {
             "bass": RoleMix(level_db=-8.0, pan=0.0, reverb=0.05, swell_db=3.0),
             "melody": RoleMix(level_db=0.0, pan=0.2, reverb=0.4, swell_db=4.0),
             "drums": RoleMix(level_db=-6.0, pan=0.0, reverb=0.2, swell_db=0.0),
+            "arp": RoleMix(level_db=-8.0, pan=0.5, reverb=0.35, swell_db=0.0),
         },
         room=Room(size=0.55, damp=0.55, width=1.0, level=0.85),
         eq=(("lowshelf", 180.0, -2.0, 0.7), ("peak", 3000.0, 3.5, 0.8)),
