@@ -344,7 +344,7 @@ STYLES: dict[str, Style] = {
             "bass": RoleMix(level_db=-8.0, pan=0.0, reverb=0.05, swell_db=3.0),
             "melody": RoleMix(level_db=0.0, pan=0.2, reverb=0.4, swell_db=4.0),
             "drums": RoleMix(level_db=-6.0, pan=0.0, reverb=0.2, swell_db=0.0),
-            "arp": RoleMix(level_db=-8.0, pan=0.5, reverb=0.35, swell_db=0.0),
+            "arp": RoleMix(level_db=-4.0, pan=0.5, reverb=0.35, swell_db=0.0),
         },
         room=Room(size=0.55, damp=0.55, width=1.0, level=0.85),
         eq=(("lowshelf", 180.0, -2.0, 0.7), ("peak", 3000.0, 3.5, 0.8)),
