@@ -55,9 +55,11 @@ RELEASE_S = 0.6
 PAD_BELOW = 0.5
 #: A breath (a sixteenth of near silence) before strong hits only at this energy or above.
 BREATH_ABOVE = 0.45
-#: Hits at least this strong (scene changes; any strong hit in styles with drums, whose
-#: groove would otherwise mask it) silence bass and pad in the breath as well.
+#: Hits at least this strong (scene changes) silence bass and pad in the breath as well;
+#: so does any strong hit in a style with drums at this energy or above, whose groove would
+#: otherwise mask it (below, the stop would fall silent).
 FULL_BREATH_STRENGTH = 0.8
+FULL_BREATH_ENERGY = 0.6
 #: The breath lasts a sixteenth, at most this long (seconds).
 BREATH_MAX_S = 0.16
 #: Onsets of the band this close to an off-grid hit would flam with it (seconds).
@@ -484,7 +486,8 @@ class _Composer:
                 breath = e >= BREATH_ABOVE
                 self._clear_flams(b, before=self._breath_beats(b) if breath else None)
                 if breath:
-                    full = FULL_BREATH_STRENGTH if not self.style.drums else 0.5
+                    loud_groove = self.style.drums and e >= FULL_BREATH_ENERGY
+                    full = 0.5 if loud_groove else FULL_BREATH_STRENGTH
                     self._breath(b, everything=h.strength >= full)
                 self._tune_on_hit(b, vel)
                 self.accents.append((b - self._breath_beats(b) if breath else b, b))
