@@ -129,6 +129,24 @@ def print_styles(rows: list[dict]) -> None:
     )
 
 
+def preset_ceiling(program: int, *, pitches=(60, 72, 84), velocity: int = 127) -> tuple:
+    """Centroid and 2-6 kHz share of single notes of one preset at full velocity, rendered
+    alone through the same path (no style EQ): the brightest that preset can sound, so a
+    style built on it cannot be brighter without another instrument."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(program=program)
+    for k, pitch in enumerate(pitches):
+        inst.notes.append(pretty_midi.Note(velocity, pitch, 2.0 * k, 2.0 * k + 1.8))
+    pm.instruments.append(inst)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "notes.mid"
+        pm.write(str(path))
+        r = render(path)
+    return spectrum_figures(r.mix, r.sample_rate)
+
+
 def cli_seconds(args: list[str]) -> float:
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "v2m", *args], check=True, capture_output=True)
@@ -253,6 +271,12 @@ def main() -> None:
     print(f"font: {choice.path} ({choice.origin}, {choice.synth}); {a.seconds:.0f} s per style")
     rows = [style_row(s, a.seconds) for s in a.styles.split(",")]
     print_styles(rows)
+    for program, name in ((0, "Grand Piano"), (1, "Bright Piano")):
+        cen, share = preset_ceiling(program)
+        print(
+            f"the font's {name} alone (C4, C5, C6 at velocity 127, no style EQ): centroid "
+            f"{cen:.0f} Hz, 2-6 kHz {100 * share:.2f} % (its loudest, brightest notes)"
+        )
     if not a.no_speed:
         speed_and_memory(a.quick)
 
