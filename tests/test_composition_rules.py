@@ -184,6 +184,28 @@ def test_off_grid_hit_has_no_flam_and_the_tune_accents_it():
     assert min(n.velocity for n in at_hit) >= stab - 12  # both then shaped by the phrase
 
 
+@pytest.mark.parametrize("style", ["pop", "cinematic"])
+def test_melody_note_held_across_a_hit_is_struck_again(style):
+    """A tune note that would sound through a strong hit breathes before it and the tune
+    strikes a note on the hit, at least as loud as before (the melody's refinement may
+    re-pitch it, since a repeated pitch is avoided)."""
+    cue = make_cue(duration_s=40, style=style, seed=4, energy=0.7)
+    plain = compose(cue)
+    held = next(  # a note that sounds through a whole beat, which gets the hit
+        n
+        for n in plain.parts["melody"]
+        if n.start > 8 and np.floor(n.start) + 1 < n.end - 0.3 and n.start % 1 < 0.5
+    )
+    b = float(np.floor(held.start) + 1)
+    cue.hits = [Hit(time_s=float(cue.beats_s[int(b)]), strength=0.7)]
+    sc = compose(cue)
+    mel = sc.parts["melody"]
+    before = [n for n in mel if n.pitch == held.pitch and abs(n.start - held.start) < 0.05]
+    assert before and before[0].end < b - 0.05
+    again = [n for n in mel if abs(n.start - b) < 1e-3]
+    assert again and again[0].velocity >= before[0].velocity
+
+
 def test_breath_is_short_in_slow_tempi():
     """At 60 BPM a sixteenth is 250 ms, which would fall silent: the breath lasts at most
     BREATH_MAX_S."""

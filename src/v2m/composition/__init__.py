@@ -484,12 +484,15 @@ class _Composer:
             # anyway and a gap would fall silent
             if h.strength >= 0.5 and not in_final:
                 breath = e >= BREATH_ABOVE
+                # melody notes held across the hit, taken before the breath trims them
+                mel = self.parts["melody"]
+                held = [(n, n.end) for n in mel if n.start < b - 1e-6 < n.end - 0.1]
                 self._clear_flams(b, before=self._breath_beats(b) if breath else None)
                 if breath:
                     loud_groove = self.style.drums and e >= FULL_BREATH_ENERGY
                     full = 0.5 if loud_groove else FULL_BREATH_STRENGTH
                     self._breath(b, everything=h.strength >= full)
-                self._tune_on_hit(b, vel)
+                self._tune_on_hit(b, vel, held)
                 self.accents.append((b - self._breath_beats(b) if breath else b, b))
             self._hit_band(h, b, vel, in_final=in_final)
 
@@ -521,11 +524,12 @@ class _Composer:
                 n.start = b
             self.parts[role] = [n for n in self.parts[role] if n.end - n.start >= 0.05]
 
-    def _tune_on_hit(self, b: float, vel: float) -> None:
-        """The tune takes part in a hit: a melody note held across it is struck again on it
-        (same pitch, accented, after the breath); a note it starts there is accented."""
+    def _tune_on_hit(self, b: float, vel: float, held: list[tuple[Note, float]]) -> None:
+        """The tune takes part in a hit: a melody note ``held`` across it (note and its
+        end before the breath) is struck again on it (accented, after the breath; the
+        melody's refinement may re-pitch it); a note it starts there is accented."""
         mel = self.parts["melody"]
-        through = [(n, n.end) for n in mel if n.start < b - 1e-6 < n.end - 0.1]
+        through = held
         for n in mel:
             if abs(n.start - b) < 0.05:
                 n.velocity = int(max(n.velocity, vel))
