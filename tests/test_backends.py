@@ -152,9 +152,10 @@ def tiny(tmp_path_factory):
 
 
 def _cue(seed=3, duration_s=9.0):
-    cue = make_cue(duration_s=duration_s, tempo_bpm=120, style="pop", key="A minor", seed=seed)
-    cue.hits = [Hit(time_s=4.0, kind="cut"), Hit(time_s=6.0, kind="cut")]
-    return cue
+    hits = [Hit(time_s=4.0, kind="cut"), Hit(time_s=6.0, kind="cut")]
+    return make_cue(
+        duration_s=duration_s, tempo_bpm=120, style="pop", key="A minor", seed=seed, hits=hits
+    )
 
 
 def test_musicgen_windows_continue_on_bar_lines(tiny, monkeypatch):
@@ -177,7 +178,7 @@ def test_musicgen_windows_continue_on_bar_lines(tiny, monkeypatch):
     assert len(ws) == len(calls) >= 3
     bars = cue.bar_times()
     for w in ws[1:]:
-        assert w["on_bar"] and np.isclose(bars, w["join_s"]).any()
+        assert w["on_bar"] and np.isclose(bars, w["join_s"], atol=1e-3).any()  # report: ms
     assert "input_values" not in calls[0]
     for c in calls[1:]:  # the last 1.5 s of the previous window, mono
         assert tuple(c["input_values"].shape) == (1, 1, 48000)

@@ -7,7 +7,7 @@ import synth
 from v2m.composition import compose
 from v2m.composition.checks import final_chord_s, form_stats, melody_stats, tempo_stats
 from v2m.composition.harmony import _plan_harmony
-from v2m.cuesheet import CueSheet, Hit, make_cue
+from v2m.cuesheet import RIT_STEP, CueSheet, Hit, make_cue
 from v2m.rendering import render
 from v2m.styles import STYLE_NAMES, get_style
 
@@ -98,7 +98,8 @@ def test_ending_held_and_clean(ending):
 def test_tempo_rules_on_made_cues():
     for meter in ("4/4", "3/4", "6/8"):
         t = tempo_stats(make_cue(duration_s=60, tempo_bpm=100, meter=meter))
-        assert t["max_change"] < 1e-9 and t["irregular_bars"] == 0
+        # constant but for the closing ritardando (3 % a beat)
+        assert t["max_change"] <= RIT_STEP + 1e-9 and t["irregular_bars"] == 0
 
 
 def test_hand_edited_cue_renders_deterministically():

@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 
 from v2m import CueSheetError, InputError
-from v2m.cuesheet import CueSheet, Hit, make_cue, parse_key, time_to_beat
+from v2m.cuesheet import RIT_MAX, RIT_S, CueSheet, Hit, make_cue, parse_key, time_to_beat
 from v2m.styles import STYLE_NAMES
 
 
 def test_make_cue_is_complete_and_roundtrips(tmp_path):
     cue = make_cue(duration_s=60, tempo_bpm=96, key="A minor", style="cinematic")
     assert cue.beats_s[0] == 0 and cue.beats_s[-1] >= 60
-    assert np.allclose(np.diff(cue.beats_s), 60 / 96, atol=1e-6)
+    b = np.asarray(cue.beats_s)
+    assert np.allclose(np.diff(b)[b[1:] <= 60 - RIT_S], 60 / 96, atol=1e-6)
     assert cue.downbeats[:3] == [0, 4, 8]
     assert cue.sections[0].label == "intro" and cue.sections[-1].label == "outro"
     assert cue.sections[-1].end_s == 60
@@ -19,6 +20,22 @@ def test_make_cue_is_complete_and_roundtrips(tmp_path):
     cue.save(tmp_path / "c.json")
     back = CueSheet.load(tmp_path / "c.json")
     assert back.to_dict() == cue.to_dict()
+
+
+def test_make_cue_ends_with_a_ritardando_after_the_last_hit():
+    """A cadence slows down over the last seconds, smoothly (<= 4 % a beat), by at most
+    RIT_MAX; never before a hit; a fade keeps its tempo."""
+    period = 60 / 100
+    cue = make_cue(duration_s=40, tempo_bpm=100, style="pop")
+    p = np.diff(cue.beats_s)
+    assert p.max() > 1.1 * period and p.max() <= (1 + RIT_MAX) * period + 1e-6
+    assert np.abs(np.diff(np.log(p))).max() <= 0.04
+    assert any("ritardando" in n for n in cue.notes)
+    late_hit = make_cue(duration_s=40, tempo_bpm=100, style="pop", hits=[Hit(time_s=37.0)])
+    b = np.asarray(late_hit.beats_s)
+    assert np.allclose(np.diff(b)[b[1:] <= 37.0], period, atol=1e-6)
+    fade = make_cue(duration_s=40, tempo_bpm=100, style="pop", ending="fade")
+    assert np.allclose(np.diff(fade.beats_s), period, atol=1e-6)
 
 
 @pytest.mark.parametrize(

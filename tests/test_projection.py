@@ -256,7 +256,7 @@ def test_scene_changes_among_equal_cuts_land_on_beats():
 def test_the_ending_slows_down_after_the_last_cut_only():
     from v2m.composition import compose
     from v2m.composition.checks import final_chord_s, tempo_stats
-    from v2m.projection import RIT_MAX, RIT_S, RIT_STEP, ritardando
+    from v2m.cuesheet import RIT_MAX, RIT_S, RIT_STEP, ritardando
 
     proj = project(_timeline([4.0, 9.0], duration=30.0), style="pop", seed=1)
     cue = proj.cue

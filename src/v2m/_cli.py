@@ -342,7 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("cue", help="write a cue sheet without a video")
     c.add_argument("--duration-s", type=_positive, required=True)
-    c.add_argument("--tempo-bpm", type=_positive, default=None, help="20..400 (default: style's)")
+    c.add_argument(
+        "--tempo-bpm",
+        type=_positive,
+        default=None,
+        help="20..400 (default: style's); a cadence ending slows down over the last 6 s",
+    )
     c.add_argument("--key", default="C major", help='e.g. "A minor", "D dorian"')
     c.add_argument("--style", default="cinematic", help=", ".join(STYLE_NAMES))
     c.add_argument("--meter", default="4/4", choices=["4/4", "3/4", "6/8"])

@@ -36,6 +36,7 @@ __all__ = [
     "make_cue",
     "parse_key",
     "beats_from_tempo",
+    "ritardando",
     "time_to_beat",
     "bpm_to_period_s",
     "key_lift",
@@ -378,6 +379,42 @@ def beats_from_tempo(*, tempo_bpm: float, duration_s: float, start_s: float = 0.
     return [round(start_s + i * period, 6) for i in range(max(n, 2))]
 
 
+#: The last seconds of a piece may slow down (after the last cut or hit, never across one).
+RIT_S = 6.0
+#: Each beat of the ritardando at most this much longer than the one before (the tempo
+#: map's limit is 4 %), the whole slow-down at most ``RIT_MAX``.
+RIT_STEP = 0.03
+RIT_MAX = 0.15
+
+
+def ritardando(beats_s, *, after_s: float, duration_s: float) -> tuple[list[float], int]:
+    """Slow the beats of the last ``RIT_S`` seconds down, as a band ends a piece.
+
+    Beats after ``after_s`` (the last cut or hit: those stay where they are) and in the last
+    ``RIT_S`` seconds get periods growing by ``RIT_STEP`` a beat, up to ``RIT_MAX`` in all;
+    later beats keep the final period. Downbeat indices do not change.
+
+    Returns
+    -------
+    beats_s : list of float
+    n : int
+        How many beats inside the piece were slowed.
+    """
+    b = np.asarray(beats_s, float)
+    start = max(after_s, duration_s - RIT_S)
+    i0 = int(np.searchsorted(b, start + 1e-6))
+    if i0 >= len(b) - 1 or b[i0] >= duration_s - 1.0:
+        return list(beats_s), 0
+    p = np.diff(b)
+    out = b.copy()
+    grow, n = 1.0, 0
+    for k in range(i0, len(b) - 1):
+        grow = min(grow * (1.0 + RIT_STEP), 1.0 + RIT_MAX)
+        out[k + 1] = out[k] + p[k] * grow
+        n += int(out[k + 1] < duration_s)
+    return [round(float(x), 6) for x in out], n
+
+
 def time_to_beat(time_s, beats_s) -> np.ndarray:
     """Fractional beat index of ``time_s`` on the grid ``beats_s`` (linear inside a beat,
     extrapolated with the first/last beat period outside)."""
@@ -517,7 +554,8 @@ def make_cue(
     duration_s : float
         Length of the music in seconds.
     tempo_bpm : float, optional
-        Tempo; default the middle of the style's range.
+        Tempo; default the middle of the style's range. With a ``cadence`` ending the
+        last seconds slow down (:func:`ritardando`, after the last hit).
     energy : float
         Overall energy 0..1; sections follow an intro-build-outro arc around it.
     """
@@ -537,6 +575,13 @@ def make_cue(
     if not 0 <= energy <= 1:
         raise CueSheetError(f"energy: {energy} not in 0..1")
     beats = beats_from_tempo(tempo_bpm=tempo_bpm, duration_s=duration_s)
+    notes = []
+    if ending == "cadence":
+        # a cadence ends as a band ends a piece: slower, after the last hit
+        last = max([h.time_s for h in hits or []], default=0.0)
+        beats, n_rit = ritardando(beats, after_s=last, duration_s=duration_s)
+        if n_rit:
+            notes.append(f"ritardando over the last {n_rit} beats")
     bpb = METERS[meter]
     downbeats = list(range(0, len(beats), bpb))
     bar_times = np.asarray(beats)[downbeats]
@@ -563,6 +608,6 @@ def make_cue(
         ending=ending,
         seed=int(seed),
         tempo_bpm=float(tempo_bpm),
-        notes=[lift] if lift else [],
+        notes=[lift, *notes] if lift else notes,
     )
     return cue.validate()

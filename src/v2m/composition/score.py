@@ -80,6 +80,8 @@ class Score:
         events = []
         t_actual_us = 0.0
         for i in range(len(beats) - 1):
+            if beats[i] >= cue.duration_s - 1e-6:
+                break  # no tempo event after the music's end (the file would seem longer)
             target_next_us = beats[i + 1] * 1e6
             us_per_beat = target_next_us - t_actual_us
             us_per_quarter = int(round(us_per_beat * PPQ / tpb))

@@ -50,6 +50,8 @@ import numpy as np
 from ..cuesheet import (
     MAX_DURATION_S,
     METERS,
+    RIT_MAX,
+    RIT_STEP,
     SEED_MAX,
     CueSheet,
     Hit,
@@ -58,6 +60,7 @@ from ..cuesheet import (
     energy_arc,
     key_lift,
     parse_key,
+    ritardando,
 )
 from ..errors import ParameterError
 from ..styles import get_style
@@ -505,42 +508,6 @@ def project(
 
 #: Intro and outro at most this long (and at most 30 % of the piece).
 FRAME_MAX_S = 20.0
-#: The last seconds of a piece may slow down (after the last cut or hit, never across one).
-RIT_S = 6.0
-#: Each beat of the ritardando at most this much longer than the one before (the tempo
-#: map's limit is 4 %), the whole slow-down at most ``RIT_MAX``.
-RIT_STEP = 0.03
-RIT_MAX = 0.15
-
-
-def ritardando(beats_s, *, after_s: float, duration_s: float) -> tuple[list[float], int]:
-    """Slow the beats of the last ``RIT_S`` seconds down, as a band ends a piece.
-
-    Beats after ``after_s`` (the last cut or hit: those stay where they are) and in the last
-    ``RIT_S`` seconds get periods growing by ``RIT_STEP`` a beat, up to ``RIT_MAX`` in all;
-    later beats keep the final period. Downbeat indices do not change.
-
-    Returns
-    -------
-    beats_s : list of float
-    n : int
-        How many beats inside the piece were slowed.
-    """
-    b = np.asarray(beats_s, float)
-    start = max(after_s, duration_s - RIT_S)
-    i0 = int(np.searchsorted(b, start + 1e-6))
-    if i0 >= len(b) - 1 or b[i0] >= duration_s - 1.0:
-        return list(beats_s), 0
-    p = np.diff(b)
-    out = b.copy()
-    grow, n = 1.0, 0
-    for k in range(i0, len(b) - 1):
-        grow = min(grow * (1.0 + RIT_STEP), 1.0 + RIT_MAX)
-        out[k + 1] = out[k] + p[k] * grow
-        n += int(out[k + 1] < duration_s)
-    return [round(float(x), 6) for x in out], n
-
-
 MODES = ("auto", "cuts", "dance")
 #: "auto" picks dance mode when a body is seen in this share of the pose frames, at this
 #: median height over the picture, with fewer cuts per minute than this.
