@@ -183,3 +183,16 @@ def _voice(
         cands,
         key=lambda v: (sum(abs(a - b) for a, b in zip(sorted(v), sorted(prev), strict=False)), v),
     )
+
+
+#: Playable bass range (MIDI notes) per General MIDI program; others use 31..50.
+BASS_RANGE = {42: (36, 57), 43: (28, 50), 32: (28, 50), 33: (28, 50), 0: (28, 52)}
+
+
+def _bass_note(pc: int, prev: int | None, *, lo: int = 31, hi: int = 50) -> int:
+    """The bass note of pitch class ``pc`` in [lo, hi] nearest the previous one (the bass
+    moves by the smaller interval instead of jumping back into one fixed octave)."""
+    cands = [p for p in range(lo, hi + 1) if p % 12 == pc % 12]
+    if prev is None:
+        return min(cands, key=lambda p: (abs(p - 40), p))
+    return min(cands, key=lambda p: (abs(p - prev), p))
