@@ -1,5 +1,10 @@
-"""Melody: phrase rhythms that vary, and a last pass that checks every melody note against
-the notes actually sounding with it.
+"""Melody: phrases written from motifs, rhythms that vary, and a last pass that checks
+every melody note against the notes actually sounding with it.
+
+:class:`MelodyMixin` gives the composer its melody: four-bar phrases from a one-bar
+motif (rhythm and contour in scale steps) per section label, A B A' cadence (a second
+phrase A C A'' cadence), a planned register arching over the phrase and rising with the
+energy, chord tones on strong beats.
 
 :func:`vary_rhythm` makes the second and later statements of a bar rhythm differ a little
 (a note split, two merged, an onset moved), as a composer varies a motif.
@@ -25,9 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .harmony import _Chord, _scale
 from .score import Note
 
-__all__ = ["vary_rhythm", "refine_melody"]
+__all__ = ["MelodyMixin", "vary_rhythm", "refine_melody"]
 
 
 def vary_rhythm(
@@ -153,3 +159,141 @@ def refine_melody(
         n.pitch = int(p)
         prev = n
     return mel
+
+
+class MelodyMixin:
+    """The composer's melody methods (see the module docstring)."""
+
+    def melody(self) -> None:
+        """Four-bar phrases: rhythms A B A' cadence (a second phrase in the section takes
+        A C A'' cadence), every later statement varied; the contour follows an arch over
+        the phrase and rises with the section's energy (see :mod:`.melody` for the checks
+        that follow)."""
+        st = self.style
+        if "melody" not in self.programs:
+            return
+        lo, hi = st.melody_register
+        pos_pitch = (lo + hi) // 2
+        rhythms: dict[tuple, list[tuple[float, float]]] = {}
+        contours: dict[str, list[int]] = {}
+        seen: dict[tuple, int] = {}
+        unit = 1.0 / self.sub
+        for bi, (b0, b1) in enumerate(self.bars):
+            label = self._label(bi)
+            e = self.bar_energy[bi]
+            if label in ("intro", "outro") and st.name != "ambient":
+                continue
+            first = self.bar_sections.index(self.bar_sections[bi])
+            phrase = (bi - first) // 4
+            phrase_pos = (bi - first) % 4
+            last_of_section = (
+                bi + 1 >= len(self.bars) or self.bar_sections[bi + 1] != self.bar_sections[bi]
+            )
+            bar_len = b1 - b0
+            slot = ("A",) if phrase_pos in (0, 2) else (("B",) if phrase % 2 == 0 else ("C",))
+            key = (label, round(bar_len, 3), *slot)
+            if key not in rhythms:
+                rhythms[key] = self._motif_rhythm(bar_len, e)
+            rhythm = rhythms[key]
+            n_seen = seen.get(key, 0)
+            seen[key] = n_seen + 1
+            if n_seen and phrase_pos:  # later statements vary; a phrase's head returns as it was
+                rhythm = vary_rhythm(rhythm, self.rng, bar_len=bar_len, unit=unit)
+            if label not in contours:
+                contours[label] = self._motif_contour()
+            contour = contours[label]
+            if phrase_pos in (1, 3):
+                contour = self._vary(contour)
+            if phrase_pos == 3 or last_of_section:
+                # cadence bar: the rhythm's opening, then a long chord tone
+                head = [r for r in rhythm if r[0] < bar_len / 2][:2] or rhythm[:1]
+                rhythm = head + [(bar_len / 2, bar_len * 0.45)]
+            # planned register: an arch over the phrase, higher in louder sections
+            centre = (lo + hi) / 2 + (-2, 1, 4, 0)[phrase_pos] + 5 * (e - 0.5)
+            notes_here = []
+            for (off, dur), step in zip(rhythm, contour * 4, strict=False):
+                start = b0 + off
+                if start >= b1:
+                    break
+                if pos_pitch < centre - 4 and step < 0:
+                    step = -step
+                elif pos_pitch > centre + 4 and step > 0:
+                    step = -step
+                ch = self._chord_at(start)
+                strong = abs(off - round(off)) < 1e-6 and (round(off) % max(1, self.bpb // 2) == 0)
+                pitch = self._next_pitch(pos_pitch, step, ch, strong or dur >= 1.0, lo, hi)
+                notes_here.append((start, min(start + dur, b1), pitch))
+                pos_pitch = pitch
+            vel = 48 + 55 * e
+            for k, (s0, s1, p) in enumerate(notes_here):
+                self._add("melody", s0, s1, p, vel + (6 if k == 0 else 0))
+
+    def refine_melody(self) -> None:
+        """Above the accompaniment, no clashes with what sounds, few repeats, no
+        parallel fifths or octaves with the bass (:func:`.melody.refine_melody`)."""
+        if not self.parts["melody"]:
+            return
+        lo, hi = self.style.melody_register
+        self.parts["melody"] = refine_melody(
+            self.parts["melody"],
+            accompaniment=self.parts["harmony"] + self.parts["pad"] + self.parts["arp"],
+            bass=self.parts["bass"],
+            chord_at=self._chord_at,
+            scale_of=lambda ch: set(_scale(ch.key, leading_tone=ch.raised)),
+            lo=lo,
+            hi=hi,
+        )
+
+    def _motif_rhythm(self, bar_len: float, e: float) -> list[tuple[float, float]]:
+        eighth = 1.0 / self.sub
+        slots = int(round(bar_len / eighth))
+        dens = float(np.clip(self.style.melody_density * (0.6 + 0.7 * e), 0.1, 0.9))
+        onsets = [0]
+        for k in range(1, slots):
+            strong = k % self.sub == 0
+            p = dens * (1.3 if strong else 0.7)
+            if self.rng.random() < p:
+                onsets.append(k)
+        out = []
+        for i, k in enumerate(onsets):
+            nxt = onsets[i + 1] if i + 1 < len(onsets) else slots
+            dur = (nxt - k) * eighth
+            if dur > eighth and self.rng.random() < 0.25:
+                dur -= eighth  # a breath before the next note
+            out.append((k * eighth, dur))
+        return out
+
+    def _motif_contour(self) -> list[int]:
+        steps = np.array([-1, 1, -2, 2, 0, 3, -3, 4, -4])
+        w = np.array([30, 30, 9, 9, 7, 5, 5, 2.5, 2.5])
+        out: list[int] = []
+        for _ in range(12):
+            if out and abs(out[-1]) >= 3:
+                s = -int(np.sign(out[-1]))  # step back after a leap
+            else:
+                s = int(self.rng.choice(steps, p=w / w.sum()))
+            out.append(s)
+        return out
+
+    def _vary(self, contour: list[int]) -> list[int]:
+        c = list(contour)
+        k = len(c) // 2
+        for i in range(k, len(c)):
+            if self.rng.random() < 0.5:
+                c[i] = -c[i] if abs(c[i]) <= 2 else c[i]
+        return c
+
+    def _next_pitch(self, cur: int, step: int, ch: _Chord, strong: bool, lo: int, hi: int) -> int:
+        scale = set(_scale(ch.key, leading_tone=ch.raised))
+        deg = sorted(p for p in range(lo - 12, hi + 13) if p % 12 in scale)
+        i = int(np.argmin([abs(p - cur) for p in deg]))
+        j = i + step
+        if deg[min(max(j, 0), len(deg) - 1)] > hi or deg[min(max(j, 0), len(deg) - 1)] < lo:
+            j = i - step
+        j = min(max(j, 0), len(deg) - 1)
+        p = deg[j]
+        if strong and p % 12 not in ch.pcs:
+            tones = [q for q in deg if q % 12 in ch.pcs and lo <= q <= hi]
+            if tones:
+                p = min(tones, key=lambda q: (abs(q - p), q))
+        return int(min(max(p, lo), hi))
