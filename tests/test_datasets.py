@@ -308,3 +308,79 @@ def test_music_and_urmp_layouts(tmp_path):
     }  # fmt: skip
     assert j.missing == []
     assert pieces[1].video is None and any("2 of 2 AuSep" in m for m in pieces[1].missing)
+
+
+def _emomv(tmp_path):
+    """EmoMV's repository layout: rows copied from its annotation files."""
+    root = tmp_path / "EmoMV"
+    a = root / "DS1_EmoMV_A"
+    _write(
+        a / "annotation" / "DS1_TEST_MATCH_MISMATCH_labels.csv",
+        "Dataset1/DS1_TEST_MATCH/,exciting_EXT_S1(0),1,exciting,exciting,0,0\n"
+        "Dataset1/DS1_TEST_MATCH/,sad_REVIEW_SAD (19),1,sad,sad,3,3\n"
+        "Dataset1/DS1_TEST_MISMATCH/,exciting_ORG_EXT(154)_PAIR_fear_TEST_FEAR(6)-3-of-7,0,"
+        "exciting,fear,0,1\n",
+    )
+    _write(a / "extracted_features" / "VGGish_DS1_TEST_MATCH_MISMATCH.h5", "x")
+    _write(a / "extracted_features" / "SlowFast_DS1_TEST_MATCH_MISMATCH.h5", "x")
+    _write(root / "Dataset1" / "DS1_TEST_MATCH" / "exciting_EXT_S1(0).mp4", "x")
+    _write(
+        root / "DS2_EmoMV_B" / "annotation" / "DS2_VAL_MATCH_MISMATCH_labels.csv",
+        "Dataset2/DS2_val_match/,7ZIKT6L83ak,1,exciting,exciting,0,0\n"
+        "Dataset2/DS2_val_mismatch/,5_emFE1nk4o_PAIR_B3q2wHpzhoM,0,exciting,fear,0,1\n",
+    )
+    _write(
+        root / "DS3_EmoMV_C" / "annotation" / "DS3_VAL_MATCH_MISMATCH_labels.csv",
+        "Dataset3/DS3_val_match/,TmSRMWw8Y_0_03,1,Exciting,Exciting,0,0\n"
+        "Dataset3/DS3_val_mismatch/,ZvyNOg4jSRg_02_PAIR_WIUAC03YMlA_08,0,Exciting,Fear,0,1\n",
+    )
+    return root
+
+
+def test_emomv_sets_columns_pairs_and_youtube_ids(tmp_path):
+    root = _emomv(tmp_path)
+    items = list(datasets.items("emomv", root))
+    assert [i.id for i in items] == [
+        "A/exciting_EXT_S1(0)", "A/sad_REVIEW_SAD (19)",
+        "A/exciting_ORG_EXT(154)_PAIR_fear_TEST_FEAR(6)-3-of-7",
+        "B/7ZIKT6L83ak", "B/5_emFE1nk4o_PAIR_B3q2wHpzhoM",
+        "C/TmSRMWw8Y_0_03", "C/ZvyNOg4jSRg_02_PAIR_WIUAC03YMlA_08",
+    ]  # fmt: skip
+    assert [i.split for i in items] == ["test"] * 3 + ["val"] * 4
+    first, pair = items[0], items[2]
+    assert first.video.endswith("Dataset1/DS1_TEST_MATCH/exciting_EXT_S1(0).mp4")
+    assert set(first.annotations) == {"labels", "slowfast", "vggish"}
+    assert first.labels["row"] == 0 and pair.labels["row"] == 2  # the feature rows
+    assert pair.labels["matched"] is False and pair.video is None
+    assert (pair.labels["video_segment"], pair.labels["music_segment"]) == (
+        "exciting_ORG_EXT(154)",
+        "fear_TEST_FEAR(6)-3-of-7",
+    )
+    assert (pair.labels["video_emotion_id"], pair.labels["music_emotion_id"]) == (0, 1)
+    assert first.source_url is None  # MVED segments have no YouTube id
+    assert items[4].source_url == "https://www.youtube.com/watch?v=5_emFE1nk4o"
+    c = items[5]  # a YouTube id with "_" in it, then the segment number
+    assert c.source_url == "https://www.youtube.com/watch?v=TmSRMWw8Y_0"
+    assert c.labels["segment"] == 3 and c.labels["video_emotion"] == "Exciting"
+    # one set, by name or by pointing at its folder; B and C have no test split
+    assert [i.id for i in datasets.items("emomv-c", root)] == [i.id for i in items[5:]]
+    assert len(list(datasets.items("emomv", root / "DS2_EmoMV_B"))) == 2
+    with pytest.raises(ParameterError, match="split='test'"):
+        list(datasets.items("emomv-b", root, split="test"))
+    cov = datasets.check("emomv", root)
+    assert cov.splits["test"]["items"] == 3 and cov.splits["test"]["video"] == 1
+    assert cov.problems == []
+
+
+def test_emomv_bad_rows_are_named(tmp_path):
+    root = _emomv(tmp_path)
+    labels = root / "DS3_EmoMV_C" / "annotation" / "DS3_VAL_MATCH_MISMATCH_labels.csv"
+    labels.write_text(labels.read_text() + "Dataset3/DS3_val_match/,x_01,1,Sad,Relax,3,4\n")
+    assert datasets.check("emomv-c", root).problems == [
+        "C/x_01: marked matched but the emotions are Sad and Relax"
+    ]
+    labels.write_text("Dataset3/DS3_val_match/,x_01,1,Sad\n")
+    with pytest.raises(InputError, match="line 1 has 4 columns"):
+        list(datasets.items("emomv-c", root))
+    with pytest.raises(InputError, match="DS1_EmoMV_A"):
+        list(datasets.items("emomv-a", tmp_path))

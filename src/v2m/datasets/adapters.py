@@ -442,3 +442,139 @@ class URMP(Adapter):
             if stems < n_parts:
                 it.missing.append(f"{d}: {n_parts - stems} of {n_parts} AuSep stems")
             yield it
+
+
+#: EmoMV's emotion classes by the ids its annotation files use (columns 6 and 7).
+EMOMV_CLASSES = ("exciting", "fear", "tense", "sad", "relax")
+#: The three sets of EmoMV: folder, file prefix and name.
+EMOMV_SETS = (("DS1_EmoMV_A", "DS1", "A"), ("DS2_EmoMV_B", "DS2", "B"), ("DS3_EmoMV_C", "DS3", "C"))
+#: EmoMV-C segment names: a YouTube id and the segment number (``yA9WhYnsD_4_06``).
+_YT_SEGMENT = re.compile(r"^(?P<yt>[A-Za-z0-9_-]{11})_(?P<seg>\d{2,})$")
+_YT_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+
+
+@register
+class EmoMV(Adapter):
+    """EmoMV (Thao, Herremans, Roig, Information Fusion 2023): pairs of a music-video
+    segment's picture and a music segment, labelled matched or mismatched by emotion, in
+    three sets: EmoMV-A (``DS1_EmoMV_A``, MVED segments, human labels; train, val, test),
+    EmoMV-B (``DS2_EmoMV_B``, YouTube ids) and EmoMV-C (``DS3_EmoMV_C``, YouTube id and
+    segment number; B and C labelled by a network; train and val).
+
+    Each set's ``annotation/DS{n}_{TRAIN,VAL,TEST}_MATCH_MISMATCH_labels.csv`` is headerless,
+    seven columns: the segment folder (``Dataset1/DS1_TEST_MATCH/``), the segment name (a
+    mismatched pair is ``{video segment}_PAIR_{music segment}``), matched (1) or not (0), the
+    video's emotion, the music's emotion, and their class ids (0 exciting, 1 fear, 2 tense,
+    3 sad, 4 relax), as the authors' loaders read them (``row[2]``, ``row[5]``, ``row[6]``).
+    Row *i* is row *i* of ``extracted_features/{SlowFast,VGGish}_DS{n}_{SPLIT}_MATCH_MISMATCH.h5``
+    (``labels["row"]``). The root is the folder holding the sets (the authors' repository or
+    the Zenodo archive), or one set's folder; ``emomv-a`` (``-b``, ``-c``) reads one set only.
+    v2m looks for the segments as ``{root}/{folder}/{name}.mp4`` (the archive's layout).
+    Ids are ``{set}/{name}`` (``A/exciting_EXT_S1(0)``): names repeat across sets."""
+
+    name = "emomv"
+    title = "EmoMV (A, B, C)"
+    url = "https://github.com/ivyha010/EmoMV"
+    splits = ("train", "val", "test")
+
+    def _sets(self, root: Path, only: str | None) -> list[tuple[Path, str, str]]:
+        here = [(root / d, pre, letter) for d, pre, letter in EMOMV_SETS if (root / d).is_dir()]
+        here += [(root, pre, letter) for d, pre, letter in EMOMV_SETS if root.name == d]
+        if only:
+            here = [s for s in here if s[2] == only]
+        if not here:
+            want = [d for d, _, letter in EMOMV_SETS if not only or letter == only]
+            require_file(root / want[0] / "annotation", f"EmoMV's folders {', '.join(want)}")
+        return here
+
+    #: One set only (``emomv-a``, ``-b``, ``-c``), else every set found.
+    only: str | None = None
+
+    def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
+        splits = self._check_split(split)
+        for folder, pre, letter in self._sets(root, self.only):
+            for sp in splits:
+                table = folder / "annotation" / f"{pre}_{sp.upper()}_MATCH_MISMATCH_labels.csv"
+                if not table.is_file():
+                    continue  # B and C have no test split
+                with table.open(encoding="utf-8", newline="") as f:
+                    for n, row in enumerate(csv.reader(f)):
+                        if not any(c.strip() for c in row):
+                            continue
+                        yield self._item(root, folder, pre, letter, sp, table, n, row)
+
+    def _item(self, root, folder, pre, letter, sp, table, n, row) -> Item:
+        if len(row) != 7:
+            raise InputError(f"{table}: line {n + 1} has {len(row)} columns, EmoMV's have 7")
+        seg_dir, name, match, v_emo, m_emo, v_id, m_id = (c.strip() for c in row)
+        try:
+            matched, v_k, m_k = int(match), int(v_id), int(m_id)
+        except ValueError:
+            raise InputError(
+                f"{table}: line {n + 1}: matched flag and class ids must be integers, got "
+                f"{match!r}, {v_id!r}, {m_id!r}"
+            ) from None
+        video_seg, _, music_seg = name.partition("_PAIR_")
+        it = Item(id=f"{letter}/{name}", split=sp)
+        it.labels = {
+            "set": f"EmoMV-{letter}",
+            "matched": bool(matched),
+            "video_emotion": v_emo,
+            "music_emotion": m_emo,
+            "video_emotion_id": v_k,
+            "music_emotion_id": m_k,
+            "video_segment": video_seg,
+            "music_segment": music_seg or video_seg,
+            "row": n,
+        }
+        yt = _YT_SEGMENT.match(video_seg)
+        if letter == "C" and yt:
+            it.source_url = f"https://www.youtube.com/watch?v={yt['yt']}"
+            it.labels["segment"] = int(yt["seg"])
+        elif letter == "B" and _YT_ID.match(video_seg):
+            it.source_url = f"https://www.youtube.com/watch?v={video_seg}"
+        it.annotations["labels"] = str(table)
+        for model in ("SlowFast", "VGGish"):
+            h5 = folder / "extracted_features" / f"{model}_{pre}_{sp.upper()}_MATCH_MISMATCH.h5"
+            if present(h5, it):
+                it.annotations[model.lower()] = str(h5)
+        it.video = present(root / seg_dir / f"{name}.mp4", it)
+        return it
+
+    def problems(self, root: Path) -> list[str]:
+        out = []
+        for it in self.items(root):
+            lab = it.labels
+            same = lab["video_emotion_id"] == lab["music_emotion_id"]
+            if lab["matched"] != same:
+                out.append(
+                    f"{it.id}: marked {'matched' if lab['matched'] else 'mismatched'} but the "
+                    f"emotions are {lab['video_emotion']} and {lab['music_emotion']}"
+                )
+            for k, key in ((lab["video_emotion_id"], "video"), (lab["music_emotion_id"], "music")):
+                if not 0 <= k < len(EMOMV_CLASSES):
+                    out.append(f"{it.id}: {key} class id {k} is not one of 0-4")
+            if not lab["matched"] and lab["music_segment"] == lab["video_segment"]:
+                out.append(f"{it.id}: mismatched but not named video_PAIR_music")
+        return out
+
+
+@register
+class EmoMVA(EmoMV):
+    """EmoMV-A only (``DS1_EmoMV_A``; see :class:`EmoMV`)."""
+
+    name, title, only = "emomv-a", "EmoMV-A", "A"
+
+
+@register
+class EmoMVB(EmoMV):
+    """EmoMV-B only (``DS2_EmoMV_B``; see :class:`EmoMV`)."""
+
+    name, title, only, splits = "emomv-b", "EmoMV-B", "B", ("train", "val")
+
+
+@register
+class EmoMVC(EmoMV):
+    """EmoMV-C only (``DS3_EmoMV_C``; see :class:`EmoMV`)."""
+
+    name, title, only, splits = "emomv-c", "EmoMV-C", "C", ("train", "val")
