@@ -240,3 +240,35 @@ def test_hard_cut_followed_by_camera_motion_stays_hard(media_dir):
     hard = [x for x in tl.cuts if x.kind == "hard"]
     assert [x.frame for x in hard] == [30]
     assert not [x for x in tl.cuts if x.kind == "gradual" and x.start_s <= 1.25 <= x.end_s]
+
+
+def test_key_frame_pulse_is_removed_from_a_motion_measure():
+    from v2m.analysis import remove_key_frame_pulse
+
+    rng = np.random.default_rng(3)
+    n, gop = 1200, 12
+    motion = np.abs(rng.normal(0.02, 0.01, n))  # motion not locked to the encoder
+    phase = np.arange(n) % gop
+    pulsed = motion + np.where(phase == 3, 0.05, 0.0)  # the jolt 3 frames after each key
+    assert visual_tempo(pulsed, hop_s=0.04)[0] == pytest.approx(125.0, rel=0.02)
+    clean = remove_key_frame_pulse(pulsed, phase)
+    assert np.abs(clean - motion)[phase == 3].mean() < 0.01  # the pulse: 0.05
+    assert np.abs(clean - motion)[phase != 3].mean() < 0.005
+    tempo, conf = visual_tempo(clean, hop_s=0.04)
+    assert conf < 0.2 and (tempo is None or abs(tempo - 125.0) > 3)
+    # too few key-frame intervals to tell a pulse from motion: left as it is
+    few = np.where(np.arange(n) < 15 * gop, phase, 10**6)
+    assert np.array_equal(remove_key_frame_pulse(pulsed, few), pulsed)
+    assert (remove_key_frame_pulse(pulsed, phase) >= 0).all()
+
+
+@pytest.mark.skipif(not (synth.SHARED / "video" / "dancer.avi").exists(), reason="no shared clip")
+def test_key_frames_of_a_real_clip_make_no_tempo_or_beats():
+    # dancer.avi (MPEG-4 part 2) has a key frame every 12 frames at 25 fps: before the fix
+    # its visual tempo was 125.02 BPM (the key-frame interval, confidence 0.54) and 60 of
+    # its 126 visual beats sat 4 frames after a key frame
+    tl = v2m.analyze(synth.SHARED / "video" / "dancer.avi", pose="off")
+    assert abs(tl.visual_tempo_bpm - 125.0) > 3
+    frames = np.round(np.array([b.time_s for b in tl.visual_beats]) * 25).astype(int)
+    assert len(frames) > 50
+    assert np.bincount(frames % 12, minlength=12).max() / len(frames) < 0.2

@@ -77,12 +77,16 @@ class DecodedFrame:
     pose_bgr : np.ndarray or None
         The frame scaled to the decoder's ``pose_width`` (for pose estimation), on every
         ``pose_every``-th frame when pose images were asked for; else None.
+    key : bool
+        The frame was coded on its own (an intra/key frame): its coding noise differs from
+        the predicted frames around it, which optical flow reads as a jolt of motion.
     """
 
     index: int
     time_s: float
     bgr: np.ndarray
     pose_bgr: np.ndarray | None = None
+    key: bool = False
 
 
 def is_image_path(path: str | Path) -> bool:
@@ -368,7 +372,11 @@ def _iter_frames_sync(
                 if pose_width > 0 and index % pose_every == 0:
                     big = _rotate(_small_bgr(frame, pose_w, pose_h), info.rotation_deg)
                 yield DecodedFrame(
-                    index=index, time_s=t, bgr=_rotate(img, info.rotation_deg), pose_bgr=big
+                    index=index,
+                    time_s=t,
+                    bgr=_rotate(img, info.rotation_deg),
+                    pose_bgr=big,
+                    key=bool(frame.key_frame),
                 )
                 index += 1
     if n_bad:

@@ -11,7 +11,10 @@
   interior frames are convex blends of the frames around it, ``I_t ~ (1-a_t) A + a_t B``
   with ``a_t`` rising (residual <= 0.35 of ``|A-B|``), which rejects camera motion.
 * **Motion** -- dense optical flow (OpenCV DIS, ultrafast preset) on the luma at
-  ``FLOW_WIDTH`` px; energy is the mean flow speed in frame widths per second.
+  ``FLOW_WIDTH`` px; energy is the mean flow speed in frame widths per second. Key frames
+  (not at cuts) put a pulse of false motion into the flow, at the encoder's key-frame
+  interval; its typical size at each position after a key frame is removed from speed and
+  impact (:func:`remove_key_frame_pulse`).
 * **Visual impact and beats** -- after Davis & Agrawala, "Visual Rhythm and Beat" (SIGGRAPH
   2018): a directogram ``D(t, k)`` (flow magnitude summed per direction bin, 8 bins),
   averaged over the last three analysed frames; the impact envelope is the deceleration
@@ -67,6 +70,12 @@ GRADUAL_MIN_CHANGE = 25.0
 MAX_ANALYSIS_FPS = 30.0
 COLOUR_HZ = 10.0
 N_DIRECTIONS = 8
+#: A position after a key frame needs this many occurrences for its typical motion to be
+#: measured (see :func:`remove_key_frame_pulse`): over fewer key-frame intervals, motion
+#: with a period near a multiple of the interval would pass for the pulse.
+MIN_PHASE_COUNT = 20
+#: Longer key-frame intervals (frames) are not looked at.
+MAX_KEY_INTERVAL = 1024
 
 
 # --------------------------------------------------------------------------- colour / affect
@@ -363,6 +372,47 @@ class _MotionTracker:
         self.impact_t.append(float(np.mean(self._times)))
 
 
+def remove_key_frame_pulse(x: np.ndarray, frames_since_key: np.ndarray) -> np.ndarray:
+    """Remove the pulse that key frames put into a motion measure.
+
+    A key (intra) frame's coding noise differs from that of the predicted frames around it,
+    and optical flow reads the change as a jolt of motion; with a regular key-frame interval
+    (12 frames is common) the jolts make false visual beats and a false tempo at the
+    interval (125 BPM at 25 fps). Real motion is not locked to the encoder's frame pattern,
+    so the typical value at each position after a key frame (the median over the video)
+    minus the typical value over all positions is the pulse; it is subtracted (the result
+    kept >= 0). Positions seen fewer than ``MIN_PHASE_COUNT`` times (short videos, long
+    key-frame intervals) are left as they are.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n,)
+        The measure per analysed frame (flow speed, impact).
+    frames_since_key : np.ndarray of int, shape (n,)
+        Frames since the last key frame (0 on a key frame; large before the first).
+
+    Returns
+    -------
+    np.ndarray, shape (n,)
+    """
+    x = np.asarray(x, float)
+    ph = np.minimum(np.asarray(frames_since_key, int), MAX_KEY_INTERVAL)
+    if len(ph) != len(x):
+        return x
+    counts = np.bincount(ph)
+    counts[MAX_KEY_INTERVAL:] = 0  # before the first key frame, or beyond any interval
+    known = np.flatnonzero(counts >= MIN_PHASE_COUNT)
+    if known.size < 2:
+        return x
+    profile = np.array([np.median(x[ph == k]) for k in known])
+    excess = profile - np.median(x)
+    out = x.copy()
+    for k, e in zip(known, excess, strict=True):
+        m = ph == k
+        out[m] = np.maximum(0.0, x[m] - e)
+    return out
+
+
 def _pad_min(grey: np.ndarray, min_side: int = 64) -> np.ndarray:
     # DIS needs a few pyramid levels; frames with a short side are padded (edge-replicated)
     # and the padding is cut off the flow again.
@@ -617,6 +667,7 @@ def _analyze_video(
     last_t = 0.0
     colour_every = max(1, int(round(min(info.fps or 25.0, MAX_ANALYSIS_FPS) / COLOUR_HZ)))
     n_analysed = 0
+    since_key, key_phase = 10**6, []  # frames since the last key frame (not at a cut)
     next_thumb_s, thumb_every_s = 0.0, max(0.5, info.duration_s / 600)
     frames = _media.iter_frames(
         p,
@@ -641,8 +692,10 @@ def _analyze_video(
         n_hard_seen = len(cuts.pending) + len(cuts.hard)
         if tracker is not None and fr.pose_bgr is not None:
             tracker.push(fr.time_s, fr.pose_bgr, after_cut=new_cut)
+        since_key = 0 if fr.key and fr.index > 0 and not new_cut else since_key + 1
         if fr.index % stride == 0 or new_cut:
             motion.push(fr.time_s, mid, after_cut=new_cut)
+            key_phase.append(since_key)
             if n_analysed % colour_every == 0 or new_cut:
                 col_t.append(fr.time_s)
                 col.append(colour_stats(thumb))
@@ -666,8 +719,9 @@ def _analyze_video(
     hop_s = round(1.0 / min(max(info.fps, 10.0) / stride, MAX_ANALYSIS_FPS), 6)
 
     t = np.array(motion.t)
-    speed = np.array(motion.speed)
-    impact = np.array(motion.impact)
+    phase = np.array(key_phase)
+    speed = remove_key_frame_pulse(np.array(motion.speed), phase)
+    impact = remove_key_frame_pulse(np.array(motion.impact), phase)
     speed_g = _resample(t, speed, hop_s, duration)
     # Per-video quantile normalisation of motion energy: q5 -> 0, q95 -> 1.
     q5, q95 = np.quantile(speed_g, [0.05, 0.95]) if len(speed_g) else (0.0, 1.0)
