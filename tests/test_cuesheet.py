@@ -94,3 +94,20 @@ def test_every_style_makes_a_valid_cue():
     for s in STYLE_NAMES:
         cue = make_cue(duration_s=30, style=s, hits=[Hit(time_s=10.0)])
         assert cue.validate() is cue
+
+
+def test_song_form_has_a_bridge_before_the_last_chorus_and_a_third_theme():
+    from v2m.cuesheet import make_cue, song_form
+
+    assert song_form(2) == ["A", "B"]
+    assert song_form(4) == ["A", "B", "bridge", "B"]
+    assert song_form(8) == ["A", "B", "A", "B", "C", "B", "bridge", "B"]
+    # a cue sheet long enough for 4 blocks gets the bridge (the old plan lost it), quieter
+    # than the themes, and ends on its loudest theme before the outro
+    secs = make_cue(duration_s=120, style="pop", seed=1).sections
+    labels = [s.label for s in secs]
+    assert labels[-3:] == ["bridge", "B", "outro"]
+    energy = {s.label: s.energy for s in secs}
+    assert energy["bridge"] < energy["A"] < energy["B"]
+    long = [s.label for s in make_cue(duration_s=300, style="pop", seed=1).sections]
+    assert {"A", "B", "C", "bridge"} <= set(long)

@@ -291,3 +291,12 @@ def test_intro_and_outro_are_short_frames():
         if s.label in ("intro", "outro"):
             assert s.end_s - s.start_s <= FRAME_MAX_S + 1e-6, s
     assert cue.sections[-1].label != "outro"
+
+
+def test_one_shot_gets_a_song_form():
+    # no cuts and one picture: every 16-bar section looks the same, yet the music must not
+    # play one theme throughout
+    pr = project(_timeline([], duration=60.0), style="pop", tempo_bpm=120, seed=1)
+    themes = [s.label for s in pr.cue.sections if s.label not in ("intro", "outro")]
+    assert len(themes) >= 2 and themes[:2] == ["A", "B"]
+    assert any("song form" in w for w in pr.explanations)

@@ -428,6 +428,18 @@ def time_to_beat(time_s, beats_s) -> np.ndarray:
     return idx
 
 
+def song_form(blocks: int) -> list[str]:
+    """Theme labels for ``blocks`` sections: A and B taking turns; from 4 blocks on, a
+    quieter bridge comes second to last and the piece ends on B (the climax after it);
+    from 8 blocks on, a third theme C takes the middle block."""
+    labels = (["A", "B"] * blocks)[:blocks]
+    if blocks >= 8:
+        labels[blocks // 2] = "C"
+    if blocks >= 4:
+        labels[-2:] = ["bridge", "B"]
+    return labels
+
+
 def default_sections(
     n_bars: int, bar_times: np.ndarray, duration_s: float, energy: float
 ) -> list[Section]:
@@ -441,15 +453,13 @@ def default_sections(
         outro = 2 if n_bars < 24 else 4
         body = n_bars - intro - outro
         blocks = max(2, round(body / 8))
-        labels = ["A", "B"] * blocks
-        if blocks >= 4:
-            labels[-2] = "bridge"
+        labels = song_form(blocks)
         sizes = [body // blocks] * blocks
         for i in range(body - sum(sizes)):
             sizes[i % blocks] += 1
-        gains = {"A": 0.85, "B": 1.0, "bridge": 0.7}
+        gains = {"A": 0.85, "B": 1.0, "C": 0.75, "bridge": 0.55}
         plan = [("intro", intro, 0.5)] + [
-            (lab, s, gains[lab]) for lab, s in zip(labels[:blocks], sizes, strict=True)
+            (lab, s, gains[lab]) for lab, s in zip(labels, sizes, strict=True)
         ]
         plan += [("outro", outro, 0.55)]
     sections, bar = [], 0

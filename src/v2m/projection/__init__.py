@@ -61,6 +61,7 @@ from ..cuesheet import (
     key_lift,
     parse_key,
     ritardando,
+    song_form,
 )
 from ..errors import ParameterError
 from ..styles import get_style
@@ -846,6 +847,11 @@ def _sections(
             match = next(names, "A")
             protos.append((match, f))
         labels.append(match)
+    if len(labels) >= 2 and len(set(labels)) == 1:
+        # one picture throughout (a single shot, a dance): it gives the music no contrast,
+        # so the music brings its own form
+        labels = song_form(len(labels))
+        why.append("one picture throughout: the sections take a song form")
     if len(secs) >= 3:
         # an intro or outro is a short frame around the piece (the melody rests in it); a
         # long first or last section is a theme, or a long piece would have no tune in its
