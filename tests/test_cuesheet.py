@@ -111,3 +111,17 @@ def test_song_form_has_a_bridge_before_the_last_chorus_and_a_third_theme():
     assert energy["bridge"] < energy["A"] < energy["B"]
     long = [s.label for s in make_cue(duration_s=300, style="pop", seed=1).sections]
     assert {"A", "B", "C", "bridge"} <= set(long)
+
+
+def test_a_short_piece_slows_down_only_at_its_very_end():
+    from v2m.cuesheet import RIT_MAX_SHARE, ritardando
+
+    beats = list(np.arange(0, 6.01, 0.8))  # a 5.3 s sting at 75 BPM, no cut in it
+    out, n = ritardando(beats, after_s=0.0, duration_s=5.3)
+    moved = [b for a, b in zip(out, beats, strict=True) if abs(a - b) > 1e-6]
+    assert moved and min(moved) >= (1 - RIT_MAX_SHARE) * 5.3
+    assert np.allclose(out[:5], beats[:5]) and n <= 2
+    # a long piece keeps the full RIT_S window
+    long = list(np.arange(0, 61, 0.6))
+    out, n = ritardando(long, after_s=0.0, duration_s=60.0)
+    assert n >= 8

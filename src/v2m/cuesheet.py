@@ -385,14 +385,17 @@ RIT_S = 6.0
 #: map's limit is 4 %), the whole slow-down at most ``RIT_MAX``.
 RIT_STEP = 0.03
 RIT_MAX = 0.15
+#: ... and in at most this share of a short piece (a 5 s sting does not slow throughout).
+RIT_MAX_SHARE = 0.25
 
 
 def ritardando(beats_s, *, after_s: float, duration_s: float) -> tuple[list[float], int]:
     """Slow the beats of the last ``RIT_S`` seconds down, as a band ends a piece.
 
     Beats after ``after_s`` (the last cut or hit: those stay where they are) and in the last
-    ``RIT_S`` seconds get periods growing by ``RIT_STEP`` a beat, up to ``RIT_MAX`` in all;
-    later beats keep the final period. Downbeat indices do not change.
+    ``RIT_S`` seconds (at most ``RIT_MAX_SHARE`` of the piece) get periods growing by
+    ``RIT_STEP`` a beat, up to ``RIT_MAX`` in all; later beats keep the final period.
+    Downbeat indices do not change.
 
     Returns
     -------
@@ -401,7 +404,7 @@ def ritardando(beats_s, *, after_s: float, duration_s: float) -> tuple[list[floa
         How many beats inside the piece were slowed.
     """
     b = np.asarray(beats_s, float)
-    start = max(after_s, duration_s - RIT_S)
+    start = max(after_s, duration_s - min(RIT_S, RIT_MAX_SHARE * duration_s))
     i0 = int(np.searchsorted(b, start + 1e-6))
     if i0 >= len(b) - 1 or b[i0] >= duration_s - 1.0:
         return list(beats_s), 0

@@ -484,6 +484,8 @@ def project(
         f"{len(hits)} hits: "
         + ", ".join(f"{h.kind} at {h.time_s:.2f} s" for h in hits[:8])
         + (" ..." if len(hits) > 8 else "")
+        if hits
+        else "no hits: nothing in the picture to mark"
     )
     ending = ending or "cadence"
     why.append(f"ending: {ending} at {dur:.2f} s, with the video")
