@@ -43,7 +43,7 @@ Hits
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -57,6 +57,7 @@ from ..cuesheet import (
     Hit,
     Section,
     check_seed,
+    default_sections,
     energy_arc,
     key_lift,
     parse_key,
@@ -815,6 +816,20 @@ def _sections(
             break
         if all(abs(bi - c) >= min_bars for c in chosen):
             chosen.append(bi)
+    if not chosen and n_bars > 8:
+        # one picture throughout (a still, a single take, a dance): nothing in it to cut
+        # the music at, so the music takes its own song form
+        form = default_sections(n_bars, bar_t, dur, 1.0)
+        out = []
+        for sec in form:
+            inside = (bar_t >= sec.start_s - 1e-6) & (bar_t < sec.end_s - 1e-6)
+            e = float(np.mean(bar_e[inside])) if inside.any() else float(np.mean(bar_e))
+            out.append(replace(sec, energy=round(float(np.clip(e, 0, 1)), 3)))
+        why.append(
+            "one picture throughout: the sections take a song form: "
+            + ", ".join(f"{s.label} {s.start_s:.1f}-{s.end_s:.1f} s" for s in out)
+        )
+        return out
     # long stretches without cuts: split every 16 bars so the music still develops
     bounds = sorted(set([0] + chosen))
     filled = []
