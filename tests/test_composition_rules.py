@@ -374,3 +374,17 @@ def test_a_new_colour_keeps_the_level():
     assert cc_to_db(vol[1][1]) - cc_to_db(vol[0][1]) == pytest.approx(-3.4, abs=0.3)
     assert vol[2][1] == vol[0][1]
     assert sc.program_changes == {"melody": [(start, 65), (end, 11)]}
+
+
+@pytest.mark.parametrize("style", STYLE_NAMES)
+def test_a_sting_of_a_few_seconds_still_has_a_tune(style):
+    # 4-5 s: the final chord (>= 2 s and its release) starts on the first bar; the tune
+    # sings over it and lands on a chord tone of the tonic two beats before the release
+    for seconds in (4.0, 5.0):
+        cue = make_cue(duration_s=seconds, tempo_bpm=90, style=style, key="C major", seed=1)
+        sc = compose(cue)
+        mel = sorted(sc.parts["melody"], key=lambda n: n.start)
+        assert len(mel) >= 2, (style, seconds)
+        assert final_chord_s(sc) >= 2.0
+        assert mel[-1].pitch % 12 in (0, 4, 7, 11)  # C major's tonic chord (with its 7th)
+        assert melody_stats(sc)["clash_rate"] == 0.0

@@ -329,6 +329,35 @@ class _Composer(MelodyMixin, HitsMixin):
         ok = np.flatnonzero(self.cue.duration_s - bar_t >= need)
         return int(ok[-1]) if ok.size else 0
 
+    def _tune_over_final_chord(self, b0: float, ring_end: float) -> tuple[list[Note], float]:
+        """In a piece so short that the final chord starts on its first bar (a sting of a
+        few seconds), the tune still sings over the held chord (it was written over that
+        tonic chord) and lands on the tonic two beats before the release: the notes kept
+        and the beat it lands on. Else nothing, and the tonic comes with the chord."""
+        land = float(np.floor(ring_end - 2.0))
+        if self.final_bar != 0 or "melody" not in self.programs or land < b0 + 2.0:
+            return [], b0
+        tune = [n for n in self.parts["melody"] if n.start < land - 1e-6]
+        for n in tune:
+            n.end = round(min(n.end, land), 6)
+        return [n for n in tune if n.end - n.start >= 0.05], land
+
+    def _land_on_tonic(self, tune: list[Note], tonic: list[int], land: float, end: float):
+        """The tune's last note: the tonic from ``land`` to ``end``. After a tune kept over
+        the final chord (:meth:`_tune_over_final_chord`) it is the tonic nearest its last
+        note above the chord (a note it holds already is held on)."""
+        if not tune:
+            self._add("melody", land, end, tonic[0], 84)
+            return
+        last = max(tune, key=lambda n: n.start)
+        top = max(self.voicings[-1])
+        above = [p for p in tonic + [t + 12 for t in tonic] if p > top] or [tonic[-1]]
+        pitch = min(above, key=lambda p: abs(p - last.pitch))
+        if pitch == last.pitch:
+            last.end = round(end, 6)
+        else:
+            self._add("melody", land, end, pitch, 84)
+
     def _release_beat(self) -> float:
         """Where the final notes are let go: ``RELEASE_S`` before the end, so the release
         and the reverb tail sound inside the video."""
@@ -339,16 +368,18 @@ class _Composer(MelodyMixin, HitsMixin):
         cue = self.cue
         if cue.ending == "cadence":
             b0 = self.bars[self.final_bar][0]
+            ring_end = max(b0 + 0.5, self._release_beat())
+            tune, land = self._tune_over_final_chord(b0, ring_end)
             # Every part resolves on the tonic chord, which is held and then released.
             for role in ("melody", "arp", "drums", "harmony", "bass", "pad"):
                 self.parts[role] = [n for n in self.parts[role] if n.start < b0 - 1e-6]
                 self._trim_role(role, b0)
+            self.parts["melody"] += tune
             key = self.chords[-1].key
-            ring_end = max(b0 + 0.5, self._release_beat())
             lo, hi = self.style.melody_register
             tonic = [p for p in range(lo, hi + 1) if p % 12 == key.tonic]
             if "melody" in self.programs and tonic and any(self.parts["melody"]):
-                self._add("melody", b0, ring_end, tonic[0], 84)
+                self._land_on_tonic(tune, tonic, land, ring_end)
             if self.style.drums:
                 self._add("drums", b0, b0 + 1.0, 49, 95)
                 self._add("drums", b0, b0 + 0.2, 36, 95)
