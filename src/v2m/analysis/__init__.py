@@ -12,9 +12,9 @@
   with ``a_t`` rising (residual <= 0.35 of ``|A-B|``), which rejects camera motion.
 * **Motion** -- dense optical flow (OpenCV DIS, ultrafast preset) on the luma at
   ``FLOW_WIDTH`` px; energy is the mean flow speed in frame widths per second. Key frames
-  (not at cuts) put a pulse of false motion into the flow, at the encoder's key-frame
-  interval; its typical size at each position after a key frame is removed from speed and
-  impact (:func:`remove_key_frame_pulse`).
+  put a pulse of false motion into the flow, at the encoder's key-frame interval; its
+  typical size at each position after a key frame is removed from speed and impact
+  (:func:`remove_key_frame_pulse`).
 * **Visual impact and beats** -- after Davis & Agrawala, "Visual Rhythm and Beat" (SIGGRAPH
   2018): a directogram ``D(t, k)`` (flow magnitude summed per direction bin, 8 bins),
   averaged over the last three analysed frames; the impact envelope is the deceleration
@@ -389,7 +389,7 @@ def remove_key_frame_pulse(x: np.ndarray, frames_since_key: np.ndarray) -> np.nd
     x : np.ndarray, shape (n,)
         The measure per analysed frame (flow speed, impact).
     frames_since_key : np.ndarray of int, shape (n,)
-        Frames since the last key frame (0 on a key frame; large before the first).
+        Frames since the last key frame (0 on a key frame).
 
     Returns
     -------
@@ -667,7 +667,7 @@ def _analyze_video(
     last_t = 0.0
     colour_every = max(1, int(round(min(info.fps or 25.0, MAX_ANALYSIS_FPS) / COLOUR_HZ)))
     n_analysed = 0
-    since_key, key_phase = 10**6, []  # frames since the last key frame (not at a cut)
+    since_key, key_phase = 0, []  # frames since the last key frame
     next_thumb_s, thumb_every_s = 0.0, max(0.5, info.duration_s / 600)
     frames = _media.iter_frames(
         p,
@@ -692,7 +692,7 @@ def _analyze_video(
         n_hard_seen = len(cuts.pending) + len(cuts.hard)
         if tracker is not None and fr.pose_bgr is not None:
             tracker.push(fr.time_s, fr.pose_bgr, after_cut=new_cut)
-        since_key = 0 if fr.key and fr.index > 0 and not new_cut else since_key + 1
+        since_key = 0 if fr.key else since_key + 1  # the encoder restarts its pattern
         if fr.index % stride == 0 or new_cut:
             motion.push(fr.time_s, mid, after_cut=new_cut)
             key_phase.append(since_key)
