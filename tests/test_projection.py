@@ -302,3 +302,17 @@ def test_one_shot_gets_a_song_form():
     assert any("song form" in w for w in pr.explanations)
     # the sections' energies still come from the picture
     assert all(0.0 <= s.energy <= 1.0 for s in pr.cue.sections)
+
+
+def test_runs_of_alike_sections_alternate_with_a_contrasting_theme():
+    from v2m.projection import _break_runs
+
+    why = []
+    labels = ["intro", "A", "A", "A", "A", "B", "B", "outro"]
+    out = _break_runs(labels, iter(["C", "D"]), why)
+    assert out == ["intro", "A", "C", "A", "C", "B", "B", "outro"]  # a pair stays a pair
+    assert why and "A with C" in why[0]
+    assert _break_runs(["A", "A", "A", "B", "A", "A", "A"], iter(["C"]), []) == [
+        "A", "C", "A", "B", "A", "C", "A",
+    ]  # fmt: skip
+    assert _break_runs(["A", "A", "A"], iter([]), []) == ["A", "A", "A"]  # no letter left

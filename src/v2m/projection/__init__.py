@@ -635,6 +635,34 @@ def _dance_hits(kin: dict, b_arr, bar_t, dur: float, *, user_hits_s) -> list[Hit
     return hits
 
 
+def _break_runs(labels: list[str], names, why: list[str]) -> list[str]:
+    """Three or more sections in a row that look alike would play one theme over and over:
+    every second one of such a run takes a contrasting theme (one new letter per theme,
+    from ``names``), so the run alternates as a song does (A A A A -> A C A C)."""
+    out = list(labels)
+    contrast: dict[str, str] = {}
+    i = 0
+    while i < len(out):
+        j = i
+        while j + 1 < len(out) and labels[j + 1] == labels[i]:
+            j += 1
+        if j - i >= 2:
+            if labels[i] not in contrast:
+                new = next(names, None)
+                if new is None:
+                    break
+                contrast[labels[i]] = new
+            for k in range(i + 1, j + 1, 2):
+                out[k] = contrast[labels[i]]
+        i = j + 1
+    if contrast:
+        why.append(
+            "sections that look alike in a row alternate with a contrasting theme: "
+            + ", ".join(f"{a} with {b}" for a, b in contrast.items())
+        )
+    return out
+
+
 def _shape_energy(bar_e: np.ndarray, bar_t: np.ndarray, dur: float) -> np.ndarray:
     """Blend the picture's energy per bar with :func:`energy_arc`. From 60 s on the climax
     is kept in the last third: nothing before it is allowed as loud as its peak. Short
@@ -878,6 +906,7 @@ def _sections(
             labels[0] = "intro"
         if secs[-1][1] - secs[-1][0] <= frame:
             labels[-1] = "outro"
+    labels = _break_runs(labels, names, why)
     out = [
         Section(
             start_s=round(a, 6),
