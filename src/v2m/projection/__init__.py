@@ -451,9 +451,14 @@ def project(
         if timeline.source.kind == "image"
         else ("the dancer's movement intensity" if kin is not None else "motion") + " and arousal"
     )
+    peak_s = bar_t[int(np.argmax(bar_e))]
+    shape = (
+        f"shaped into an arc (climax at {peak_s:.0f} s of {dur:.0f} s)"
+        if dur >= ARC_MIN_S
+        else f"mostly as the picture goes in a piece this short (loudest at {peak_s:.0f} s)"
+    )
     why.append(
-        f"energy per bar from {source}, shaped into an arc (climax at "
-        f"{bar_t[int(np.argmax(bar_e))]:.0f} s of {dur:.0f} s): mean {bar_e.mean():.2f}, range "
+        f"energy per bar from {source}, {shape}: mean {bar_e.mean():.2f}, range "
         f"{bar_e.min():.2f}-{bar_e.max():.2f}" + (f" (scaled x{energy:g})" if energy != 1 else "")
     )
 
@@ -663,6 +668,10 @@ def _break_runs(labels: list[str], names, why: list[str]) -> list[str]:
     return out
 
 
+#: Shorter pieces follow the picture more than the energy arc.
+ARC_MIN_S = 20.0
+
+
 def _shape_energy(bar_e: np.ndarray, bar_t: np.ndarray, dur: float) -> np.ndarray:
     """Blend the picture's energy per bar with :func:`energy_arc`. From 60 s on the climax
     is kept in the last third: nothing before it is allowed as loud as its peak. Short
@@ -670,7 +679,7 @@ def _shape_energy(bar_e: np.ndarray, bar_t: np.ndarray, dur: float) -> np.ndarra
     if bar_e.size < 4:
         return bar_e
     x = (bar_t + 0.5 * np.r_[np.diff(bar_t), dur - bar_t[-1]]) / dur
-    w_arc = 0.3 if dur < 20 else 0.5
+    w_arc = 0.3 if dur < ARC_MIN_S else 0.5
     picture = (bar_e - bar_e.min()) / max(np.ptp(bar_e), 1e-6) if np.ptp(bar_e) > 0.05 else bar_e
     shaped = (1 - w_arc) * (0.25 + 0.6 * picture) + w_arc * energy_arc(x)
     if dur >= 60:
