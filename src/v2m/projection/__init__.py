@@ -853,7 +853,7 @@ def _sections(
             break
         if all(abs(bi - c) >= min_bars for c in chosen):
             chosen.append(bi)
-    if not chosen and n_bars > 8:
+    if not chosen and not timeline.cuts and n_bars > 8:
         # one picture throughout (a still, a single take, a dance): nothing in it to cut
         # the music at, so the music takes its own song form
         form = default_sections(n_bars, bar_t, dur, 1.0)
