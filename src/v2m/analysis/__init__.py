@@ -399,18 +399,15 @@ def remove_key_frame_pulse(x: np.ndarray, frames_since_key: np.ndarray) -> np.nd
     ph = np.minimum(np.asarray(frames_since_key, int), MAX_KEY_INTERVAL)
     if len(ph) != len(x):
         return x
-    counts = np.bincount(ph)
-    counts[MAX_KEY_INTERVAL:] = 0  # before the first key frame, or beyond any interval
+    counts = np.bincount(ph, minlength=MAX_KEY_INTERVAL + 1)
+    counts[MAX_KEY_INTERVAL] = 0  # beyond any interval looked at
     known = np.flatnonzero(counts >= MIN_PHASE_COUNT)
     if known.size < 2:
         return x
-    profile = np.array([np.median(x[ph == k]) for k in known])
-    excess = profile - np.median(x)
-    out = x.copy()
-    for k, e in zip(known, excess, strict=True):
-        m = ph == k
-        out[m] = np.maximum(0.0, x[m] - e)
-    return out
+    excess = np.zeros(MAX_KEY_INTERVAL + 1)
+    excess[known] = [np.median(x[ph == k]) for k in known]
+    excess[known] -= np.median(x)
+    return np.maximum(0.0, x - excess[ph])
 
 
 def _pad_min(grey: np.ndarray, min_side: int = 64) -> np.ndarray:
