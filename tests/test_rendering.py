@@ -9,6 +9,7 @@ from v2m._cli import main
 from v2m.composition import compose
 from v2m.cuesheet import make_cue
 from v2m.rendering import find_soundfont, gain_to_db, render, true_peak_dbtp
+from v2m.styles import get_style
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +118,34 @@ def test_musescore_general_sf3_renders():
     # pan positions and the reverb make a stereo image, not mono
     corr = np.corrcoef(r.mix[:, 0], r.mix[:, 1])[0, 1]
     assert corr < 0.95
+
+
+def _presence_share(program: int, tmp_path) -> float:
+    """Share of the power in 2-6 kHz of three notes (C4, C5, C6, velocity 100) of one
+    preset rendered alone with the default font."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(program=program)
+    for k, pitch in enumerate((60, 72, 84)):
+        inst.notes.append(pretty_midi.Note(100, pitch, 1.5 * k, 1.5 * k + 1.4))
+    pm.instruments.append(inst)
+    path = tmp_path / f"p{program}.mid"
+    pm.write(str(path))
+    x = render(path).mix.mean(axis=1)
+    p = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / 44100)
+    return float(p[(f >= 2000) & (f < 6000)].sum() / p.sum())
+
+
+def test_piano_style_plays_the_brighter_grand(tmp_path):
+    """The piano style's preset carries at least twice the Grand Piano's presence (2-6 kHz)
+    in MuseScore General, so the style is not the dullest piano the font has."""
+    if find_soundfont().origin != "musescore":
+        pytest.skip("MuseScore General / FluidSynth not installed (apt-get, see README)")
+    programs = get_style("piano").programs
+    assert len(set(programs.values())) == 1  # one instrument for all three hands
+    assert _presence_share(programs["melody"], tmp_path) >= 2 * _presence_share(0, tmp_path)
 
 
 def test_corrupt_soundfont_is_named(tmp_path):

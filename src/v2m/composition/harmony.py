@@ -186,7 +186,7 @@ def _voice(
 
 
 #: Playable bass range (MIDI notes) per General MIDI program; others use 31..50.
-BASS_RANGE = {42: (36, 57), 43: (28, 50), 32: (28, 50), 33: (28, 50), 0: (28, 52)}
+BASS_RANGE = {42: (36, 57), 43: (28, 50), 32: (28, 50), 33: (28, 50), 0: (28, 52), 1: (28, 52)}
 
 
 def _bass_note(pc: int, prev: int | None, *, lo: int = 31, hi: int = 50) -> int:
