@@ -7,7 +7,13 @@ import pytest
 from synth import SHARED
 
 from v2m.analysis import analyze
-from v2m.analysis.pose import PoseEstimator, find_models, pose_available, ssd_anchors
+from v2m.analysis.pose import (
+    PoseEstimator,
+    _runtime_notes_dropped,
+    find_models,
+    pose_available,
+    ssd_anchors,
+)
 from v2m.errors import InputError
 from v2m.timeline import Timeline
 
@@ -29,6 +35,29 @@ def test_anchor_layout_matches_the_detector():
 def test_a_folder_without_the_models_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="pose_detection.tflite"):
         find_models(tmp_path)
+
+
+def test_runtime_info_lines_are_dropped_and_other_native_output_kept(capfd):
+    """What native code writes on descriptor 2 passes through, except the runtime's INFO
+    line (it interleaved with the report on every run)."""
+    import os
+
+    with _runtime_notes_dropped():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"ERROR: a real problem\n")
+    err = capfd.readouterr().err
+    assert "XNNPACK" not in err and "ERROR: a real problem" in err
+
+
+@needs_pose
+def test_loading_the_models_prints_nothing():
+    """In a fresh process (the runtime prints its note once per process)."""
+    import subprocess
+    import sys
+
+    code = "from v2m.analysis.pose import PoseEstimator; PoseEstimator()"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stderr == ""
 
 
 @needs_pose

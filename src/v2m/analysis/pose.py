@@ -26,9 +26,12 @@ The pipeline follows MediaPipe's published graph (BlazePose, Bazarevsky et al. 2
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,6 +185,36 @@ def _interpreter_class():
         ) from None
 
 
+#: What the runtime prints on the process's stderr by itself (not through Python) when it
+#: prepares a model: an INFO line in every run, noise between v2m's own report lines.
+_RUNTIME_NOTES = ("INFO: Created TensorFlow Lite XNNPACK delegate",)
+
+
+@contextlib.contextmanager
+def _runtime_notes_dropped():
+    """Capture what native code writes to file descriptor 2 meanwhile and pass it on
+    without the runtime's own INFO lines (warnings and errors still reach stderr)."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2 (an embedding host): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", "replace")
+            kept = [ln for ln in text.splitlines(True) if not ln.startswith(_RUNTIME_NOTES)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
 def pose_available(model_dir: str | Path | None = None) -> bool:
     """True when the runtime and the model files are both installed."""
     try:
@@ -275,8 +308,9 @@ class PoseEstimator:
             self._lmk = interp_cls(model_path=str(lmk_path), num_threads=num_threads)
         except (ValueError, RuntimeError) as exc:
             raise InputError(f"{det_path.parent}: cannot load the pose models ({exc})") from None
-        self._det.allocate_tensors()
-        self._lmk.allocate_tensors()
+        with _runtime_notes_dropped():
+            self._det.allocate_tensors()
+            self._lmk.allocate_tensors()
         self._det_in = self._det.get_input_details()[0]["index"]
         outs = sorted(self._det.get_output_details(), key=lambda d: int(np.prod(d["shape"])))
         self._det_scores, self._det_boxes = outs[0]["index"], outs[-1]["index"]
