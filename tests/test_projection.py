@@ -268,7 +268,12 @@ def test_the_ending_slows_down_after_the_last_cut_only():
     assert p[late].max() > (1 + 0.8 * RIT_MAX) * np.median(p[early])  # it slows...
     assert np.max(np.abs(np.diff(np.log(p)))) <= np.log(1 + RIT_STEP) + 1e-6  # ...smoothly
     assert tempo_stats(cue)["max_change"] <= 0.04
-    assert any("ritardando" in line for line in proj.explanations)
+    rit = [line for line in proj.explanations if line.startswith("ritardando")]
+    assert rit and rit[0].endswith("after the last cut")
+    # it is told after the tempo it slows from
+    assert proj.explanations.index(rit[0]) > min(
+        i for i, line in enumerate(proj.explanations) if " BPM in pop" in line
+    )
     for c in (4.0, 9.0):  # the cuts keep their beats
         assert np.min(np.abs(b - c)) < 0.036
     assert final_chord_s(compose(cue)) >= 2.0
@@ -300,6 +305,8 @@ def test_one_shot_gets_a_song_form():
     labels = [s.label for s in pr.cue.sections]
     assert labels[0] == "intro" and labels[-1] == "outro" and labels[1:3] == ["A", "B"]
     assert any("song form" in w for w in pr.explanations)
+    # no cut to slow down after: the report does not name one
+    assert not any("last cut" in w for w in pr.explanations)
     # the sections' energies still come from the picture
     assert all(0.0 <= s.energy <= 1.0 for s in pr.cue.sections)
 

@@ -385,18 +385,21 @@ def project(
             visual_strength=np.array([b.strength for b in vb]),
         )
     beats, downbeats, kept = grid.beats_s, grid.downbeats, grid.kept
+    why.append(why_t)
     if not dance:
-        last = max([*anchors.tolist(), *(hits_s or []), 0.0])
-        beats, n_rit = ritardando(beats, after_s=last, duration_s=dur)
+        cuts_s, marks_s = anchors.tolist(), [*anchors.tolist(), *(hits_s or [])]
+        beats, n_rit = ritardando(beats, after_s=max([*marks_s, 0.0]), duration_s=dur)
         if n_rit:
+            after = max(marks_s, default=None)
+            last = "" if after is None else "cut" if after in cuts_s else "hit"
             why.append(
                 f"ritardando: the last {n_rit} beats slow down by up to "
-                f"{100 * RIT_MAX:.0f} % ({100 * RIT_STEP:.0f} % a beat), after the last cut"
+                f"{100 * RIT_MAX:.0f} % ({100 * RIT_STEP:.0f} % a beat)"
+                + (f", after the last {last}" if last else "")
             )
     periods = np.diff(beats)
     bpm_lo, bpm_hi = 60 / periods.max(), 60 / periods.min()
     mean_bpm = 60 / float(np.median(periods))
-    why.append(why_t)
     change = np.abs(np.diff(np.log(periods))) if len(periods) > 1 else np.zeros(1)
     why.append(
         f"tempo map: {mean_bpm:.0f} BPM (local {bpm_lo:.0f}-{bpm_hi:.0f}), largest "
