@@ -286,78 +286,22 @@ def project(
         why.append(f"seed {seed}, derived from the picture (the same input gives the same music)")
     shots = timeline.shots
     lens = np.array([max(s.end_s - s.start_s, 1e-6) for s in shots])
-
-    def wmean(attr):
-        return float(np.average([getattr(s, attr) for s in shots], weights=lens))
-
-    valence, arousal = wmean("valence"), wmean("arousal")
-    brightness, saturation, warmth = wmean("brightness"), wmean("saturation"), wmean("warmth")
+    means = {
+        a: float(np.average([getattr(s, a) for s in shots], weights=lens))
+        for a in ("valence", "arousal", "warmth", "brightness", "saturation", "motion")
+    }
+    arousal = means["arousal"]
     hard = [c for c in timeline.cuts]
-    cut_rate = 60.0 * len(hard) / dur
     dance, why_mode = choose_mode(timeline, mode=mode)
     why.append(why_mode)
     kin = timeline.kinematics if dance else None
 
-    # style
-    if style is None and dance:
-        style = "electronic" if arousal > 0.25 else "pop"
-        why.append(f"style {style}: a dance (danceable by default; arousal {arousal:+.2f})")
-    elif style is None:
-        style, reason = _choose_style(
-            arousal=arousal,
-            valence=valence,
-            cut_rate_per_min=cut_rate,
-            brightness=brightness,
-            saturation=saturation,
-            warmth=warmth,
-            motion=wmean("motion"),
-        )
-        why.append(f"style {style} because {reason}")
-    else:
-        style = get_style(style).name
-        why.append(f"style {style}: chosen by the user")
-    st = get_style(style)
-
-    # key
-    if key is None:
-        if valence > 0.15:
-            mode = "major"
-        elif valence < -0.15:
-            mode = "minor"
-        else:
-            mode = "mixolydian" if valence >= 0 else "dorian"
-        table = _SHARP_TONICS if warmth >= 0 else _FLAT_TONICS
-        tonic = table[min(3, int(abs(warmth) * 4))]
-        key_obj = parse_key(f"{'C C# D Eb E F F# G Ab A Bb B'.split()[tonic]} {mode}")
-        why.append(
-            f"{mode} because mean valence is {valence:+.2f}; tonic "
-            f"{key_obj.name.split()[0]} because warmth is {warmth:+.2f}"
-        )
-        key = key_obj.name
-    else:
-        key = parse_key(key).name
-        why.append(f"key {key}: chosen by the user")
-
-    # target tempo and range
-    lo, hi = st.tempo_bpm
-    if tempo_bpm is None:
-        target = lo + (hi - lo) * float(np.clip((arousal + 1) / 2, 0, 1))
-        why_t = f"arousal {arousal:+.2f} puts it at {target:.0f} BPM in {style}'s {lo:g}-{hi:g}"
-        vt = timeline.visual_tempo_bpm
-        if vt and timeline.visual_tempo_confidence >= 0.3:
-            while vt < lo:
-                vt *= 2
-            while vt > hi:
-                vt /= 2
-            if lo <= vt <= hi:
-                target = 0.5 * (target + vt)
-                why_t += f", pulled toward the visual tempo {timeline.visual_tempo_bpm:.0f} BPM"
-        rng = (max(40.0, lo * 0.8), min(200.0, hi * 1.2))
-    else:
-        target = float(tempo_bpm)
-        why_t = f"tempo {target:g} BPM chosen by the user"
-        rng = (target * 0.88, target * 1.12)
-
+    st = _pick_style(
+        style, dance=dance, means=means, cut_rate_per_min=60.0 * len(hard) / dur, why=why
+    )
+    style = st.name
+    key = _choose_key(key, valence=means["valence"], warmth=means["warmth"], why=why)
+    target, why_t, rng = _target_tempo(timeline, st, arousal=arousal, tempo_bpm=tempo_bpm)
     if dance and tempo_bpm is None:
         target, why_t = _dance_tempo(timeline, target, why_t)
 
@@ -387,43 +331,207 @@ def project(
     beats, downbeats, kept = grid.beats_s, grid.downbeats, grid.kept
     why.append(why_t)
     if not dance:
-        cuts_s, marks_s = anchors.tolist(), [*anchors.tolist(), *(hits_s or [])]
-        beats, n_rit = ritardando(beats, after_s=max([*marks_s, 0.0]), duration_s=dur)
-        if n_rit:
-            after = max(marks_s, default=None)
-            last = "" if after is None else "cut" if after in cuts_s else "hit"
-            why.append(
-                f"ritardando: the last {n_rit} beats slow down by up to "
-                f"{100 * RIT_MAX:.0f} % ({100 * RIT_STEP:.0f} % a beat)"
-                + (f", after the last {last}" if last else "")
-            )
-    periods = np.diff(beats)
-    bpm_lo, bpm_hi = 60 / periods.max(), 60 / periods.min()
-    mean_bpm = 60 / float(np.median(periods))
-    change = np.abs(np.diff(np.log(periods))) if len(periods) > 1 else np.zeros(1)
-    why.append(
-        f"tempo map: {mean_bpm:.0f} BPM (local {bpm_lo:.0f}-{bpm_hi:.0f}), largest "
-        f"beat-to-beat change {100 * (math.exp(change.max()) - 1):.1f} %, "
-        f"{len(grid.irregular_bars)} irregular bar(s) of {len(downbeats)}"
-    )
+        beats = _slow_ending(beats, cuts_s=anchors.tolist(), hits_s=hits_s or [], dur=dur, why=why)
+    mean_bpm = 60 / float(np.median(np.diff(beats)))
+    why.append(_tempo_map_note(beats, n_irregular=len(grid.irregular_bars), n_bars=len(downbeats)))
 
     # every cut: on a beat, caught by an accent at its exact time, or let go
     b_arr = np.asarray(beats)
     offsets, caught = _cut_decisions(hard, b_arr, set(downbeats), anchors, cut_w, strong)
-    n_on = sum(o["status"] == "on_beat" for o in offsets)
-    if offsets:
-        why.append(
-            f"{n_on} of {len(offsets)} cuts on beats (within 35 ms), "
-            f"{len(caught)} caught by an accent at the cut, "
-            f"{len(offsets) - n_on - len(caught)} let go"
-        )
-    else:
-        why.append("no cuts to align")
+    why.append(_cuts_note(offsets, n_caught=len(caught)))
 
-    # energy per bar
     bar_t = b_arr[downbeats]
     bar_t = bar_t[bar_t < dur - 1e-6]
     downbeats = downbeats[: len(bar_t)]
+    bar_e = _bar_energy(timeline, bar_t, kin=kin, arousal=arousal, energy=energy, why=why)
+
+    # sections (a meter change always starts one)
+    required = [] if dance else [i + 1 for i in grid.irregular_bars if i + 1 < len(bar_t)]
+    sections = _sections(
+        timeline,
+        bar_t,
+        bar_e,
+        dur,
+        kept_times=anchors[kept] if len(kept) else np.zeros(0),
+        required_bars=required,
+        why=why,
+    )
+
+    lift = key_lift(sections, key=key, duration_s=dur)
+    if lift:
+        why.append(lift)
+    if not dance and len(kept):
+        scene_t = np.array([anchors[k] for k in kept if strong[k]])
+        _contrast_colours(sections, st, scene_t, dur, why)
+
+    # hits
+    if kin is not None:
+        hits = _dance_hits(kin, b_arr, bar_t, dur, user_hits_s=hits_s or [])
+    else:
+        hits = _hits(b_arr, bar_t, anchors, cut_w, vb, dur, caught=caught, user_hits_s=hits_s or [])
+    why.append(_hits_note(hits))
+    ending = ending or "cadence"
+    why.append(f"ending: {ending} at {dur:.2f} s, with the video")
+
+    cue = CueSheet(
+        duration_s=round(dur, 6),
+        beats_s=beats,
+        downbeats=list(downbeats),
+        meter=meter,
+        key=key,
+        style=style,
+        sections=sections,
+        energy=[round(float(e), 3) for e in bar_e],
+        hits=hits,
+        ending=ending,
+        seed=int(seed),
+        tempo_bpm=round(mean_bpm, 2),
+        notes=list(why),
+    )
+    cue.validate()
+    return Projection(cue=cue, explanations=why, cut_offsets=offsets)
+
+
+def _pick_style(
+    style: str | None, *, dance: bool, means: dict, cut_rate_per_min: float, why: list[str]
+):
+    """The user's style, a danceable one for a dance, or one from the picture's means
+    (valence, arousal, warmth, brightness, saturation, motion) and cutting rate."""
+    if style is not None:
+        st = get_style(style)
+        why.append(f"style {st.name}: chosen by the user")
+        return st
+    arousal = means["arousal"]
+    if dance:
+        style = "electronic" if arousal > 0.25 else "pop"
+        why.append(f"style {style}: a dance (danceable by default; arousal {arousal:+.2f})")
+        return get_style(style)
+    style, reason = _choose_style(
+        arousal=arousal,
+        valence=means["valence"],
+        cut_rate_per_min=cut_rate_per_min,
+        brightness=means["brightness"],
+        saturation=means["saturation"],
+        warmth=means["warmth"],
+        motion=means["motion"],
+    )
+    why.append(f"style {style} because {reason}")
+    return get_style(style)
+
+
+def _slow_ending(beats, *, cuts_s: list[float], hits_s: list[float], dur: float, why: list[str]):
+    """The beats with a ritardando after the last cut or hit (:func:`ritardando`); the
+    report says how much and after what."""
+    marks_s = [*cuts_s, *hits_s]
+    beats, n_rit = ritardando(beats, after_s=max([*marks_s, 0.0]), duration_s=dur)
+    if n_rit:
+        after = max(marks_s, default=None)
+        last = "" if after is None else "cut" if after in cuts_s else "hit"
+        why.append(
+            f"ritardando: the last {n_rit} beats slow down by up to "
+            f"{100 * RIT_MAX:.0f} % ({100 * RIT_STEP:.0f} % a beat)"
+            + (f", after the last {last}" if last else "")
+        )
+    return beats
+
+
+def _cuts_note(offsets: list[dict], *, n_caught: int) -> str:
+    """The report's line on the cuts: on beats, caught by an accent, let go."""
+    if not offsets:
+        return "no cuts to align"
+    n_on = sum(o["status"] == "on_beat" for o in offsets)
+    return (
+        f"{n_on} of {len(offsets)} cuts on beats (within 35 ms), "
+        f"{n_caught} caught by an accent at the cut, "
+        f"{len(offsets) - n_on - n_caught} let go"
+    )
+
+
+def _hits_note(hits) -> str:
+    """The report's line on the hits (the first eight by time)."""
+    if not hits:
+        return "no hits: nothing in the picture to mark"
+    return (
+        f"{len(hits)} hits: "
+        + ", ".join(f"{h.kind} at {h.time_s:.2f} s" for h in hits[:8])
+        + (" ..." if len(hits) > 8 else "")
+    )
+
+
+def _choose_key(key: str | None, *, valence: float, warmth: float, why: list[str]) -> str:
+    """The user's key, or one from the picture: the mode from valence (major, mixolydian,
+    dorian, minor), the tonic from warmth (sharp keys warm, flat keys cool)."""
+    if key is not None:
+        key = parse_key(key).name
+        why.append(f"key {key}: chosen by the user")
+        return key
+    if valence > 0.15:
+        mode = "major"
+    elif valence < -0.15:
+        mode = "minor"
+    else:
+        mode = "mixolydian" if valence >= 0 else "dorian"
+    table = _SHARP_TONICS if warmth >= 0 else _FLAT_TONICS
+    tonic = table[min(3, int(abs(warmth) * 4))]
+    key_obj = parse_key(f"{'C C# D Eb E F F# G Ab A Bb B'.split()[tonic]} {mode}")
+    why.append(
+        f"{mode} because mean valence is {valence:+.2f}; tonic "
+        f"{key_obj.name.split()[0]} because warmth is {warmth:+.2f}"
+    )
+    return key_obj.name
+
+
+def _target_tempo(
+    timeline: Timeline, st, *, arousal: float, tempo_bpm: float | None
+) -> tuple[float, str, tuple[float, float]]:
+    """The tempo the grid aims at (BPM), why, and the range it may move in: the user's
+    tempo (+-12 %), or arousal's place in the style's range, pulled toward a confident
+    visual tempo."""
+    if tempo_bpm is not None:
+        target = float(tempo_bpm)
+        return target, f"tempo {target:g} BPM chosen by the user", (target * 0.88, target * 1.12)
+    lo, hi = st.tempo_bpm
+    target = lo + (hi - lo) * float(np.clip((arousal + 1) / 2, 0, 1))
+    why_t = f"arousal {arousal:+.2f} puts it at {target:.0f} BPM in {st.name}'s {lo:g}-{hi:g}"
+    vt = timeline.visual_tempo_bpm
+    if vt and timeline.visual_tempo_confidence >= 0.3:
+        while vt < lo:
+            vt *= 2
+        while vt > hi:
+            vt /= 2
+        if lo <= vt <= hi:
+            target = 0.5 * (target + vt)
+            why_t += f", pulled toward the visual tempo {timeline.visual_tempo_bpm:.0f} BPM"
+    return target, why_t, (max(40.0, lo * 0.8), min(200.0, hi * 1.2))
+
+
+def _tempo_map_note(beats, *, n_irregular: int, n_bars: int) -> str:
+    """The report's line on the tempo map: mean and local tempo, largest beat-to-beat
+    change, irregular bars."""
+    periods = np.diff(beats)
+    bpm_lo, bpm_hi = 60 / periods.max(), 60 / periods.min()
+    mean_bpm = 60 / float(np.median(periods))
+    change = np.abs(np.diff(np.log(periods))) if len(periods) > 1 else np.zeros(1)
+    return (
+        f"tempo map: {mean_bpm:.0f} BPM (local {bpm_lo:.0f}-{bpm_hi:.0f}), largest "
+        f"beat-to-beat change {100 * (math.exp(change.max()) - 1):.1f} %, "
+        f"{n_irregular} irregular bar(s) of {n_bars}"
+    )
+
+
+def _bar_energy(
+    timeline: Timeline,
+    bar_t: np.ndarray,
+    *,
+    kin: dict | None,
+    arousal: float,
+    energy: float,
+    why: list[str],
+) -> np.ndarray:
+    """Energy 0..1 per bar (bars starting at ``bar_t``, seconds): 0.6 motion (a dancer's
+    movement intensity) and 0.4 arousal, smoothed over three bars (a still: its arousal),
+    shaped into an arc (:func:`_shape_energy`) and scaled by ``energy``."""
+    dur = float(timeline.duration_s)
     m = timeline.motion
     e_grid = np.asarray(m.get("energy", [0.0]), float)
     hop = float(m.get("hop_s", 0.04))
@@ -435,8 +543,8 @@ def project(
         ar_t = np.arange(len(col["arousal"])) * col["hop_s"]
         ar_v = np.asarray(col["arousal"], float)
     else:
-        ar_t = np.array([s.start_s for s in shots])
-        ar_v = np.array([s.arousal for s in shots])
+        ar_t = np.array([s.start_s for s in timeline.shots])
+        ar_v = np.array([s.arousal for s in timeline.shots])
     bar_e = []
     ends = np.r_[bar_t[1:], dur]
     for a, b in zip(bar_t, ends, strict=True):
@@ -464,58 +572,7 @@ def project(
         f"energy per bar from {source}, {shape}: mean {bar_e.mean():.2f}, range "
         f"{bar_e.min():.2f}-{bar_e.max():.2f}" + (f" (scaled x{energy:g})" if energy != 1 else "")
     )
-
-    # sections (a meter change always starts one)
-    required = [] if dance else [i + 1 for i in grid.irregular_bars if i + 1 < len(bar_t)]
-    sections = _sections(
-        timeline,
-        bar_t,
-        bar_e,
-        dur,
-        kept_times=anchors[kept] if len(kept) else np.zeros(0),
-        required_bars=required,
-        why=why,
-    )
-
-    lift = key_lift(sections, key=key, duration_s=dur)
-    if lift:
-        why.append(lift)
-    if not dance and len(kept):
-        scene_t = np.array([anchors[k] for k in kept if strong[k]])
-        _contrast_colours(sections, st, scene_t, dur, why)
-
-    # hits
-    if kin is not None:
-        hits = _dance_hits(kin, b_arr, bar_t, dur, user_hits_s=hits_s or [])
-    else:
-        hits = _hits(b_arr, bar_t, anchors, cut_w, vb, dur, caught=caught, user_hits_s=hits_s or [])
-    why.append(
-        f"{len(hits)} hits: "
-        + ", ".join(f"{h.kind} at {h.time_s:.2f} s" for h in hits[:8])
-        + (" ..." if len(hits) > 8 else "")
-        if hits
-        else "no hits: nothing in the picture to mark"
-    )
-    ending = ending or "cadence"
-    why.append(f"ending: {ending} at {dur:.2f} s, with the video")
-
-    cue = CueSheet(
-        duration_s=round(dur, 6),
-        beats_s=beats,
-        downbeats=list(downbeats),
-        meter=meter,
-        key=key,
-        style=style,
-        sections=sections,
-        energy=[round(float(e), 3) for e in bar_e],
-        hits=hits,
-        ending=ending,
-        seed=int(seed),
-        tempo_bpm=round(mean_bpm, 2),
-        notes=list(why),
-    )
-    cue.validate()
-    return Projection(cue=cue, explanations=why, cut_offsets=offsets)
+    return bar_e
 
 
 #: Intro and outro at most this long (and at most 30 % of the piece).
