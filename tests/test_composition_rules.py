@@ -71,12 +71,36 @@ def test_quiet_cue_never_falls_silent():
     sc = compose(cue)
     assert sc.parts["bass"]  # soft bass instead of none
     r = render(sc)
-    x = r.mix.mean(axis=1)
-    sr = r.sample_rate
-    hop = sr // 10  # 100 ms windows
-    body = x[: len(x) - int(1.0 * sr)]  # the piece, not its release
+    assert _quietest_100ms_dbfs(r.mix, r.sample_rate) > -45
+
+
+def _quietest_100ms_dbfs(x: np.ndarray, sr: int) -> float:
+    """The quietest 100 ms window of the piece (the last second, its release, left out)."""
+    hop = sr // 10
+    body = x.mean(axis=1)[: len(x) - int(1.0 * sr)]
     rms = np.sqrt(np.mean(body[: len(body) // hop * hop].reshape(-1, hop) ** 2, axis=1))
-    assert 20 * np.log10(rms.min() + 1e-12) > -45
+    return float(20 * np.log10(rms.min() + 1e-12))
+
+
+def test_a_piano_alone_strikes_its_final_chord_forte():
+    """Nothing sustains under a piano's final chord: struck softly, its decay over a long
+    last bar (4.9 s in this 3-minute cue) fell under -45 dBFS (-46.0) inside the piece."""
+    from v2m.composition.ending import FINAL_VELOCITY, FINAL_VELOCITY_ALONE
+
+    cue = make_cue(duration_s=180, style="piano", key="A minor", seed=7)
+    sc = compose(cue)
+    b0 = max(n.start for n in sc.parts["harmony"])
+    final = [n for n in sc.parts["harmony"] + sc.parts["bass"] if n.start >= b0 - 0.1]
+    assert final and min(n.velocity for n in final) >= 0.9 * FINAL_VELOCITY_ALONE
+    # the tune's last note stays on top of the chord
+    assert max(sc.parts["melody"], key=lambda n: n.start).velocity >= max(n.velocity for n in final)
+    r = render(sc)
+    assert _quietest_100ms_dbfs(r.mix, r.sample_rate) > -45
+    # a pad holds a pop ending: struck as before
+    pop = compose(make_cue(duration_s=30, style="pop", seed=7))
+    b0 = max(n.start for n in pop.parts["harmony"])
+    chord = [n for n in pop.parts["harmony"] if n.start >= b0 - 0.1]
+    assert max(n.velocity for n in chord) <= 1.1 * FINAL_VELOCITY + 3
 
 
 @pytest.mark.parametrize("ending", ["cadence", "stop", "fade"])

@@ -16,14 +16,20 @@ import numpy as np
 
 from ..cuesheet import time_to_beat
 from .harmony import BASS_RANGE, _bass_note, _voice
+from .hits import _sustained
 from .score import ROLES, Note
 
-__all__ = ["EndingMixin", "FINAL_CHORD_S", "RELEASE_S"]
+__all__ = ["EndingMixin", "FINAL_CHORD_S", "RELEASE_S", "FINAL_VELOCITY", "FINAL_VELOCITY_ALONE"]
 
 #: The final tonic chord lasts at least this long (s), then is released this long (s)
 #: before the end, so its release and reverb decay inside the video.
 FINAL_CHORD_S = 2.0
 RELEASE_S = 0.6
+#: Velocity of the final chord; where nothing sustains under it (a piano alone) it is
+#: struck forte, or its decay falls under -45 dBFS within a long last bar (a 4.9 s final
+#: chord of the piano style reached -46 dBFS at 84, -44.0 to -44.5 at 100, three seeds).
+FINAL_VELOCITY = 84
+FINAL_VELOCITY_ALONE = 104
 
 
 class EndingMixin:
@@ -56,8 +62,12 @@ class EndingMixin:
         """The tune's last note: the tonic from ``land`` to ``end``. After a tune kept over
         the final chord (:meth:`_tune_over_final_chord`) it is the tonic nearest its last
         note above the chord (a note it holds already is held on)."""
+        # the tune on top of a chord struck forte
+        vel = (
+            FINAL_VELOCITY if self._final_velocity() == FINAL_VELOCITY else FINAL_VELOCITY_ALONE + 4
+        )
         if not tune:
-            self._add("melody", land, end, tonic[0], 84)
+            self._add("melody", land, end, tonic[0], vel)
             return
         last = max(tune, key=lambda n: n.start)
         top = max(self.voicings[-1])
@@ -66,7 +76,14 @@ class EndingMixin:
         if pitch == last.pitch:
             last.end = round(end, 6)
         else:
-            self._add("melody", land, end, pitch, 84)
+            self._add("melody", land, end, pitch, vel)
+
+    def _final_velocity(self) -> int:
+        """How firmly the final chord is struck: ``FINAL_VELOCITY``, or
+        ``FINAL_VELOCITY_ALONE`` where nothing sustains under it (no pad, a decaying
+        harmony instrument such as the piano), so its decay stays audible to the end."""
+        alone = "pad" not in self.programs and not _sustained(self.programs.get("harmony", 0))
+        return FINAL_VELOCITY_ALONE if alone else FINAL_VELOCITY
 
     def _release_beat(self) -> float:
         """Where the final notes are let go: ``RELEASE_S`` before the end, so the release
@@ -96,14 +113,15 @@ class EndingMixin:
             v = self.voicings[-1]
             # struck firmly enough to ring through its bar (a soft piano chord is gone
             # in a second)
+            vel = self._final_velocity()
             for p in v:
-                self._add("harmony", b0, ring_end, p, 84)
+                self._add("harmony", b0, ring_end, p, vel)
             if "pad" in self.programs:
                 for p in v:
                     self._add("pad", b0, ring_end, p, 56)
             if "bass" in self.programs:
                 blo, bhi = BASS_RANGE.get(self.programs["bass"], (31, 50))
-                self._add("bass", b0, ring_end, _bass_note(key.tonic, None, lo=blo, hi=bhi), 84)
+                self._add("bass", b0, ring_end, _bass_note(key.tonic, None, lo=blo, hi=bhi), vel)
         elif cue.ending == "stop":
             # the last hit a second before the end, so its ring has died away by then
             last = float(
