@@ -47,6 +47,7 @@ import logging
 import math
 import sys
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -630,24 +631,29 @@ def _r(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
-def _analyze_video(
-    p: Path,
-    *,
-    cut_threshold: float,
-    progress: bool,
-    keep_thumbnails: bool,
-    pose: str = "off",
-    pose_model_dir: str | Path | None = None,
-) -> Timeline:
-    info = _media.probe_video(p)
-    warn: list[str] = []
-    tracker = _body.start(p, info, mode=pose, model_dir=pose_model_dir, warnings_out=warn)
+@dataclass
+class _Pass:
+    """What the one decode pass over a video collects (see :func:`_decode_pass`)."""
+
+    cuts: list
+    motion: _MotionTracker
+    key_phase: list[int]  # frames since the last key frame, per analysed frame
+    col_t: list[float]
+    col: list[np.ndarray]
+    thumbs: dict[float, np.ndarray]
+    last_t: float
+    stride: int
+
+
+def _decode_pass(
+    p: Path, info, *, tracker, cut_threshold: float, progress: bool, keep_thumbnails: bool, warn
+) -> _Pass:
+    """Decode the video once: cuts on every frame; motion, colour (``COLOUR_HZ``) and
+    thumbnails on the analysed frames (at most ``MAX_ANALYSIS_FPS``, and at every cut);
+    pose frames to ``tracker``."""
     stride = max(1, int(round(info.fps / MAX_ANALYSIS_FPS))) if info.fps > MAX_ANALYSIS_FPS else 1
     cuts = _CutTracker(fps=info.fps or 25.0, threshold=cut_threshold)
-    motion = _MotionTracker()
-    col_t: list[float] = []
-    col: list[np.ndarray] = []
-    thumbs: dict[float, np.ndarray] = {}
+    out = _Pass([], _MotionTracker(), [], [], [], {}, 0.0, stride)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -661,10 +667,9 @@ def _analyze_video(
             leave=False,
         )
     n_hard_seen = 0
-    last_t = 0.0
     colour_every = max(1, int(round(min(info.fps or 25.0, MAX_ANALYSIS_FPS) / COLOUR_HZ)))
     n_analysed = 0
-    since_key, key_phase = 0, []  # frames since the last key frame
+    since_key = 0  # frames since the last key frame
     next_thumb_s, thumb_every_s = 0.0, max(0.5, info.duration_s / 600)
     frames = _media.iter_frames(
         p,
@@ -691,76 +696,76 @@ def _analyze_video(
             tracker.push(fr.time_s, fr.pose_bgr, after_cut=new_cut)
         since_key = 0 if fr.key else since_key + 1  # the encoder restarts its pattern
         if fr.index % stride == 0 or new_cut:
-            motion.push(fr.time_s, mid, after_cut=new_cut)
-            key_phase.append(since_key)
+            out.motion.push(fr.time_s, mid, after_cut=new_cut)
+            out.key_phase.append(since_key)
             if n_analysed % colour_every == 0 or new_cut:
-                col_t.append(fr.time_s)
-                col.append(colour_stats(thumb))
+                out.col_t.append(fr.time_s)
+                out.col.append(colour_stats(thumb))
             n_analysed += 1
             if keep_thumbnails and (new_cut or fr.time_s >= next_thumb_s):
                 # by time, regularly and at cuts: the plot takes each shot's middle one
-                thumbs[fr.time_s] = cv2.resize(
+                out.thumbs[fr.time_s] = cv2.resize(
                     fr.bgr, _media.fit_size(fr.bgr.shape[1], fr.bgr.shape[0], 128)
                 )
                 next_thumb_s = fr.time_s + thumb_every_s
-        last_t = fr.time_s
+        out.last_t = fr.time_s
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    cut_list = cuts.finish()
-    frame_dur = 1.0 / info.fps if info.fps > 0 else 0.04
-    duration = last_t + frame_dur
-    if info.duration_s > 0 and not any("truncated" in w for w in warn):
-        duration = max(duration, min(info.duration_s, duration + frame_dur))
-    hop_s = round(1.0 / min(max(info.fps, 10.0) / stride, MAX_ANALYSIS_FPS), 6)
+    out.cuts = cuts.finish()
+    return out
 
-    t = np.array(motion.t)
-    phase = np.array(key_phase)
-    speed = remove_key_frame_pulse(np.array(motion.speed), phase)
-    impact = remove_key_frame_pulse(np.array(motion.impact), phase)
+
+def _motion_curves(ps: _Pass, *, hop_s: float, duration: float) -> dict:
+    """Motion on the analysis grid (``hop_s``): raw speed, its per-video quantile
+    normalisation (q5 -> 0, q95 -> 1), the impact envelope; the key-frame pulse removed
+    first (:func:`remove_key_frame_pulse`)."""
+    t = np.array(ps.motion.t)
+    phase = np.array(ps.key_phase)
+    speed = remove_key_frame_pulse(np.array(ps.motion.speed), phase)
+    impact = remove_key_frame_pulse(np.array(ps.motion.impact), phase)
     speed_g = _resample(t, speed, hop_s, duration)
-    # Per-video quantile normalisation of motion energy: q5 -> 0, q95 -> 1.
     q5, q95 = np.quantile(speed_g, [0.05, 0.95]) if len(speed_g) else (0.0, 1.0)
     energy = (
         np.clip((speed_g - q5) / max(q95 - q5, 1e-9), 0, 1) if q95 > q5 else np.zeros_like(speed_g)
     )
     # Impact: sampled at the analysed frames; put each value on the nearest hop.
     env = np.zeros_like(speed_g)
-    it = np.array(motion.impact_t)
+    it = np.array(ps.motion.impact_t)
     idx = (
         np.clip(np.round(it / hop_s).astype(int), 0, len(env) - 1) if len(it) else np.array([], int)
     )
     np.maximum.at(env, idx, impact)
-    beats = visual_beats(env, hop_s=hop_s)
-    tempo, conf = visual_tempo(env, hop_s=hop_s)
+    return {
+        "t": t,
+        "speed": speed,
+        "speed_g": speed_g,
+        "q": (q5, q95),
+        "energy": energy,
+        "env": env,
+    }
 
-    col_arr = np.array(col) if col else np.zeros((1, 5))
-    col_t_arr = np.array(col_t) if col_t else np.zeros(1)
-    level_at_col = (
-        motion_level(np.interp(col_t_arr, t, speed)) if len(t) else np.zeros(len(col_t_arr))
-    )
-    va = np.array(
-        [
-            valence_arousal(brightness=c[0], saturation=c[1], warmth=c[3], motion_level_01=float(m))
-            for c, m in zip(col_arr, level_at_col, strict=True)
-        ]
-    )
 
-    bounds = [0.0] + [c.time_s for c in cut_list] + [duration]
+def _video_shots(
+    bounds: list[float], col_t: np.ndarray, col: np.ndarray, va: np.ndarray, mc: dict, hop_s: float
+) -> list[Shot]:
+    """One :class:`Shot` per span between ``bounds`` (seconds): mean colour and affect of
+    its colour samples (the nearest one if it has none), its motion (normalised, raw and
+    peak)."""
     shots: list[Shot] = []
+    speed_g, energy = mc["speed_g"], mc["energy"]
     grid_t = np.arange(len(speed_g)) * hop_s
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        sel = (col_t_arr >= a - 1e-9) & (col_t_arr < b - 1e-9)
+        sel = (col_t >= a - 1e-9) & (col_t < b - 1e-9)
         if not sel.any():
-            sel = np.abs(col_t_arr - a) == np.abs(col_t_arr - a).min()
-        m = col_arr[sel].mean(axis=0)
+            sel = np.abs(col_t - a) == np.abs(col_t - a).min()
+        m = col[sel].mean(axis=0)
         gsel = (grid_t >= a) & (grid_t < b)
         mot = float(energy[gsel].mean()) if gsel.any() else 0.0
         raw = float(speed_g[gsel].mean()) if gsel.any() else 0.0
         peak = float(speed_g[gsel].max()) if gsel.any() else 0.0
         v, ar = va[sel].mean(axis=0)
-        first = int(np.argmax(sel))
         shots.append(
             Shot(
                 start_s=_r(a, 6),
@@ -775,9 +780,60 @@ def _analyze_video(
                 motion=_r(mot),
                 motion_raw=_r(raw),
                 motion_peak=_r(peak),
-                thumbnail_frame=first,
+                thumbnail_frame=int(np.argmax(sel)),
             )
         )
+    return shots
+
+
+def _analyze_video(
+    p: Path,
+    *,
+    cut_threshold: float,
+    progress: bool,
+    keep_thumbnails: bool,
+    pose: str = "off",
+    pose_model_dir: str | Path | None = None,
+) -> Timeline:
+    info = _media.probe_video(p)
+    warn: list[str] = []
+    tracker = _body.start(p, info, mode=pose, model_dir=pose_model_dir, warnings_out=warn)
+    ps = _decode_pass(
+        p,
+        info,
+        tracker=tracker,
+        cut_threshold=cut_threshold,
+        progress=progress,
+        keep_thumbnails=keep_thumbnails,
+        warn=warn,
+    )
+    cut_list = ps.cuts
+    frame_dur = 1.0 / info.fps if info.fps > 0 else 0.04
+    duration = ps.last_t + frame_dur
+    if info.duration_s > 0 and not any("truncated" in w for w in warn):
+        duration = max(duration, min(info.duration_s, duration + frame_dur))
+    hop_s = round(1.0 / min(max(info.fps, 10.0) / ps.stride, MAX_ANALYSIS_FPS), 6)
+
+    mc = _motion_curves(ps, hop_s=hop_s, duration=duration)
+    energy, speed_g, env = mc["energy"], mc["speed_g"], mc["env"]
+    q5, q95 = mc["q"]
+    beats = visual_beats(env, hop_s=hop_s)
+    tempo, conf = visual_tempo(env, hop_s=hop_s)
+
+    col_arr = np.array(ps.col) if ps.col else np.zeros((1, 5))
+    col_t_arr = np.array(ps.col_t) if ps.col_t else np.zeros(1)
+    t = mc["t"]
+    level_at_col = (
+        motion_level(np.interp(col_t_arr, t, mc["speed"])) if len(t) else np.zeros(len(col_t_arr))
+    )
+    va = np.array(
+        [
+            valence_arousal(brightness=c[0], saturation=c[1], warmth=c[3], motion_level_01=float(m))
+            for c, m in zip(col_arr, level_at_col, strict=True)
+        ]
+    )
+    bounds = [0.0] + [c.time_s for c in cut_list] + [duration]
+    shots = _video_shots(bounds, col_t_arr, col_arr, va, mc, hop_s)
     # Colour/affect curves on a coarse 0.5 s grid (enough for music, small JSON).
     chop = 0.5
     cgrid = np.arange(0, duration, chop) if duration > chop else np.array([0.0])
@@ -822,5 +878,5 @@ def _analyze_video(
     if tracker is not None:
         tl.pose, tl.kinematics = tracker.finish(duration_s=duration)
     if keep_thumbnails:
-        tl.thumbnails = thumbs
+        tl.thumbnails = ps.thumbs
     return tl
