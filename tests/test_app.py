@@ -109,7 +109,10 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
         ).read()  # fmt: skip
     )
     assert new["sections"][0]["energy"] == 0.2
-    assert new["sections"][0]["instruments"]["melody"] == 0  # piano's programs
+    from v2m.styles import get_style
+
+    piano = get_style("piano").programs
+    assert new["sections"][0]["instruments"]["melody"] == piano["melody"]  # piano's programs
     page.close()
 
 
