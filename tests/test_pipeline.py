@@ -135,7 +135,8 @@ def test_still_image_to_video_and_audio(tmp_path):
     img = synth.SHARED / "images" / "coffee.png"
     if not img.exists():
         pytest.skip("shared image missing")
-    score(img, output=tmp_path / "c.mp4", duration_s=8)
+    res = score(img, output=tmp_path / "c.mp4", duration_s=8)
+    assert "mode cuts: a still picture" in res.projection.explanations[1]
     with av.open(str(tmp_path / "c.mp4")) as c:
         v = c.streams.video[0]
         assert abs(float(v.duration * v.time_base) - 8) <= 0.25

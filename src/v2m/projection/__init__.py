@@ -603,7 +603,9 @@ def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[bool, str]:
                 "the 'pose' extra): the grid follows the optical-flow visual beats"
             )
         return True, "mode dance (chosen by the user): the beat grid follows the dancer"
-    if timeline.source.kind != "video" or kin is None:
+    if timeline.source.kind != "video":
+        return False, "mode cuts: a still picture (no movement to follow)"
+    if kin is None:
         return False, "mode cuts: no body was tracked (pose off, not installed, or none seen)"
     if cov < DANCE_MIN_COVERAGE or height < DANCE_MIN_BODY_HEIGHT:
         return False, (
