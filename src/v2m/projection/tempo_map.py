@@ -155,137 +155,197 @@ def solve_beat_grid(
     BeatGrid
     """
     bpb = int(beats_per_bar)
-    p_star = 60.0 / tempo_bpm
-    p_min, p_max = 60.0 / tempo_range_bpm[1], 60.0 / tempo_range_bpm[0]
-    w_t, w_r, w_r2, w_c, w_d, w_irr, w_v = 5.0, 0.08, 1.0, 12.0, 8.0, 2.5, 0.3
     pts = np.r_[0.0, np.asarray(anchors_s, float)]
-    wts = np.r_[0.0, np.asarray(weights, float)]
     stg = np.r_[True, np.asarray(strong if strong is not None else [], bool)]
     if len(stg) != len(pts):
         stg = np.r_[True, np.zeros(len(pts) - 1, bool)]
-    vb = np.asarray(visual_beats_s if visual_beats_s is not None else [], float)
-    vs = np.asarray(visual_strength if visual_strength is not None else [], float)
-    k = len(pts)
+    costs = _Costs(
+        pts=pts,
+        wts=np.r_[0.0, np.asarray(weights, float)],
+        stg=stg,
+        vb=np.asarray(visual_beats_s if visual_beats_s is not None else [], float),
+        vs=np.asarray(visual_strength if visual_strength is not None else [], float),
+        p_star=60.0 / tempo_bpm,
+        bpb=bpb,
+    )
+    p_range = (60.0 / tempo_range_bpm[1], 60.0 / tempo_range_bpm[0])
+    # start: time 0 is a downbeat; the opening period is free (see _expand)
+    states: dict[int, list[_State]] = {
+        0: [_State(0.0, 0, 0, costs.p_star, 0, 0, -99, None, 0, False)]
+    }
+    for j in range(1, len(pts)):
+        cands = _expand(j, states, costs, p_range=p_range, max_change=max_change, max_skip=max_skip)
+        if cands:
+            states[j] = _prune(cands, beam)
+    return _rebuild(_close(states, costs, duration_s), pts, duration_s, bpb)
 
-    pts_l, wts_l, stg_l = pts.tolist(), wts.tolist(), stg.tolist()
-    vb_l, vs_l = vb.tolist(), vs.tolist()
-    inv2s2 = 0.5 / SIGMA_S**2
 
-    def miss_cost(m: int, dist: float) -> float:
+#: Cost weights (see the module docstring): tempo off target, ramp, audible ramp (> 2 % a
+#: beat), an anchor off the grid, a strong anchor off its downbeat, an irregular bar, a
+#: visual beat on a beat (a reward).
+W_TEMPO, W_RAMP, W_RAMP_AUDIBLE, W_CUT, W_DOWNBEAT, W_IRREGULAR, W_VISUAL = (
+    5.0, 0.08, 1.0, 12.0, 8.0, 2.5, 0.3,
+)  # fmt: skip
+
+
+class _Costs:
+    """The search's costs over the anchors ``pts`` (time 0 first), their weights ``wts``
+    and strong flags ``stg``, the visual beats ``vb`` and their strengths ``vs``. Plain
+    Python on lists inside: called on a few anchors at a time, where numpy's per-call cost
+    would dominate."""
+
+    def __init__(self, *, pts, wts, stg, vb, vs, p_star: float, bpb: int):
+        self.pts, self.wts, self.stg = pts, wts, stg
+        self.pts_l, self.wts_l, self.stg_l = pts.tolist(), wts.tolist(), stg.tolist()
+        self.vb_l, self.vs_l = vb.tolist(), vs.tolist()
+        self.p_star, self.bpb = p_star, bpb
+        self.inv2s2 = 0.5 / SIGMA_S**2
+
+    def miss(self, m: int, dist: float) -> float:
         """Anchor ``m`` left off the grid, ``dist`` seconds from its nearest beat (a strong
-        anchor also misses its downbeat). Plain Python: called on a few anchors at a time,
-        where numpy's per-call cost would dominate."""
-        strong = stg_l[m]
-        near = 1 - math.exp(-dist * dist * inv2s2)
-        return wts_l[m] * (w_c * (3.0 if strong else 1.0) * near + (w_d if strong else 0.0))
+        anchor also misses its downbeat)."""
+        strong = self.stg_l[m]
+        near = 1 - math.exp(-dist * dist * self.inv2s2)
+        return self.wts_l[m] * (
+            W_CUT * (3.0 if strong else 1.0) * near + (W_DOWNBEAT if strong else 0.0)
+        )
 
-    def skip_cost(times: np.ndarray, lo: int, hi: int) -> float:
+    def skip(self, times: np.ndarray, lo: int, hi: int) -> float:
         """Anchors lo..hi-1 left off the grid ``times``."""
         if hi <= lo:
             return 0.0
-        d = _nearest(times, pts[lo:hi]).tolist()
-        return sum(miss_cost(m, d[m - lo]) for m in range(lo, hi))
+        d = _nearest(times, self.pts[lo:hi]).tolist()
+        return sum(self.miss(m, d[m - lo]) for m in range(lo, hi))
 
-    def segment_cost(i: int, j: int, p0: float, p1: float, n: int) -> float:
+    def segment(self, i: int, j: int, p0: float, p1: float, n: int) -> float:
         """Anchors between i and j left off the ramp, minus visual beats on it."""
         c = 0.0
+        pts_l, vb_l, miss = self.pts_l, self.vb_l, self.miss
         t0 = pts_l[i]
         d = (p1 - p0) / n
         for m in range(i + 1, j):
-            c += miss_cost(m, _ramp_dist1(pts_l[m] - t0, p0, d, n))
+            c += miss(m, _ramp_dist1(pts_l[m] - t0, p0, d, n))
         if vb_l:
             lo = bisect.bisect_left(vb_l, t0)
             hi = bisect.bisect_left(vb_l, pts_l[j])
             for m in range(lo, hi):
                 dist = _ramp_dist1(vb_l[m] - t0, p0, d, n)
-                c -= w_v * vs_l[m] * math.exp(-dist * dist * inv2s2)
+                c -= W_VISUAL * self.vs_l[m] * math.exp(-dist * dist * self.inv2s2)
         return c
 
-    def tempo_cost(p0: float, p1: float, n: int) -> float:
+    def tempo(self, p0: float, p1: float, n: int) -> float:
+        """A ramp of ``n`` beats from period p0 to p1: off the target tempo, and its slope."""
         l0, l1 = math.log(p0), math.log(p1)
-        dev = ((l0 + l1) / 2 - math.log(p_star)) ** 2 + (l1 - l0) ** 2 / 12
+        dev = ((l0 + l1) / 2 - math.log(self.p_star)) ** 2 + (l1 - l0) ** 2 / 12
         rel = abs(p1 - p0) / n / min(p0, p1)
-        ramp = w_r * (rel / 0.01) ** 2 + w_r2 * max(0.0, (rel - 0.02) / 0.01) ** 2
-        return n * (w_t * dev + ramp)
+        ramp = W_RAMP * (rel / 0.01) ** 2 + W_RAMP_AUDIBLE * max(0.0, (rel - 0.02) / 0.01) ** 2
+        return n * (W_TEMPO * dev + ramp)
 
-    def candidates(gap: float, p0: float, phase: int) -> set[int]:
+    def beat_counts(self, gap: float, p0: float, phase: int) -> set[int]:
+        """Numbers of beats worth trying over ``gap`` seconds: near the gap at the current
+        and the target period, and the nearest counts that end on a downbeat."""
         out: set[int] = set()
-        for p in (p0, p_star):
+        bpb = self.bpb
+        for p in (p0, self.p_star):
             c = gap / p
             for m in range(-2, 3):
                 out.add(int(round(c)) + m)
-            for base in (math.floor(c), math.ceil(c)):  # nearest counts that end on a downbeat
+            for base in (math.floor(c), math.ceil(c)):
                 r = (phase + base) % bpb
                 out.add(base - r)
                 out.add(base + (bpb - r) % bpb)
         return {n for n in out if n >= 1}
 
-    # start: time 0 is a downbeat; the opening period is free (see the loop)
-    states: dict[int, list[_State]] = {0: [_State(0.0, 0, 0, p_star, 0, 0, -99, None, 0, False)]}
-    for j in range(1, k):
-        cands: list[_State] = []
-        for i in range(max(0, j - max_skip - 1), j):
-            gap = pts[j] - pts[i]
-            if gap < p_min * 0.9:
-                continue
-            for s in states.get(i, []):
-                for n in candidates(gap, s.period, s.phase):
-                    if i == 0:  # the opening tempo is free: a steady first segment
-                        s = _State(0.0, 0, 0, gap / n, 0, 0, -99, None, 0, False)
-                    p1 = s.period + 2.0 * (gap - n * s.period) / (n + 1)
-                    if not (p_min - 1e-9 <= p1 <= p_max + 1e-9):
-                        continue
-                    if abs(p1 - s.period) / n > max_change * min(p1, s.period) + 1e-12:
-                        continue
-                    base = s.cost + tempo_cost(s.period, p1, n)
-                    base += segment_cost(i, j, s.period, p1, n)
-                    raw = s.phase + n  # beats since the last downbeat, at anchor j
-                    bars = s.bar + raw // bpb
-                    phase = raw % bpb
-                    # regular meter: anchor j on whatever beat the bars give
-                    c = base + (w_d * wts[j] if stg[j] and phase else 0.0)
-                    cands.append(
-                        _State(c, j, s.beat + n, p1, phase, bars, s.last_irregular_bar, s, n, False)
-                    )
-                    # meter change at a strong anchor: the bar before it ends early (>= 2
-                    # beats) or absorbs one extra beat, at most once in 8 bars
-                    # (the irregular bar: the short one ending here, or the one before it
-                    # that absorbs a single beat)
-                    irr = bars if phase >= 2 else bars - 1
-                    if stg[j] and phase and irr >= 0 and irr - s.last_irregular_bar >= 8:
-                        cands.append(
-                            _State(
-                                base + w_irr, j, s.beat + n, p1, 0,
-                                bars + (1 if phase >= 2 else 0), irr, s, n, True,
-                            )
-                        )  # fmt: skip
-        if not cands:
-            continue
-        cands.sort(key=lambda st: st.cost)
-        kept_states: list[_State] = []
-        seen: set[tuple[int, int]] = set()
-        for st in cands:
-            key = (st.phase, int(round(math.log(st.period) / 0.01)))
-            if key in seen:
-                continue
-            seen.add(key)
-            kept_states.append(st)
-            if len(kept_states) >= beam:
-                break
-        states[j] = kept_states
 
-    # close: the tail after the last placed anchor keeps its period; anchors after it are
-    # charged as left off the grid
+def _expand(
+    j: int,
+    states: dict[int, list[_State]],
+    costs: _Costs,
+    *,
+    p_range: tuple[float, float],
+    max_change: float,
+    max_skip: int,
+) -> list[_State]:
+    """Every way to place anchor ``j`` on a beat after one of the ``max_skip + 1``
+    anchors before it: a ramp of n beats from that state's period, inside the tempo range
+    and the per-beat change limit; in regular meter, or with a meter change at a strong
+    anchor (at most one irregular bar in 8)."""
+    pts, wts, stg, bpb = costs.pts, costs.wts, costs.stg, costs.bpb
+    tempo, segment, beat_counts = costs.tempo, costs.segment, costs.beat_counts
+    p_min, p_max = p_range
+    cands: list[_State] = []
+    for i in range(max(0, j - max_skip - 1), j):
+        gap = pts[j] - pts[i]
+        if gap < p_min * 0.9:
+            continue
+        for s in states.get(i, []):
+            for n in beat_counts(gap, s.period, s.phase):
+                if i == 0:  # the opening tempo is free: a steady first segment
+                    s = _State(0.0, 0, 0, gap / n, 0, 0, -99, None, 0, False)
+                p1 = s.period + 2.0 * (gap - n * s.period) / (n + 1)
+                if not (p_min - 1e-9 <= p1 <= p_max + 1e-9):
+                    continue
+                if abs(p1 - s.period) / n > max_change * min(p1, s.period) + 1e-12:
+                    continue
+                base = s.cost + tempo(s.period, p1, n)
+                base += segment(i, j, s.period, p1, n)
+                raw = s.phase + n  # beats since the last downbeat, at anchor j
+                bars = s.bar + raw // bpb
+                phase = raw % bpb
+                # regular meter: anchor j on whatever beat the bars give
+                c = base + (W_DOWNBEAT * wts[j] if stg[j] and phase else 0.0)
+                cands.append(
+                    _State(c, j, s.beat + n, p1, phase, bars, s.last_irregular_bar, s, n, False)
+                )
+                # meter change at a strong anchor: the bar before it ends early (>= 2
+                # beats) or absorbs one extra beat, at most once in 8 bars
+                # (the irregular bar: the short one ending here, or the one before it
+                # that absorbs a single beat)
+                irr = bars if phase >= 2 else bars - 1
+                if stg[j] and phase and irr >= 0 and irr - s.last_irregular_bar >= 8:
+                    cands.append(
+                        _State(
+                            base + W_IRREGULAR, j, s.beat + n, p1, 0,
+                            bars + (1 if phase >= 2 else 0), irr, s, n, True,
+                        )
+                    )  # fmt: skip
+    return cands
+
+
+def _prune(cands: list[_State], beam: int) -> list[_State]:
+    """The ``beam`` cheapest states, one per (bar phase, period to 1 %)."""
+    cands.sort(key=lambda st: st.cost)
+    kept: list[_State] = []
+    seen: set[tuple[int, int]] = set()
+    for st in cands:
+        key = (st.phase, int(round(math.log(st.period) / 0.01)))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(st)
+        if len(kept) >= beam:
+            break
+    return kept
+
+
+def _close(states: dict[int, list[_State]], costs: _Costs, duration_s: float) -> _State:
+    """The best final state: the tail after its last placed anchor keeps its period;
+    anchors after it are charged as left off the grid."""
+    pts, k = costs.pts, len(costs.pts)
     best: _State | None = None
     best_cost = math.inf
     for i, sts in states.items():
         for s in sts:
             n_tail = max(1, int(math.ceil((duration_s - pts[i]) / s.period)) + 1)
             tail = pts[i] + s.period * np.arange(0, n_tail + 1)
-            c = s.cost + skip_cost(tail, i + 1, k) + n_tail * w_t * math.log(s.period / p_star) ** 2
+            c = (
+                s.cost
+                + costs.skip(tail, i + 1, k)
+                + n_tail * W_TEMPO * math.log(s.period / costs.p_star) ** 2
+            )
             if c < best_cost:
                 best, best_cost = s, c
-    return _rebuild(best, pts, duration_s, bpb)
+    return best
 
 
 def _rebuild(last: _State, pts: np.ndarray, duration_s: float, bpb: int) -> BeatGrid:
