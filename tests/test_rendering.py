@@ -189,6 +189,29 @@ def test_render_to_file_equals_render(tmp_path):
     assert np.abs(stems - y).max() < 1e-4
 
 
+def test_render_to_file_write_error_is_named_and_leaves_nothing(tmp_path, monkeypatch):
+    """The files are encoded in a background thread: a failed write still surfaces as an
+    OutputError naming the file, and no partial output is left behind."""
+    from v2m.errors import OutputError
+    from v2m.rendering import render_to_file
+
+    sc = compose(make_cue(duration_s=6, tempo_bpm=100, style="folk", seed=4))
+    calls = []
+    real_write = sf.SoundFile.write
+
+    def failing(self, data):
+        calls.append(len(data))
+        if len(calls) > 2:  # a few chunks go through, then the disk is full
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(sf.SoundFile, "write", failing)
+    with pytest.raises(OutputError, match=r"m\.flac: cannot write .*No space left"):
+        render_to_file(sc, tmp_path / "m.flac")
+    assert len(calls) == 3
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_cue_compose_render(tmp_path, capsys):
     cue, mid, wav, flac, png = (
         tmp_path / n for n in ("c.json", "s.mid", "m.wav", "m.flac", "r.png")

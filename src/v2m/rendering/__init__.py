@@ -524,6 +524,13 @@ class _ArraySinks:
 
 
 class _FileSinks:
+    """The mix and stem files of a render. Encoding (FLAC above all) runs in one
+    background thread while the mastering pass prepares the next chunk (libsndfile
+    releases the GIL); at most ``IN_FLIGHT`` chunks wait, so memory stays bounded, and
+    chunks are written in order."""
+
+    IN_FLIGHT = 2
+
     def __init__(
         self,
         stack: ExitStack,
@@ -533,6 +540,8 @@ class _FileSinks:
         *,
         subtype: str | None = None,
     ):
+        from concurrent.futures import ThreadPoolExecutor
+
         self.stack = stack
         self.files: dict[str | None, _FileSink] = {}
         if mix_path is not None:
@@ -542,17 +551,40 @@ class _FileSinks:
             self.files[r] = _FileSink(Path(p), sr, subtype=sub)
         for f in self.files.values():
             f.open(stack)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v2m-write")
+        # registered after the files: on an error the writer stops before they close
+        stack.callback(self._pool.shutdown, wait=True, cancel_futures=True)
+        self._pending: list = []
+        self._failed = False
 
     def write(self, a: int, mix: np.ndarray, stems: dict[str, np.ndarray]) -> None:
-        for r, f in self.files.items():
-            f.write(mix if r is None else stems[r])
+        while len(self._pending) >= self.IN_FLIGHT:
+            self._pending.pop(0).result()  # re-raises the writer's OutputError
+        self._pending.append(self._pool.submit(self._write_now, mix, stems))
+
+    def _write_now(self, mix: np.ndarray, stems: dict[str, np.ndarray]) -> None:
+        if self._failed:  # chunks queued behind a failed write are not tried
+            return
+        try:
+            for r, f in self.files.items():
+                f.write(mix if r is None else stems[r])
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _drain(self) -> None:
+        while self._pending:
+            self._pending.pop(0).result()
 
     def restart(self) -> None:
+        self._drain()
+        self._failed = False
         for f in self.files.values():
             f.close()
             f.open(self.stack)
 
     def finish(self) -> None:
+        self._drain()
         for f in self.files.values():
             f.close()
 

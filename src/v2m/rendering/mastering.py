@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -385,11 +387,22 @@ class Mastering:
             return
         per_chunk = self.chunk // self.block
         bounds = np.searchsorted(cand, np.arange(0, len(sp) + per_chunk, per_chunk))
-        for c0 in np.unique(cand // per_chunk):
-            sel = cand[bounds[c0] : bounds[c0 + 1]]
-            a = int(c0) * self.chunk
-            xc = _with_context(a, min(self.n, a + self.chunk), self.n, read)
-            tp[sel] = np.maximum(sp[sel], _true_peaks(xc, _PAD, self.block, sel - c0 * per_chunk))
+        # the oversampling (scipy releases the GIL) runs on every core; the reads stay
+        # in this thread, in order
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            jobs = []
+            for c0 in np.unique(cand // per_chunk):
+                sel = cand[bounds[c0] : bounds[c0 + 1]]
+                a = int(c0) * self.chunk
+                xc = _with_context(a, min(self.n, a + self.chunk), self.n, read)
+                jobs.append(
+                    (sel, pool.submit(_true_peaks, xc, _PAD, self.block, sel - a // self.block))
+                )
+                while len(jobs) > 8:  # a few chunks in flight: memory stays bounded
+                    sel_j, job = jobs.pop(0)
+                    tp[sel_j] = np.maximum(sp[sel_j], job.result())
+            for sel_j, job in jobs:
+                tp[sel_j] = np.maximum(sp[sel_j], job.result())
         done[cand] = True
 
     def gain(self, a: int, b: int) -> np.ndarray:
