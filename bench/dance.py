@@ -91,6 +91,15 @@ def alignment(path: Path) -> None:
         f"{kin['tempo_drift_pct']} %) vs her music {music_bpm:.1f} BPM: "
         f"{'match' if ok else 'MISS'}"
     )
+    # how well defined is her music's tempo? librosa's own estimators, side by side
+    slow = float(np.atleast_1d(librosa.beat.beat_track(y=y, sr=sr, start_bpm=70)[0])[0])
+    glob = float(np.atleast_1d(librosa.feature.tempo(y=y, sr=sr))[0])
+    local = librosa.feature.tempo(y=y, sr=sr, aggregate=None)
+    print(
+        f"  her music's tempo by librosa: beat_track {music_bpm:.1f} (prior 120), "
+        f"{slow:.1f} (prior 70); feature.tempo {glob:.1f}; local tempo p10-p90 "
+        f"{np.percentile(local, 10):.0f}-{np.percentile(local, 90):.0f} BPM"
+    )
     bas_orig = beat_align_score_motion(kb, beats, fps=25.0)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scored.mp4"
