@@ -288,7 +288,7 @@ def test_intro_and_outro_are_short_frames():
     """The montage's last section spans 48 s: a theme (with its tune), not an outro."""
     from synth import montage_timeline
 
-    from v2m.projection import FRAME_MAX_S
+    from v2m.projection.form import FRAME_MAX_S
 
     cue = project(montage_timeline(180.0), style="lofi", seed=7).cue
     assert cue.sections[-1].end_s - cue.sections[-1].start_s > FRAME_MAX_S
@@ -312,7 +312,7 @@ def test_one_shot_gets_a_song_form():
 
 
 def test_runs_of_alike_sections_alternate_with_a_contrasting_theme():
-    from v2m.projection import _break_runs
+    from v2m.projection.form import break_runs as _break_runs
 
     why = []
     labels = ["intro", "A", "A", "A", "A", "B", "B", "outro"]

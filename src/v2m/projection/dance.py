@@ -18,9 +18,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cuesheet import Hit
+from ..errors import ParameterError
+from ..timeline import Timeline
 from .tempo_map import BeatGrid
 
-__all__ = ["dance_grid", "track_beats", "smooth_beats"]
+__all__ = [
+    "dance_grid",
+    "track_beats",
+    "smooth_beats",
+    "choose_mode",
+    "dance_tempo",
+    "follow_dancer",
+    "dance_hits",
+]
 
 HOP_S = 0.01
 PULSE_SIGMA_S = 0.05
@@ -182,3 +193,133 @@ def dance_grid(
         "tracked": int(tracked.size),
         "tempo_bpm": round(60.0 / float(np.median(np.diff(full))), 2),
     }
+
+
+# ------------------------------------------------------------------ the dance projection
+
+#: "auto" picks dance mode when a body is seen in this share of the pose frames, at this
+#: median height over the picture, with fewer cuts per minute than this.
+DANCE_MIN_COVERAGE = 0.6
+
+
+DANCE_MIN_BODY_HEIGHT = 0.35
+
+
+DANCE_MAX_CUTS_PER_MIN = 6.0
+
+
+#: Below this kinematic tempo confidence the style's tempo is used (phase still follows).
+DANCE_MIN_TEMPO_CONFIDENCE = 0.15
+
+
+def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[bool, str]:
+    """Whether the beat grid follows a dancer, and why (one sentence for the report)."""
+    pose = timeline.pose or {}
+    kin = timeline.kinematics
+    dur = max(float(timeline.duration_s), 1e-9)
+    cut_rate = 60.0 * len(timeline.cuts) / dur
+    cov, height = float(pose.get("coverage", 0.0)), float(pose.get("body_height", 0.0))
+    if mode == "cuts":
+        return False, "mode cuts (chosen by the user): the beat grid follows the cuts"
+    if mode == "dance":
+        if kin is None:
+            return True, (
+                "mode dance (chosen by the user) without a tracked body (no pose: install "
+                "the 'pose' extra): the grid follows the optical-flow visual beats"
+            )
+        return True, "mode dance (chosen by the user): the beat grid follows the dancer"
+    if timeline.source.kind != "video":
+        return False, "mode cuts: a still picture (no movement to follow)"
+    if kin is None:
+        return False, "mode cuts: no body was tracked (pose off, not installed, or none seen)"
+    if cov < DANCE_MIN_COVERAGE or height < DANCE_MIN_BODY_HEIGHT:
+        return False, (
+            f"mode cuts: the body is seen in {100 * cov:.0f} % of the frames at "
+            f"{100 * height:.0f} % of the height (dance needs >= "
+            f"{100 * DANCE_MIN_COVERAGE:.0f} % and >= {100 * DANCE_MIN_BODY_HEIGHT:.0f} %)"
+        )
+    if cut_rate >= DANCE_MAX_CUTS_PER_MIN:
+        return False, f"mode cuts: {cut_rate:.1f} cuts/min is too many for a dance"
+    return True, (
+        f"mode dance: one body fills the picture ({100 * cov:.0f} % of the frames, "
+        f"{100 * height:.0f} % of the height) and cuts are rare ({cut_rate:.1f}/min)"
+    )
+
+
+def _kin_events(timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
+    kin = timeline.kinematics
+    if kin is not None:
+        b = kin.get("beats", [])
+        return np.array([x["time_s"] for x in b]), np.array([x["strength"] for x in b])
+    vb = timeline.visual_beats
+    return np.array([b.time_s for b in vb]), np.array([b.strength for b in vb])
+
+
+def _fold_tempo(bpm: float, lo: float = 60.0, hi: float = 180.0) -> float:
+    """``bpm`` moved by octaves into lo..hi."""
+    while bpm > hi:
+        bpm /= 2
+    while bpm < lo:
+        bpm *= 2
+    return bpm
+
+
+def dance_tempo(timeline: Timeline, target: float, why_t: str) -> tuple[float, str]:
+    kin = timeline.kinematics
+    if kin is not None:
+        kt, conf = kin.get("tempo_bpm"), float(kin.get("tempo_confidence") or 0.0)
+        if kt and conf >= DANCE_MIN_TEMPO_CONFIDENCE:
+            kt = _fold_tempo(kt)
+            return kt, f"tempo {kt:.0f} BPM: the dancer's (kinematic tempo, confidence {conf:.2f})"
+        if kt:
+            why_t += (
+                f"; the dancer's tempo ({kt:.0f} BPM) is unsure (confidence {conf:.2f}), "
+                "so only the phase follows her"
+            )
+    elif timeline.visual_tempo_bpm and timeline.visual_tempo_confidence >= 0.3:
+        vt = _fold_tempo(float(timeline.visual_tempo_bpm))
+        return vt, f"tempo {vt:.0f} BPM: the visual tempo of the movement (no pose)"
+    return target, why_t
+
+
+def follow_dancer(timeline: Timeline, *, target: float, dur: float, bpb: int, why: list[str]):
+    bt, bs = _kin_events(timeline)
+    acc = (timeline.kinematics or {}).get("accents", [])
+    grid, info = dance_grid(
+        beats_s=bt,
+        strength=bs,
+        duration_s=dur,
+        tempo_bpm=target,
+        beats_per_bar=bpb,
+        accents_s=np.array([a["time_s"] for a in acc]),
+        accent_strength=np.array([a["strength"] for a in acc]),
+    )
+    src = "kinematic" if timeline.kinematics is not None else "visual (optical-flow)"
+    why.append(
+        f"beat grid on the dancer: {info['tracked']} beats tracked on {len(bt)} {src} beats, "
+        f"smoothed to at most 2 % tempo change per beat ({info['tempo_bpm']:.0f} BPM)"
+    )
+    return grid
+
+
+def dance_hits(kin: dict, b_arr, bar_t, dur: float, *, user_hits_s) -> list[Hit]:
+    """The strongest movement accents (at most one a bar): on the nearest beat when it is
+    within 70 ms, else at the accent's own time."""
+    hits: list[Hit] = []
+    used: set[int] = set()
+    for a in sorted(kin.get("accents", []), key=lambda a: -a["strength"]):
+        if a["strength"] < 0.6 or not 0.5 <= a["time_s"] <= dur - 0.5:
+            continue
+        i = int(np.argmin(np.abs(b_arr - a["time_s"])))
+        t = float(b_arr[i]) if abs(b_arr[i] - a["time_s"]) <= 0.07 else float(a["time_s"])
+        bi = int(np.searchsorted(bar_t, t + 1e-6)) - 1
+        if bi in used:
+            continue
+        used.add(bi)
+        hits.append(Hit(time_s=round(t, 6), strength=round(0.8 * a["strength"], 3), kind="impact"))
+    for t in user_hits_s:
+        if not 0 <= t <= dur:
+            raise ParameterError(f"hit at {t} s is outside the video (0..{dur:.2f} s)")
+        hits.append(Hit(time_s=float(t), strength=1.0, kind="user"))
+    hits.sort(key=lambda h: h.time_s)
+    return hits
