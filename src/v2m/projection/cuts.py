@@ -10,7 +10,7 @@ from ..cuesheet import Hit
 from ..errors import ParameterError
 from .tempo_map import SIGMA_S
 
-__all__ = ["strong_cuts", "cut_decisions", "cut_hits", "cuts_note", "hits_note"]
+__all__ = ["strong_cuts", "cut_decisions", "cut_hits", "with_user_hits", "cuts_note", "hits_note"]
 
 
 def strong_cuts(cut_w: np.ndarray) -> np.ndarray:
@@ -97,6 +97,12 @@ def cut_hits(b_arr, bar_t, anchors, cut_w, vb, dur, *, caught, user_hits_s) -> l
                 hits.append(
                     Hit(time_s=float(b_arr[i]), strength=round(0.7 * b.strength, 3), kind="impact")
                 )
+    return with_user_hits(hits, user_hits_s, dur)
+
+
+def with_user_hits(hits: list[Hit], user_hits_s, dur: float) -> list[Hit]:
+    """``hits`` and the user's moments (full strength, kind "user"), sorted by time; a
+    moment outside 0..``dur`` seconds is a ParameterError."""
     for t in user_hits_s:
         if not 0 <= t <= dur:
             raise ParameterError(f"hit at {t} s is outside the video (0..{dur:.2f} s)")

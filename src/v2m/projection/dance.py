@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..cuesheet import Hit
-from ..errors import ParameterError
 from ..timeline import Timeline
+from .cuts import with_user_hits
 from .tempo_map import BeatGrid
 
 __all__ = [
@@ -317,9 +317,4 @@ def dance_hits(kin: dict, b_arr, bar_t, dur: float, *, user_hits_s) -> list[Hit]
             continue
         used.add(bi)
         hits.append(Hit(time_s=round(t, 6), strength=round(0.8 * a["strength"], 3), kind="impact"))
-    for t in user_hits_s:
-        if not 0 <= t <= dur:
-            raise ParameterError(f"hit at {t} s is outside the video (0..{dur:.2f} s)")
-        hits.append(Hit(time_s=float(t), strength=1.0, kind="user"))
-    hits.sort(key=lambda h: h.time_s)
-    return hits
+    return with_user_hits(hits, user_hits_s, dur)
