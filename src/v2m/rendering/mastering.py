@@ -170,7 +170,11 @@ class KMeter:
         return tot
 
     def energies(self) -> np.ndarray:
-        return np.concatenate(self._parts) if self._parts else np.zeros(0)
+        """Every complete block's energy so far (the chunks' parts joined once and kept
+        joined, so the meter does not hold them twice)."""
+        if len(self._parts) > 1:
+            self._parts = [np.concatenate(self._parts)]
+        return self._parts[0] if self._parts else np.zeros(0)
 
 
 def _gated_loudness(seg_energy: np.ndarray) -> float:
@@ -344,7 +348,9 @@ class Mastering:
     def plan(self, read: Callable[[int, int], np.ndarray]) -> None:
         """Decide the gain curve; ``read(a, b)`` returns raw mix frames a..b."""
         e_blocks = self._meter.energies()
-        sp = np.concatenate(self._sp) if self._sp else np.zeros(0)
+        if len(self._sp) > 1:  # joined once; the parts are not kept beside the whole
+            self._sp = [np.concatenate(self._sp)]
+        sp = self._sp[0] if self._sp else np.zeros(0)
         n_seg = len(e_blocks) // 100
         energy = e_blocks[: n_seg * 100].reshape(n_seg, 100).mean(axis=1)
         lufs0 = _gated_loudness(energy)
@@ -363,9 +369,11 @@ class Mastering:
             self._exact_peaks(read, sp, tp, done, self.ceiling / (g0 * db_to_gain(0.5)))
             need = np.minimum(1.0, self.ceiling / np.maximum(g0 * tp, 1e-12))
             g_blocks = _release(need, release_blocks=80.0)
-            gb = np.ones(n_seg * 100)
-            m = min(len(gb), len(g_blocks))
-            gb[:m] = g_blocks[:m]
+            if len(g_blocks) >= n_seg * 100:
+                gb = g_blocks[: n_seg * 100]  # a view: no copy per iteration
+            else:
+                gb = np.ones(n_seg * 100)
+                gb[: len(g_blocks)] = g_blocks
             seg_e = (e_blocks[: n_seg * 100] * gb * gb).reshape(n_seg, 100).mean(axis=1)
             err = self.target - _gated_loudness(seg_e * g0 * g0)
             if abs(err) <= 0.02 or err > 3.0:
