@@ -23,6 +23,7 @@ import io
 import logging
 import os
 import tempfile
+from collections import deque
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -554,12 +555,12 @@ class _FileSinks:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v2m-write")
         # registered after the files: on an error the writer stops before they close
         stack.callback(self._pool.shutdown, wait=True, cancel_futures=True)
-        self._pending: list = []
+        self._pending: deque = deque()
         self._failed = False
 
     def write(self, a: int, mix: np.ndarray, stems: dict[str, np.ndarray]) -> None:
         while len(self._pending) >= self.IN_FLIGHT:
-            self._pending.pop(0).result()  # re-raises the writer's OutputError
+            self._pending.popleft().result()  # re-raises the writer's OutputError
         self._pending.append(self._pool.submit(self._write_now, mix, stems))
 
     def _write_now(self, mix: np.ndarray, stems: dict[str, np.ndarray]) -> None:
@@ -574,7 +575,7 @@ class _FileSinks:
 
     def _drain(self) -> None:
         while self._pending:
-            self._pending.pop(0).result()
+            self._pending.popleft().result()
 
     def restart(self) -> None:
         self._drain()

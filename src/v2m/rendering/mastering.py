@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -170,11 +171,16 @@ class KMeter:
         return tot
 
     def energies(self) -> np.ndarray:
-        """Every complete block's energy so far (the chunks' parts joined once and kept
-        joined, so the meter does not hold them twice)."""
-        if len(self._parts) > 1:
-            self._parts = [np.concatenate(self._parts)]
-        return self._parts[0] if self._parts else np.zeros(0)
+        """Every complete block's energy so far."""
+        return _join_once(self._parts)
+
+
+def _join_once(parts: list[np.ndarray]) -> np.ndarray:
+    """The chunks' ``parts`` joined, and kept as one part in the list (the parts are not
+    held beside the whole, and a second call does not copy again)."""
+    if len(parts) > 1:
+        parts[:] = [np.concatenate(parts)]
+    return parts[0] if parts else np.zeros(0)
 
 
 def _gated_loudness(seg_energy: np.ndarray) -> float:
@@ -348,9 +354,7 @@ class Mastering:
     def plan(self, read: Callable[[int, int], np.ndarray]) -> None:
         """Decide the gain curve; ``read(a, b)`` returns raw mix frames a..b."""
         e_blocks = self._meter.energies()
-        if len(self._sp) > 1:  # joined once; the parts are not kept beside the whole
-            self._sp = [np.concatenate(self._sp)]
-        sp = self._sp[0] if self._sp else np.zeros(0)
+        sp = _join_once(self._sp)
         n_seg = len(e_blocks) // 100
         energy = e_blocks[: n_seg * 100].reshape(n_seg, 100).mean(axis=1)
         lufs0 = _gated_loudness(energy)
@@ -397,20 +401,23 @@ class Mastering:
         bounds = np.searchsorted(cand, np.arange(0, len(sp) + per_chunk, per_chunk))
         # the oversampling (scipy releases the GIL) runs on every core; the reads stay
         # in this thread, in order
+        jobs: deque = deque()
+
+        def settle() -> None:
+            sel_j, job = jobs.popleft()
+            tp[sel_j] = np.maximum(sp[sel_j], job.result())
+
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-            jobs = []
             for c0 in np.unique(cand // per_chunk):
                 sel = cand[bounds[c0] : bounds[c0 + 1]]
                 a = int(c0) * self.chunk
                 xc = _with_context(a, min(self.n, a + self.chunk), self.n, read)
-                jobs.append(
-                    (sel, pool.submit(_true_peaks, xc, _PAD, self.block, sel - a // self.block))
-                )
-                while len(jobs) > 8:  # a few chunks in flight: memory stays bounded
-                    sel_j, job = jobs.pop(0)
-                    tp[sel_j] = np.maximum(sp[sel_j], job.result())
-            for sel_j, job in jobs:
-                tp[sel_j] = np.maximum(sp[sel_j], job.result())
+                rel = sel - c0 * per_chunk
+                jobs.append((sel, pool.submit(_true_peaks, xc, _PAD, self.block, rel)))
+                if len(jobs) > 8:  # a few chunks in flight: memory stays bounded
+                    settle()
+            while jobs:
+                settle()
         done[cand] = True
 
     def gain(self, a: int, b: int) -> np.ndarray:
