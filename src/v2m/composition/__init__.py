@@ -189,6 +189,7 @@ class _Composer(AccompanimentMixin, MelodyMixin, HitsMixin, EndingMixin):
             drum_kit=self.style.drum_kit,
             controls=controls,
             program_changes=changes,
+            breaths=[(a, b) for a, b in self.accents if b > a],
         )
 
     def _program_changes(self) -> dict[str, list[tuple[float, int]]]:

@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
+import numpy as np
 
 from .._io import write_bytes_atomic
 from ..cuesheet import CueSheet, Key
 
-__all__ = ["Note", "Score", "PPQ", "ROLE_CHANNELS", "ROLES"]
+__all__ = ["Note", "Score", "PPQ", "ROLE_CHANNELS", "ROLES", "BREATH_MARKER", "HIT_MARKER"]
 
 PPQ = 480
+#: Conductor-track markers of a breath's start and of the hit that ends it.
+BREATH_MARKER, HIT_MARKER = "v2m:breath", "v2m:hit"
 ROLE_CHANNELS = {"harmony": 0, "bass": 1, "melody": 2, "arp": 3, "pad": 4, "drums": 9}
 ROLES = ("drums", "bass", "harmony", "pad", "melody", "arp")
 
@@ -47,6 +50,19 @@ class Score:
     #: Program changes per role after the start: (beat, program), e.g. a section that
     #: passes the tune to another instrument.
     program_changes: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    #: Breaths before strong hits: (start beat, hit beat). The band falls silent there; the
+    #: master takes the ringing tails down as well (see :mod:`v2m.rendering.mastering`).
+    #: Written to the MIDI's conductor track as ``v2m:breath`` / ``v2m:hit`` markers.
+    breaths: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def breaths_s(self) -> list[tuple[float, float]]:
+        """The breaths in seconds: (start, hit) pairs."""
+        if not self.breaths:
+            return []
+        beats = np.asarray(self.cue.beats_s, float)
+        ab = np.interp(np.asarray(self.breaths, float), np.arange(len(beats)), beats)
+        return [(float(a), float(b)) for a, b in ab if b > a]
 
     @property
     def ticks_per_beat(self) -> int:
@@ -88,13 +104,21 @@ class Score:
             us_per_quarter = max(1, min(us_per_quarter, 16_777_215))
             t_actual_us += us_per_quarter * tpb / PPQ
             events.append((i * tpb, us_per_quarter))
-        last_tick = 0
+        msgs = []
         prev_tempo = None
         for tick, tempo in events:
-            if tempo == prev_tempo:
-                continue
-            tr.append(mido.MetaMessage("set_tempo", tempo=tempo, time=tick - last_tick))
-            last_tick, prev_tempo = tick, tempo
+            if tempo != prev_tempo:
+                msgs.append((tick, 0, mido.MetaMessage("set_tempo", tempo=tempo)))
+                prev_tempo = tempo
+        for a, b in self.breaths:
+            if b > a:
+                for beat, text in ((a, BREATH_MARKER), (b, HIT_MARKER)):
+                    msgs.append((self.beat_to_tick(beat), 1, mido.MetaMessage("marker", text=text)))
+        last_tick = 0
+        for tick, _, msg in sorted(msgs, key=lambda m: m[:2]):
+            msg.time = tick - last_tick
+            tr.append(msg)
+            last_tick = tick
         tr.append(mido.MetaMessage("end_of_track", time=0))
         return tr
 

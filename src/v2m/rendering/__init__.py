@@ -33,6 +33,7 @@ import numpy as np
 
 from .._io import atomic_path
 from ..composition import Score, compose
+from ..composition.score import BREATH_MARKER, HIT_MARKER
 from ..cuesheet import CueSheet
 from ..errors import InputError, OutputError, ParameterError
 from .mastering import (
@@ -101,6 +102,7 @@ class MidiFileSource:
                     pass
                 if fields.get("ending") in ("cadence", "fade", "stop"):
                     self.ending = fields["ending"]
+        self.breaths_s = _breath_markers(self.midi)
         self._names = []
         for i, tr in enumerate(self.midi.tracks):
             if any(m.type == "note_on" for m in tr):
@@ -346,6 +348,28 @@ class _Levels:
         }
 
 
+def _breath_markers(midi) -> list[tuple[float, float]]:
+    """(start, hit) seconds of the breaths marked on the conductor track (first track),
+    ``v2m:breath`` then ``v2m:hit`` (see :class:`v2m.composition.Score`)."""
+    import mido
+
+    out: list[tuple[float, float]] = []
+    if not midi.tracks:
+        return out
+    tempo, t_s, start = 500_000, 0.0, None
+    for msg in midi.tracks[0]:
+        t_s += mido.tick2second(msg.time, midi.ticks_per_beat, tempo)
+        if msg.type == "set_tempo":
+            tempo = msg.tempo
+        elif msg.type == "marker" and msg.text == BREATH_MARKER:
+            start = t_s
+        elif msg.type == "marker" and msg.text == HIT_MARKER and start is not None:
+            if t_s > start:
+                out.append((start, t_s))
+            start = None
+    return out
+
+
 def _source(score) -> Score | MidiFileSource:
     if isinstance(score, (str, os.PathLike)):
         if Path(score).suffix.lower() == ".json":
@@ -461,7 +485,7 @@ def _render(
     # levels per role need every role on its own: callers pass stems=True with levels
     groups = [(r,) for r in score.roles] if stems else _groups(score, os.cpu_count() or 1)
     roles = [g[0] for g in groups] if stems else []
-    mastering = Mastering(sample_rate, n, target_lufs=target_lufs)
+    mastering = Mastering(sample_rate, n, target_lufs=target_lufs, breaths_s=score.breaths_s)
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-render-")))
         stores = {name: _RawStore(tmp / f"{name or 'mix'}.f32") for name in [None, *roles]}
@@ -715,13 +739,16 @@ def master(
     ending: str,
     target_lufs: float = TARGET_LUFS,
     ceiling_dbtp: float = TRUE_PEAK_DBTP,
+    breaths_s: list[tuple[float, float]] = (),
 ) -> tuple[dict[str, np.ndarray], float, float]:
     """Master audio already in memory: cut to length, shape the ending, normalise loudness
     and limit true peak, with the same block-wise mastering as :func:`render`.
 
     ``stems`` maps names to (n, 2) arrays; the mix is their sum, and one gain curve is
-    applied to every stem. Returns the mastered stems (float32), the mix's integrated
-    loudness (LUFS) and its true peak (dBTP).
+    applied to every stem. ``breaths_s`` are (start, hit) seconds of breaths before hits
+    (:attr:`v2m.composition.Score.breaths_s`), taken down as :func:`render` does. Returns
+    the mastered stems (float32), the mix's integrated loudness (LUFS) and its true peak
+    (dBTP).
     """
     n = int(round(duration_s * sr))
     k = min(n, max(1, int(fade_s(ending, duration_s) * sr)))
@@ -734,7 +761,7 @@ def master(
         y[n - k :] *= fade
         raw[r] = y
     mix = np.sum(list(raw.values()), axis=0, dtype=np.float32) if raw else np.zeros((n, 2))
-    m = Mastering(sr, n, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
+    m = Mastering(sr, n, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, breaths_s=breaths_s)
     for a in range(0, n, m.chunk):
         m.feed(mix[a : a + m.chunk])
     m.plan(lambda a, b: mix[max(0, a) : b])

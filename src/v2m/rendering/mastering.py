@@ -9,6 +9,11 @@ The audio is never held whole. Three passes over chunks:
    Annex 2 interpolation, 48 taps) with a few samples of context read back from the raw
    store; the limiter gain per block (one block of look-ahead, 80 ms release) and the
    make-up gain follow from the block figures alone;
+   Before strong hits the composer leaves a breath (the band stops a sixteenth early);
+   the gain curve dips there by up to ``BREATH_DIP_DB`` so the ringing tails and reverb
+   fall silent too and the hit starts from near silence -- never below
+   ``BREATH_FLOOR_DBFS`` (a quiet passage keeps its breath as it is) and back to unity
+   ``BREATH_RISE_MS`` before the hit.
 3. **apply**: the gain curve is applied while writing, and the result is measured: its
    integrated loudness from its own K-weighted energies, its true peak from the raw
    block true peaks times the gain (within a block the gain lies between the values at
@@ -45,6 +50,14 @@ __all__ = [
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_DBTP = -1.0
+#: Deepest dip of a breath before a hit (dB); the level it never takes the breath below
+#: (RMS of the mid signal over the breath's second half, in the master's output); its
+#: ramps (ms): down over the breath's first ``BREATH_FALL_MS``, back up over
+#: ``BREATH_RISE_MS`` ending one block before the hit.
+BREATH_DIP_DB = 12.0
+BREATH_FLOOR_DBFS = -40.0
+BREATH_FALL_MS = 10
+BREATH_RISE_MS = 3
 _PAD = 12  # context samples each side of a block for the interpolation filter
 
 
@@ -330,8 +343,10 @@ class Mastering:
         *,
         target_lufs: float = TARGET_LUFS,
         ceiling_dbtp: float = TRUE_PEAK_DBTP,
+        breaths_s: Iterable[tuple[float, float]] = (),
     ):
         self.sr = sr
+        self.breaths_s = [(float(a), float(b)) for a, b in breaths_s if b > a]
         self.n = n_frames
         self.block = max(1, sr // 1000)  # 1 ms
         self.chunk = self.block * 1000
@@ -372,7 +387,8 @@ class Mastering:
             # exact wherever the make-up gain so far could bring a block near the ceiling
             self._exact_peaks(read, sp, tp, done, self.ceiling / (g0 * db_to_gain(0.5)))
             need = np.minimum(1.0, self.ceiling / np.maximum(g0 * tp, 1e-12))
-            g_blocks = _release(need, release_blocks=80.0)
+            lim = _release(need, release_blocks=80.0)
+            g_blocks = lim * self._breath_dips(read, lim, g0)
             if len(g_blocks) >= n_seg * 100:
                 gb = g_blocks[: n_seg * 100]  # a view: no copy per iteration
             else:
@@ -387,8 +403,35 @@ class Mastering:
         self._exact_peaks(read, sp, tp, done, self.ceiling / (g0 * db_to_gain(0.5)))
         if int(done.sum()) != n_done:
             need = np.minimum(1.0, self.ceiling / np.maximum(g0 * tp, 1e-12))
-            g_blocks = _release(need, release_blocks=80.0)
+            lim = _release(need, release_blocks=80.0)
+            g_blocks = lim * self._breath_dips(read, lim, g0)
         self._plan = _Plan(g0, g_blocks, tp)
+
+    def _breath_dips(self, read: Callable[[int, int], np.ndarray], lim: np.ndarray, g0: float):
+        """Gain per block (shape like ``lim``) that takes each breath down by up to
+        ``BREATH_DIP_DB``, no lower than ``BREATH_FLOOR_DBFS`` (RMS of the mid signal over
+        the breath's second half, after the make-up gain ``g0`` and the limiter's gain ``lim``)."""
+        d = np.ones(len(lim))
+        ms = self.sr / 1000 / self.block  # blocks per millisecond (about 1)
+        fall, rise = round(BREATH_FALL_MS * ms), max(1, round(BREATH_RISE_MS * ms))
+        for a_s, b_s in self.breaths_s:
+            ia, ih = int(a_s * self.sr) // self.block, int(b_s * self.sr) // self.block
+            ib = ih - 1  # unity again one block before the hit
+            if ia < 0 or ib - ia < fall + rise or ih > len(lim):
+                continue
+            # its quieter half (the tails decay through the breath)
+            mid = read((ia + ib) // 2 * self.block, ib * self.block).mean(axis=1)
+            rms = float(np.sqrt(np.mean(np.square(mid, dtype=np.float64)))) if mid.size else 0.0
+            level = gain_to_db(rms * g0 * float(np.mean(lim[ia:ib])))
+            depth = min(BREATH_DIP_DB, level - BREATH_FLOOR_DBFS)
+            if depth <= 0.0:
+                continue
+            low = db_to_gain(-depth)
+            curve = np.full(ib - ia + 1, low)
+            curve[: fall + 1] = np.linspace(1.0, low, fall + 1)
+            curve[-rise - 1 :] = np.linspace(low, 1.0, rise + 1)
+            d[ia : ib + 1] = np.minimum(d[ia : ib + 1], curve)
+        return d
 
     def _exact_peaks(self, read, sp, tp, done, floor: float) -> None:
         """Fill ``tp`` with the 4x-oversampled peak of every block that could exceed
