@@ -61,18 +61,42 @@ def test_decoded_copy_sounds_like_the_sf3(sf3, tmp_path, monkeypatch):
     np.testing.assert_allclose(b, a, atol=1e-5)  # float rounding only
 
 
-def test_copy_reused_then_extended(sf3, tmp_path, monkeypatch):
+def test_copy_reused_then_the_whole_font_then_pruned(sf3, tmp_path, monkeypatch):
+    """The first copy holds what its render needs; a render that needs more gets a copy of
+    the whole font (never a chain of growing copies), which serves every later render;
+    superseded copies (and strays of the same font) go once older than _KEEP_OLD_S."""
+    import os
+    import time
+
+    from v2m.rendering import _sfcache
+
     monkeypatch.setenv("V2M_CACHE_DIR", str(tmp_path))
     few = {(0, 0), (128, 0)}
     first = decoded_soundfont(sf3, few)
     stamp = first.stat().st_mtime_ns
     assert decoded_soundfont(sf3, {(0, 0)}) == first  # a subset: no new copy
     assert first.stat().st_mtime_ns == stamp
-    more = decoded_soundfont(sf3, few | {(0, 48)})
-    assert more != first and more.is_file() and first.is_file()  # never rewritten in place
-    assert decoded_soundfont(sf3, few) == more  # the newest holds the union
-    index = json.loads((more.parent / f"{sf3.stem}-{more.name.split('-')[-2]}.json").read_text())
-    assert set(index[more.name]) == samples_for(_Font(sf3), few | {(0, 48)})
+    font = _Font(sf3)
+    whole = decoded_soundfont(sf3, few | {(0, 48)})
+    assert whole != first and whole.is_file() and first.is_file()  # never rewritten in place
+    stem = whole.name.rsplit("-", 1)[0]
+    index = json.loads((whole.parent / f"{stem}.json").read_text())
+    assert set(index[whole.name]) == set(range(len(font.shdr) - 1))
+    all_presets = {(b, p) for b, p, _ in font.presets()}
+    assert decoded_soundfont(sf3, all_presets) == whole  # nothing more is ever written
+    assert sorted(p.name for p in whole.parent.glob("*.sf2")) == sorted([first.name, whole.name])
+
+    # an hour later, the next use removes the superseded copy and an old stray, not a new one
+    old = time.time() - _sfcache._KEEP_OLD_S - 10
+    os.utime(first, (old, old))
+    stray_old, stray_new = whole.parent / f"{stem}-0123456789.sf2", whole.parent / f"{stem}-x.sf2"
+    for p in (stray_old, stray_new):
+        p.write_bytes(b"RIFF")
+    os.utime(stray_old, (old, old))
+    assert decoded_soundfont(sf3, few) == whole
+    assert not first.exists() and not stray_old.exists() and stray_new.exists()
+    index = json.loads((whole.parent / f"{stem}.json").read_text())
+    assert list(index) == [whole.name]
 
 
 def test_unwritable_cache_uses_the_sf3(sf3, tmp_path, monkeypatch):

@@ -6,8 +6,11 @@ samples were decoded again and again (4-8 s of CPU in a 10-minute render). Here 
 that a render's presets use are decoded once, into a standard ``.sf2`` beside the others in
 the cache; the preset, instrument and generator tables are copied unchanged, so the
 ``.sf2`` plays exactly like the ``.sf3`` (libsndfile decodes in both cases). Samples no
-preset in use needs are left out (they point at a short silent block), so the copy stays
-small; when a later render needs more presets, a new copy with the union is written.
+preset in use needs are left out (they point at a short silent block), so the first copy
+stays small and quick to make; when a later render needs presets it lacks, the new copy
+holds the whole font (so a cache holds at most two copies, however many instruments are
+tried: growing copies one union at a time had left dozens of 300-470 MB files).
+Superseded copies are removed on any later use, once no render can still read them.
 
 Cache folder: ``V2M_CACHE_DIR``, else ``$XDG_CACHE_HOME/v2m``, else ``~/.cache/v2m``; a
 copy is never rewritten in place (a running FluidSynth may still read it), new ones get
@@ -305,7 +308,7 @@ def decoded_soundfont(path: str | os.PathLike, presets: set[tuple[int, int]]) ->
         return src
     folder = cache_dir() / "soundfonts"
     stem = f"{src.stem}-{_font_key(src)}"
-    index = folder / f"{stem}.json"
+    index = folder / f"{stem}.json"  # sf2 name -> the samples it holds, oldest first
     try:
         known = json.loads(index.read_text()) if index.is_file() else {}
     except (OSError, ValueError):
@@ -318,8 +321,11 @@ def decoded_soundfont(path: str | os.PathLike, presets: set[tuple[int, int]]) ->
         return src
     for name, have in reversed(list(known.items())):  # the newest first
         if need <= set(have) and (folder / name).is_file():
+            _prune(folder, stem, known, name)
             return folder / name
-    keep = need.union(*(set(h) for h in known.values()))
+    existing = [k for k in known if (folder / k).is_file()]
+    # a second set of presets: decode everything, once (no chain of growing copies)
+    keep = set(range(len(font.shdr) - 1)) if existing else need
     digest = hashlib.sha1(np.array(sorted(keep), np.int64).tobytes()).hexdigest()[:10]
     target = folder / f"{stem}-{digest}.sf2"
     try:
@@ -341,29 +347,39 @@ def decoded_soundfont(path: str | os.PathLike, presets: set[tuple[int, int]]) ->
             target,
             time.perf_counter() - t0,
         )
-        _prune(folder, known, target.name)
         known = {k: v for k, v in known.items() if (folder / k).is_file()}
         known[target.name] = sorted(keep)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump(known, f)
-        os.replace(tmp, index)
+        _prune(folder, stem, known, target.name, changed=True)
     except OSError as exc:
         log.debug("SoundFont cache not written (%s); using %s directly", exc, src)
         return src
     return target
 
 
-def _prune(folder: Path, known: dict, newest: str) -> None:
-    """Remove copies that the newest one supersedes, once no render can still read them."""
+def _prune(folder: Path, stem: str, known: dict, newest: str, *, changed: bool = False) -> None:
+    """Remove the copies of this font that ``newest`` supersedes (the others in the index,
+    and any left out of it by a concurrent writer) once no render can still read them:
+    older than ``_KEEP_OLD_S``, since FluidSynth loads a preset's samples from the file
+    when it is first selected. Writes the index when it changed."""
     now = time.time()
-    for name in list(known):
-        p = folder / name
-        if name == newest or not p.is_file():
+    for p in folder.glob(f"{stem}-*.sf2"):
+        if p.name == newest:
             continue
-        if now - p.stat().st_mtime > _KEEP_OLD_S:
-            try:
+        try:
+            if now - p.stat().st_mtime > _KEEP_OLD_S:
                 p.unlink()
-                del known[name]
-            except OSError:
-                pass
+        except OSError:
+            pass
+    for name in list(known):
+        if name != newest and not (folder / name).is_file():
+            del known[name]
+            changed = True
+    if not changed:
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(known, f)
+        os.replace(tmp, folder / f"{stem}.json")
+    except OSError as exc:
+        log.debug("SoundFont cache index not written (%s)", exc)
