@@ -120,6 +120,60 @@ def test_musescore_general_sf3_renders():
     assert corr < 0.95
 
 
+def test_channels_without_a_program_play_the_general_midi_defaults(tmp_path):
+    """A MIDI file whose channels never select a program plays the General MIDI defaults
+    (piano on channel 1, the standard kit on channel 10), as any player would, although
+    v2m's synthesisers start without presets."""
+    import mido
+
+    mf = mido.MidiFile(type=1, ticks_per_beat=480)
+    for ch, pitch, name in ((0, 60, "keys"), (9, 38, "kit")):
+        tr = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
+        for k in range(4):
+            tr.append(
+                mido.Message("note_on", channel=ch, note=pitch, velocity=100, time=240 * (k > 0))
+            )
+            tr.append(mido.Message("note_off", channel=ch, note=pitch, velocity=0, time=240))
+        mf.tracks.append(tr)
+    path = tmp_path / "no_program.mid"
+    mf.save(str(path))
+    r = render(path, stems=True)
+    for name in ("keys", "kit"):
+        assert np.sqrt((r.stems[name] ** 2).mean()) > 1e-3, name
+
+
+def test_synthesiser_loads_no_preset_the_piece_does_not_play():
+    """FluidSynth (dynamic sample loading) loads a preset's samples when a channel selects
+    it, and by default every channel starts on the piano: MuseScore General's piano alone
+    is ~100 MB. v2m's synthesisers start without presets: measured in a child process,
+    creating one costs at least 50 MB less."""
+    from v2m.rendering import _fluidsynth
+
+    choice = find_soundfont()
+    if choice.origin != "musescore" or not _fluidsynth.available():
+        pytest.skip("MuseScore General / FluidSynth not installed (apt-get, see README)")
+    code = """
+import sys
+from v2m.rendering._fluidsynth import FluidSynth
+from v2m.rendering._sfcache import decoded_soundfont
+from v2m.rendering.soundfont import find_soundfont
+path = str(decoded_soundfont(find_soundfont().path, {(0, 0), (128, 0)}))
+def rss():
+    return int(dict(l.split(":", 1) for l in open("/proc/self/status"))["VmRSS"].split()[0])
+before = rss()
+synth = FluidSynth(path, sample_rate=44100, select_defaults=sys.argv[1] == "1")
+print(rss() - before)
+"""
+    import subprocess
+    import sys
+
+    grow = {
+        flag: int(subprocess.check_output([sys.executable, "-c", code, flag], text=True))
+        for flag in ("0", "1")
+    }
+    assert grow["1"] - grow["0"] > 50_000, grow  # kB
+
+
 def _presence_share(program: int, tmp_path) -> float:
     """Share of the power in 2-6 kHz of three notes (C4, C5, C6, velocity 100) of one
     preset rendered alone with the default font."""

@@ -95,11 +95,30 @@ class FluidSynth:
         Output rate in Hz.
     settings : dict
         Extra FluidSynth settings (``"synth.reverb.room-size": 0.6`` ...).
+    select_defaults : bool
+        Give every channel its General MIDI default preset when the font is loaded (piano;
+        standard kit on channel 10). Off, a channel has no preset until a program change
+        selects one, so with dynamic sample loading no sample is loaded that the piece
+        does not play (MuseScore General's piano alone is ~100 MB); the caller then
+        selects a program on every channel it plays.
     """
 
-    def __init__(self, soundfont: str, *, sample_rate: int, settings: dict | None = None):
+    def __init__(
+        self,
+        soundfont: str,
+        *,
+        sample_rate: int,
+        settings: dict | None = None,
+        select_defaults: bool = True,
+    ):
         with _LIFECYCLE:
             self._open(soundfont, sample_rate=sample_rate, settings=settings)
+            self.sfont_id = self._lib.fluid_synth_sfload(
+                self._synth, os.fsencode(soundfont), int(select_defaults)
+            )
+            if self.sfont_id < 0:
+                self._close()
+                raise ValueError(f"{soundfont}: FluidSynth cannot load this SoundFont")
 
     def _open(self, soundfont: str, *, sample_rate: int, settings: dict | None) -> None:
         lib = _lib()
@@ -127,10 +146,6 @@ class FluidSynth:
         if not self._synth:
             lib.delete_fluid_settings(self._settings)
             raise OSError("FluidSynth could not create a synthesiser")
-        self.sfont_id = lib.fluid_synth_sfload(self._synth, os.fsencode(soundfont), 1)
-        if self.sfont_id < 0:
-            self._close()
-            raise ValueError(f"{soundfont}: FluidSynth cannot load this SoundFont")
 
     def message(self, kind: int, channel: int, a: int, b: int) -> None:
         """Send a channel message: ``kind`` is the MIDI status high nibble (0x90 note on ...)."""

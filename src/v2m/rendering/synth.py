@@ -95,10 +95,24 @@ def _fluid_chunks(
     rows = list(
         zip(ev.kind.tolist(), ev.channel.tolist(), ev.a.tolist(), ev.b.tolist(), strict=True)
     )
+    # No preset is selected until the piece selects one: a channel that plays before any
+    # program change gets the General MIDI default (program 0; the standard kit on 10).
+    first_note: dict[int, int] = {}
+    first_prog: dict[int, int] = {}
+    for k, (kind, ch, _, _) in enumerate(rows):
+        if kind == 0x90:
+            first_note.setdefault(ch, k)
+        elif kind == 0xC0:
+            first_prog.setdefault(ch, k)
+    defaults = [ch for ch, k in sorted(first_note.items()) if first_prog.get(ch, k + 1) > k]
     try:
-        synth = _fluidsynth.FluidSynth(soundfont, sample_rate=sample_rate, settings=settings)
+        synth = _fluidsynth.FluidSynth(
+            soundfont, sample_rate=sample_rate, settings=settings, select_defaults=False
+        )
     except (OSError, ValueError) as exc:
         raise SoundFontError(str(exc)) from None
+    for ch in defaults:
+        synth.message(0xC0, ch, 0, 0)
     with synth:
         left = np.empty(chunk, np.float32)
         right = np.empty(chunk, np.float32)
