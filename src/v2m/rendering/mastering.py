@@ -377,6 +377,7 @@ class Mastering:
             self._plan = _Plan(1.0, np.ones(len(sp)), sp)
             return
         g0 = db_to_gain(self.target - lufs0)
+        breaths = self._breaths(read, len(sp))
         # True peak per block of the raw mix: the sample peak, made exact (4x oversampled)
         # wherever the make-up gain could bring the block within 0.5 dB of the ceiling.
         tp = sp.copy()
@@ -388,7 +389,7 @@ class Mastering:
             self._exact_peaks(read, sp, tp, done, self.ceiling / (g0 * db_to_gain(0.5)))
             need = np.minimum(1.0, self.ceiling / np.maximum(g0 * tp, 1e-12))
             lim = _release(need, release_blocks=80.0)
-            g_blocks = lim * self._breath_dips(read, lim, g0)
+            g_blocks = lim * self._breath_dips(breaths, lim, g0)
             if len(g_blocks) >= n_seg * 100:
                 gb = g_blocks[: n_seg * 100]  # a view: no copy per iteration
             else:
@@ -404,24 +405,33 @@ class Mastering:
         if int(done.sum()) != n_done:
             need = np.minimum(1.0, self.ceiling / np.maximum(g0 * tp, 1e-12))
             lim = _release(need, release_blocks=80.0)
-            g_blocks = lim * self._breath_dips(read, lim, g0)
+            g_blocks = lim * self._breath_dips(breaths, lim, g0)
         self._plan = _Plan(g0, g_blocks, tp)
 
-    def _breath_dips(self, read: Callable[[int, int], np.ndarray], lim: np.ndarray, g0: float):
-        """Gain per block (shape like ``lim``) that takes each breath down by up to
-        ``BREATH_DIP_DB``, no lower than ``BREATH_FLOOR_DBFS`` (RMS of the mid signal over
-        the breath's second half, after the make-up gain ``g0`` and the limiter's gain ``lim``)."""
-        d = np.ones(len(lim))
+    def _breaths(self, read: Callable[[int, int], np.ndarray], nb: int) -> list:
+        """The breaths as (first block, last block, raw RMS of the mid signal over the
+        breath's second half, where the tails have decayed most); blocks ``nb`` in all."""
+        out = []
         ms = self.sr / 1000 / self.block  # blocks per millisecond (about 1)
-        fall, rise = round(BREATH_FALL_MS * ms), max(1, round(BREATH_RISE_MS * ms))
+        shortest = round(BREATH_FALL_MS * ms) + max(1, round(BREATH_RISE_MS * ms))
         for a_s, b_s in self.breaths_s:
             ia, ih = int(a_s * self.sr) // self.block, int(b_s * self.sr) // self.block
             ib = ih - 1  # unity again one block before the hit
-            if ia < 0 or ib - ia < fall + rise or ih > len(lim):
+            if ia < 0 or ib - ia < shortest or ih > nb:
                 continue
-            # its quieter half (the tails decay through the breath)
             mid = read((ia + ib) // 2 * self.block, ib * self.block).mean(axis=1)
             rms = float(np.sqrt(np.mean(np.square(mid, dtype=np.float64)))) if mid.size else 0.0
+            out.append((ia, ib, rms))
+        return out
+
+    def _breath_dips(self, breaths: list, lim: np.ndarray, g0: float) -> np.ndarray:
+        """Gain per block (shape like ``lim``) that takes each breath (see :meth:`_breaths`)
+        down by up to ``BREATH_DIP_DB``, its second half no lower than ``BREATH_FLOOR_DBFS``
+        after the make-up gain ``g0`` and the limiter's gain ``lim``."""
+        d = np.ones(len(lim))
+        ms = self.sr / 1000 / self.block
+        fall, rise = round(BREATH_FALL_MS * ms), max(1, round(BREATH_RISE_MS * ms))
+        for ia, ib, rms in breaths:
             level = gain_to_db(rms * g0 * float(np.mean(lim[ia:ib])))
             depth = min(BREATH_DIP_DB, level - BREATH_FLOOR_DBFS)
             if depth <= 0.0:
