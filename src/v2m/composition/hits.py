@@ -5,9 +5,12 @@ For a hit at least 0.5 strong, outside the final chord:
 
 Breath
     Above energy ``BREATH_ABOVE`` the band leaves a sixteenth (at most ``BREATH_MAX_S``)
-    before it: sustained notes stop early and the drums leave it empty; before scene
-    changes, and before any strong hit over a loud groove in a style with drums, bass and
-    pad stop too, so the hit starts from near silence.
+    before it: sustained notes stop early and the drums leave it empty; bass and pad
+    hold the floor. The score marks the breath (:attr:`Score.breaths`) and the master
+    takes the whole mix down there, ringing tails included, as far as a floor allows (see
+    :mod:`v2m.rendering.mastering`): stopping bass and pad too had left some breaths of
+    a quiet groove at -46 dBFS, and hits stood out less (onset at hits against ordinary
+    downbeats on pop/lofi montages 1.66-2.37x with it, 1.81-2.72x without).
 Flams
     A hit between beats (a cut caught off the grid) takes the onsets of the band that
     would sound within ``FLAM_S`` of it (or in its breath): pitched notes move onto the
@@ -32,13 +35,11 @@ from .score import ROLES, Note
 
 __all__ = ["HitsMixin", "BREATH_ABOVE", "BREATH_MAX_S", "FLAM_S"]
 
-#: A breath (a sixteenth of near silence) before strong hits only at this energy or above.
-BREATH_ABOVE = 0.45
-#: Hits at least this strong (scene changes) silence bass and pad in the breath as well;
-#: so does any strong hit in a style with drums at this energy or above, whose groove would
-#: otherwise mask it (below, the stop would fall silent).
-FULL_BREATH_STRENGTH = 0.8
-FULL_BREATH_ENERGY = 0.6
+#: A breath before strong hits only at this energy or above: in the quietest passages the
+#: hit stands out anyway. (It was 0.45 while the breath also stopped bass and pad, which
+#: could fall silent; with the master's floor, 0.25 lifts the onset at lofi's hits
+#: against ordinary downbeats by ~0.1x and leaves the quietest 100 ms where it was.)
+BREATH_ABOVE = 0.25
 #: The breath lasts a sixteenth, at most this long (seconds).
 BREATH_MAX_S = 0.16
 #: Onsets of the band this close to an off-grid hit would flam with it (seconds).
@@ -62,8 +63,8 @@ class HitsMixin:
             if h.kind == "stop":
                 self._stop_before(b)
             in_final = b >= final_from - 1e-6
-            # the final chord is never broken off; in quiet passages the hit stands out
-            # anyway and a gap would fall silent
+            # the final chord is never broken off; in the quietest passages the hit stands
+            # out anyway
             if h.strength >= 0.5 and not in_final:
                 breath = e >= BREATH_ABOVE
                 # melody notes held across the hit, taken before the breath trims them
@@ -71,9 +72,7 @@ class HitsMixin:
                 held = [(n, n.end) for n in mel if n.start < b - 1e-6 < n.end - 0.1]
                 self._clear_flams(b, before=self._breath_beats(b) if breath else None)
                 if breath:
-                    loud_groove = self.style.drums and e >= FULL_BREATH_ENERGY
-                    full = 0.5 if loud_groove else FULL_BREATH_STRENGTH
-                    self._breath(b, everything=h.strength >= full)
+                    self._breath(b)
                 self._tune_on_hit(b, vel, held)
                 self.accents.append((b - self._breath_beats(b) if breath else b, b))
             self._hit_band(h, b, vel, in_final=in_final)
@@ -166,14 +165,12 @@ class HitsMixin:
             lo, hi = BASS_RANGE.get(self.programs.get("bass", -1), (31, 50))
             self._add("bass", b, b + 1.0, _bass_note(ch.bass_pc, None, lo=lo, hi=hi), vel)
 
-    def _breath(self, beat: float, *, everything: bool = False) -> None:
+    def _breath(self, beat: float) -> None:
         """A breath before a strong hit: sustained notes stop a sixteenth early and the
-        drums leave it empty, so the hit starts from near silence and is heard as an
-        event. Bass and pad keep sounding under it, except before the strongest hits
-        (``everything``), where the whole band stops for the sixteenth."""
+        drums leave it empty, so the hit is heard as an event; bass and pad keep sounding
+        under it (the master takes the breath down, see the module docstring)."""
         at = beat - self._breath_beats(beat)
-        roles = ("harmony", "arp", "melody") + (("bass", "pad") if everything else ())
-        for role in roles:
+        for role in ("harmony", "arp", "melody"):
             self._trim_role(role, at)
         self.parts["drums"] = [
             n for n in self.parts["drums"] if not (at - 1e-6 <= n.start < beat - 1e-6)
