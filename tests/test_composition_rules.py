@@ -417,3 +417,28 @@ def test_a_sting_of_a_few_seconds_still_has_a_tune(style):
         assert final_chord_s(sc) >= 2.0
         assert mel[-1].pitch % 12 in (0, 4, 7, 11)  # C major's tonic chord (with its 7th)
         assert melody_stats(sc)["clash_rate"] == 0.0
+
+
+@pytest.mark.parametrize("style", ["cinematic", "pop"])
+def test_hit_drums_lead_by_the_kits_attack(style):
+    """The orchestra kit builds its attack ~10 ms more slowly than the standard kit: on a
+    hit its drums start KIT_LEAD_S early (so the attack is heard at the cut) and the
+    breath's end moves with them; the standard kit plays on the hit."""
+    from v2m.composition.hits import KIT_LEAD_S
+
+    cue = make_cue(duration_s=40, tempo_bpm=100, style=style, seed=3, energy=0.7)
+    k = 32
+    cue.hits = [Hit(time_s=float(cue.beats_s[k]), strength=0.9)]
+    sc = compose(cue)
+    lead_s = KIT_LEAD_S.get(get_style(style).drum_kit, 0.0)
+    assert (lead_s > 0) == (style == "cinematic")
+    period = cue.beats_s[k + 1] - cue.beats_s[k]
+    on_hit = [n for n in sc.parts["drums"] if abs(n.start - k) < 0.2]
+    assert {38, 36} <= {n.pitch for n in on_hit}
+    for n in on_hit:
+        if n.pitch in (36, 38):
+            assert (k - n.start) * period == pytest.approx(lead_s, abs=1e-4), n
+    ((a_s, b_s),) = sc.breaths_s
+    assert b_s == pytest.approx(cue.beats_s[k] - lead_s, abs=1e-4)
+    # the harmony's stab (where there is one) stays on the hit
+    assert all(abs(n.start - k) < 1e-6 for n in sc.parts["harmony"] if abs(n.start - k) < 0.2)

@@ -159,6 +159,7 @@ class _Composer(AccompanimentMixin, MelodyMixin, HitsMixin, EndingMixin):
             end_beat=self.end_beat,
             seed=cue.seed,
         )
+        self.lead_hit_drums(exact)
         controls = mix_controls(
             self.style,
             self.parts,
@@ -189,7 +190,7 @@ class _Composer(AccompanimentMixin, MelodyMixin, HitsMixin, EndingMixin):
             drum_kit=self.style.drum_kit,
             controls=controls,
             program_changes=changes,
-            breaths=[(a, b) for a, b in self.accents if b > a],
+            breaths=[(a, b - self._hit_lead_beats(b)) for a, b in self.accents if b > a],
         )
 
     def _program_changes(self) -> dict[str, list[tuple[float, int]]]:
