@@ -94,13 +94,19 @@ def _probe(path: Path, info, estimator) -> tuple[float, float]:
     with _media.open_media(path) as c:
         stream = c.streams.video[0]
         tb = float(stream.time_base) if stream.time_base else 0.0
+        # any frame within half the spacing before a probe time will do: after a seek to
+        # the key frame before it, that is usually the key frame itself (decoding on to
+        # the exact time cost up to a GOP of frames per probe, and the first probe, without
+        # a seek, decoded the video's first twelfth)
+        slack = max(0.5, 0.5 * dur / PROBE_FRAMES)
         for k in range(PROBE_FRAMES):
             t = dur * (k + 0.5) / PROBE_FRAMES
             try:
-                if tb > 0 and k > 0:
+                if tb > 0:
                     c.seek(int(t / tb), stream=stream, backward=True)
                 frame = next(
-                    (f for f in c.decode(stream) if f.time is None or f.time >= t - 0.5), None
+                    (f for f in c.decode(stream) if f.time is None or f.time >= t - slack),
+                    None,
                 )
             except Exception:  # noqa: BLE001 - a probe frame that does not decode is skipped
                 continue
