@@ -408,12 +408,16 @@ class Mastering:
             g_blocks = lim * self._breath_dips(breaths, lim, g0)
         self._plan = _Plan(g0, g_blocks, tp)
 
+    def _breath_ramps(self) -> tuple[int, int]:
+        """The breath's fall and rise in blocks (a block is about 1 ms)."""
+        ms = self.sr / 1000 / self.block
+        return round(BREATH_FALL_MS * ms), max(1, round(BREATH_RISE_MS * ms))
+
     def _breaths(self, read: Callable[[int, int], np.ndarray], nb: int) -> list:
         """The breaths as (first block, last block, raw RMS of the mid signal over the
         breath's second half, where the tails have decayed most); blocks ``nb`` in all."""
         out = []
-        ms = self.sr / 1000 / self.block  # blocks per millisecond (about 1)
-        shortest = round(BREATH_FALL_MS * ms) + max(1, round(BREATH_RISE_MS * ms))
+        shortest = sum(self._breath_ramps())
         for a_s, b_s in self.breaths_s:
             ia, ih = int(a_s * self.sr) // self.block, int(b_s * self.sr) // self.block
             ib = ih - 1  # unity again one block before the hit
@@ -429,8 +433,7 @@ class Mastering:
         down by up to ``BREATH_DIP_DB``, its second half no lower than ``BREATH_FLOOR_DBFS``
         after the make-up gain ``g0`` and the limiter's gain ``lim``."""
         d = np.ones(len(lim))
-        ms = self.sr / 1000 / self.block
-        fall, rise = round(BREATH_FALL_MS * ms), max(1, round(BREATH_RISE_MS * ms))
+        fall, rise = self._breath_ramps()
         for ia, ib, rms in breaths:
             level = gain_to_db(rms * g0 * float(np.mean(lim[ia:ib])))
             depth = min(BREATH_DIP_DB, level - BREATH_FLOOR_DBFS)
