@@ -1,7 +1,8 @@
 """The mix, written into the score as MIDI controller changes.
 
 Per role (from the style's :class:`~v2m.styles.RoleMix`): channel volume (CC7), pan
-(CC10), reverb and chorus sends (CC91, CC93) at the start; an expression curve (CC11) that
+(CC10), reverb and chorus sends (CC91, CC93) and a filter offset (a SoundFont 2 NRPN)
+at the start; an expression curve (CC11) that
 follows the energy per bar (the role's swell plus dynamics shared by the band) and swells
 into louder bars; the sustain pedal (CC64) for piano parts, lifted and pressed again at
 every chord change. SoundFont synthesisers (FluidSynth, midirenderer) apply all of them,
@@ -17,9 +18,13 @@ import numpy as np
 from ..styles import RoleMix, Style
 from .score import Note
 
-__all__ = ["mix_controls", "db_to_cc", "cc_to_db", "role_mix"]
+__all__ = ["mix_controls", "db_to_cc", "cc_to_db", "role_mix", "filter_offset_nrpn"]
 
 CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_PEDAL, CC_REVERB, CC_CHORUS = 7, 10, 11, 64, 91, 93
+CC_DATA_MSB, CC_DATA_LSB, CC_NRPN_LSB, CC_NRPN_MSB = 6, 38, 98, 99
+#: SoundFont 2 NRPNs: parameter MSB 120 selects "generator", the LSB its number (< 100);
+#: the 14-bit data is centred on 8192, in the generator's NRPN unit (2 cents for the cutoff).
+SF2_NRPN_MSB, GEN_FILTER_FC, FILTER_FC_NRPN_CENTS = 120, 8, 2.0
 
 #: Defaults for roles a style does not list.
 _DEFAULT = {
@@ -40,6 +45,25 @@ def db_to_cc(db: float) -> int:
 def cc_to_db(value: int) -> float:
     """Level in dB of a CC7/CC11 value (the SoundFont 2 curve)."""
     return 40 * math.log10(max(value, 1) / 127)
+
+
+def filter_offset_nrpn(cents: float) -> list[tuple[None, int, int]]:
+    """The controller sequence that offsets a channel's filter cutoff by ``cents``.
+
+    A SoundFont 2 NRPN (parameter 120/8, data LSB before MSB, as FluidSynth applies the
+    value on the MSB), then the null parameter (127/127) so a later data entry changes
+    nothing. The events must stay in this order.
+    """
+    units = int(round(cents / FILTER_FC_NRPN_CENTS))
+    data = min(16383, max(0, 8192 + units))
+    return [
+        (None, CC_NRPN_MSB, SF2_NRPN_MSB),
+        (None, CC_NRPN_LSB, GEN_FILTER_FC),
+        (None, CC_DATA_LSB, data & 0x7F),
+        (None, CC_DATA_MSB, data >> 7),
+        (None, CC_NRPN_MSB, 127),
+        (None, CC_NRPN_LSB, 127),
+    ]
 
 
 def role_mix(style: Style, role: str) -> RoleMix:
@@ -165,6 +189,8 @@ def mix_controls(
             (None, CC_CHORUS, int(round(127 * m.chorus))),
             (None, CC_EXPRESSION, 127),
         ]
+        if m.brightness_cents:
+            ev += filter_offset_nrpn(m.brightness_cents)
         ev += _expression(m, bars, bar_energy, hits, energy_range)
         if m.pedal:
             ev += _pedal(chord_starts, notes, accents)

@@ -145,7 +145,9 @@ class Score:
                 b = a + 1
             ev.append((a, 3, n.pitch, n.velocity))
             ev.append((b, 0, n.pitch, 0))
-        ev.sort()
+        # controllers at the start keep the order they were written in (an NRPN is a
+        # sequence); everything else sorts by controller/pitch and value
+        ev.sort(key=lambda e: e[:2] if e[:2] == (0, 2) else e)
         now = 0
         for tick, order, x, y in ev:
             if order == 1:
