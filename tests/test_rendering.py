@@ -174,18 +174,24 @@ print(rss() - before)
     assert grow["1"] - grow["0"] > 50_000, grow  # kB
 
 
-def _presence_share(program: int, tmp_path) -> float:
-    """Share of the power in 2-6 kHz of three notes (C4, C5, C6, velocity 100) of one
-    preset rendered alone with the default font."""
-    import pretty_midi
+def _presence_share(program: int, tmp_path, *, velocity: int = 100, cents: float = 0) -> float:
+    """Share of the power in 2-6 kHz of three notes (C4, C5, C6) of one preset rendered
+    alone with the default font; ``cents`` opens the channel's filter with the brightness
+    NRPN first (0: no NRPN)."""
+    import mido
 
-    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-    inst = pretty_midi.Instrument(program=program)
+    from v2m.composition.mixing import filter_offset_nrpn
+
+    tr = mido.MidiTrack([mido.Message("program_change", program=program, time=0)])
+    for _, cc, val in filter_offset_nrpn(cents) if cents else []:
+        tr.append(mido.Message("control_change", control=cc, value=val, time=0))
     for k, pitch in enumerate((60, 72, 84)):
-        inst.notes.append(pretty_midi.Note(100, pitch, 1.5 * k, 1.5 * k + 1.4))
-    pm.instruments.append(inst)
-    path = tmp_path / f"p{program}.mid"
-    pm.write(str(path))
+        tr.append(mido.Message("note_on", note=pitch, velocity=velocity, time=240 * (k > 0)))
+        tr.append(mido.Message("note_off", note=pitch, velocity=0, time=600))
+    mf = mido.MidiFile(type=1, ticks_per_beat=480)
+    mf.tracks.append(tr)
+    path = tmp_path / f"p{program}v{velocity}c{cents:g}.mid"
+    mf.save(str(path))
     x = render(path).mix.mean(axis=1)
     p = np.abs(np.fft.rfft(x)) ** 2
     f = np.fft.rfftfreq(len(x), 1 / 44100)
@@ -202,36 +208,14 @@ def test_piano_style_plays_the_brighter_grand(tmp_path):
     assert _presence_share(programs["melody"], tmp_path) >= 2 * _presence_share(0, tmp_path)
 
 
-def _soft_piano_share(tmp_path, cents: float) -> float:
-    """2-6 kHz share of C4, C5, C6 at velocity 56 on the piano style's preset, the channel
-    opened by ``cents`` with the brightness NRPN (0: no NRPN)."""
-    import mido
-
-    from v2m.composition.mixing import filter_offset_nrpn
-
-    program = get_style("piano").programs["melody"]
-    tr = mido.MidiTrack([mido.Message("program_change", program=program, time=0)])
-    for _, cc, val in filter_offset_nrpn(cents) if cents else []:
-        tr.append(mido.Message("control_change", control=cc, value=val, time=0))
-    for k, pitch in enumerate((60, 72, 84)):
-        tr.append(mido.Message("note_on", note=pitch, velocity=56, time=240 * (k > 0)))
-        tr.append(mido.Message("note_off", note=pitch, velocity=0, time=600))
-    mf = mido.MidiFile(type=1, ticks_per_beat=480)
-    mf.tracks.append(tr)
-    path = tmp_path / f"soft{cents:g}.mid"
-    mf.save(str(path))
-    x = render(path).mix.mean(axis=1)
-    p = np.abs(np.fft.rfft(x)) ** 2
-    f = np.fft.rfftfreq(len(x), 1 / 44100)
-    return float(p[(f >= 2000) & (f < 6000)].sum() / p.sum())
-
-
 def test_brightness_nrpn_opens_the_fonts_filter_on_soft_notes(tmp_path):
     """MuseScore General closes the filter on soft notes; the style's brightness NRPN
     (FluidSynth applies SoundFont 2 NRPNs) gives soft notes at least 1.5x the presence."""
     if find_soundfont().origin != "musescore":
         pytest.skip("MuseScore General / FluidSynth not installed (apt-get, see README)")
-    plain, bright = _soft_piano_share(tmp_path, 0), _soft_piano_share(tmp_path, 3000)
+    program = get_style("piano").programs["melody"]
+    plain = _presence_share(program, tmp_path, velocity=56)
+    bright = _presence_share(program, tmp_path, velocity=56, cents=3000)
     assert bright >= 1.5 * plain, (plain, bright)
 
 
