@@ -16,8 +16,8 @@ each style, then for the real clips in ../shared/data/video/:
 * form: distinct melody bar rhythms per 64 bars (>= 12), longest all-part repeat
   (<= 8 bars), distinct drum bars (>= 8), short-term loudness spread p90 - p10 over 3 s
   windows (>= 5 LU) and where the loudest 10 s lie (last third);
-* quietest 100 ms inside the piece, from the first note's first 100 ms on (> -45 dBFS); onset strength at hits against ordinary
-  downbeats (>= 2x);
+* quietest 100 ms inside the piece, from the first note's first 100 ms on (> -45 dBFS);
+  onset strength at hits against ordinary downbeats (>= 2x);
 * two different images: shared melody notes (<= 50 %); composing 10 minutes (< 2 s).
 
     python bench/music.py [--seconds 180] [--only cues|montages|clips]

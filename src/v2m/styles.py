@@ -251,10 +251,11 @@ STYLES: dict[str, Style] = {
         melody_register=(67, 88),
         harmony_register=(55, 72),
         mix={
-            # (_PIANO_HAND) voiced bright: the font closes its filter on soft notes, so presence EQ had
-            # little to lift (952 Hz, 2.0 % in 2-6 kHz); opened by 3000 cents 1256 Hz and
-            # 3.0 %; the tune ~6 dB over the hands (it was 9-10 dB and, the darkest part,
-            # set the mix's colour) and 1 dB more presence: 3.0-3.8 % over keys and seeds
+            # (_PIANO_HAND) voiced bright: the font closes its filter on soft notes, so
+            # presence EQ had little to lift (952 Hz, 2.0 % in 2-6 kHz); opened by 3000
+            # cents 1256 Hz and 3.0 %; the tune ~6 dB over the hands (it was 9-10 dB and,
+            # the darkest part, set the mix's colour) and 1 dB more presence: 3.0-3.8 %
+            # over keys and seeds
             "harmony": RoleMix(level_db=-5.0, pan=-0.35, pedal=True, **_PIANO_HAND),
             "bass": RoleMix(level_db=-6.0, pan=-0.5, pedal=True, **_PIANO_HAND),
             "melody": RoleMix(level_db=-4.5, pan=0.3, **_PIANO_HAND),
