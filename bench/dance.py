@@ -8,7 +8,8 @@ Prints, for the dance clip (and the same clip scaled to 1280x720, made here once
 - the kinematic tempo and its confidence against the tempo librosa tracks in the clip's own
   soundtrack (a miss when off by more than 4 %, octaves included);
 - the beat align score (AIST++: over the kinematic beats, against librosa's beats of the
-  music; 25 fps, sigma 3 frames) of the clip's own music and of v2m's music for it.
+  music; 25 fps, sigma 3 frames) of the clip's own music and of v2m's music for it, each
+  next to its chance level (the same music beats at unrelated phases).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def speed(path: Path, label: str) -> None:
 def alignment(path: Path) -> None:
     import librosa
 
-    from v2m.metrics.rhythm import beat_align_score_motion
+    from v2m.metrics.rhythm import beat_align_score_chance, beat_align_score_motion
     from v2m.muxing import read_audio
     from v2m.pipeline import score
 
@@ -108,11 +109,18 @@ def alignment(path: Path) -> None:
     _, gb = librosa.beat.beat_track(y=yg, sr=sr, units="time")
     bas_v2m = beat_align_score_motion(kb, gb, fps=25.0)
     grid = np.asarray(res.projection.cue.beats_s)
+
+    def chance(beats) -> float:
+        return beat_align_score_chance(kb, beats, fps=25.0)
+
     print(
         f"mode chosen: {res.projection.explanations[1]}\n"
         f"beat align score (motion -> music, sigma 3 frames at 25 fps): her music "
         f"{bas_orig:.3f}, v2m's music {bas_v2m:.3f} (v2m's beat grid itself "
-        f"{beat_align_score_motion(kb, grid, fps=25.0):.3f}); target: v2m >= hers"
+        f"{beat_align_score_motion(kb, grid, fps=25.0):.3f}); target: v2m >= hers\n"
+        f"  at chance (the same beats at unrelated phases; the score grows with the beats' "
+        f"density): her music {chance(beats):.3f}, v2m's music {chance(gb):.3f}, v2m's grid "
+        f"{chance(grid):.3f}"
     )
 
 

@@ -103,17 +103,21 @@ def test_eval_dance_keys_and_the_videos_own_soundtrack(tmp_path, monkeypatch):
 
         return analyze
 
-    scores = {}
+    scores, chance = {}, {}
     for offset in (0.0, 0.25):
         monkeypatch.setattr(v2m.analysis, "analyze", with_body(offset))
         vals = evaluate_files(gen, videos=vids).files[str(gen / "clip.wav")]
         scores[offset] = vals["kinematic_beat_align_score"]
+        chance[offset] = vals["kinematic_beat_align_score_chance"]
         # the video's own soundtrack is the reference: the same music covers and hits it all
         assert vals["bhs_loris"] == pytest.approx(1.0) and vals["bcs_loris"] == pytest.approx(1.0)
         assert vals["beat_f_measure"] > 0.9
     # body beats on the music's beats score ~1 (AIST++'s Gaussian, sigma 3 frames at 25 fps);
     # a quarter second off scores far less
     assert scores[0.0] > 0.95 and scores[0.25] < 0.5
+    # the chance level does not depend on where the body's beats lie, only on the music
+    assert chance[0.0] == pytest.approx(chance[0.25], abs=0.03)
+    assert scores[0.25] < chance[0.0] < scores[0.0] - 0.3
 
     monkeypatch.setattr(v2m.analysis, "analyze", real_analyze)
     vals = evaluate_files(gen, videos=vids).files[str(gen / "clip.wav")]

@@ -80,3 +80,34 @@ def test_bcs_formulas_known_answer():
     assert R.beats_hit_score(ref, gen, **short) == pytest.approx(2 / 3)
     with pytest.raises(ParameterError, match="formula=.mir."):
         R.beats_coverage_score(ref, gen, formula="mir", **kw)
+
+
+@pytest.mark.parametrize("bpm", [90.0, 120.0, 152.0])
+def test_beat_align_score_chance_known_answer(bpm):
+    """Music beats on an isochronous grid at period p: over phases unrelated to the motion
+    the AIST++ score averages sigma sqrt(2 pi) erf(p / (2 sqrt(2) sigma)) / p (sigma 3
+    frames at 25 fps), whatever the motion beats; it rises with the beat density."""
+    from scipy.special import erf
+
+    rng = np.random.default_rng(3)
+    motion = np.sort(rng.uniform(2.0, 58.0, 80))
+    p, sigma = 60.0 / bpm, 3 / 25.0
+    music = np.arange(0.0, 60.0, p)
+    expect = sigma * np.sqrt(2 * np.pi) * erf(p / (2 * np.sqrt(2) * sigma)) / p
+    got = R.beat_align_score_chance(motion, music, fps=25.0, n_shifts=256)
+    assert got == pytest.approx(expect, abs=0.003)
+    # motion exactly on the music's beats scores 1, its chance level stays the same
+    on = music[5:60]
+    assert R.beat_align_score_motion(on, music, fps=25.0) == pytest.approx(1.0)
+    assert R.beat_align_score_chance(on, music, fps=25.0, n_shifts=256) == pytest.approx(
+        expect, abs=0.003
+    )
+
+
+def test_beat_align_score_chance_edges():
+    assert np.isnan(R.beat_align_score_chance([1.0, 2.0], [1.0], fps=25.0))
+    assert np.isnan(R.beat_align_score_chance([], [1.0, 2.0], fps=25.0))
+    with pytest.raises(ParameterError, match="n_shifts"):
+        R.beat_align_score_chance([1.0], [1.0, 2.0], n_shifts=0)
+    vals = R.evaluate(music_beats=np.arange(0, 10, 0.5), motion_beats=[1.0, 2.0, 3.1], fps=25.0)
+    assert vals["beat_align_score_chance"] < vals["beat_align_score_motion"]

@@ -21,7 +21,9 @@ What applies to what:
   sigma 3 frames), AV-Align; when a body is tracked in the video (the ``pose`` extra, see
   :mod:`v2m.analysis.pose`), the dance family's beat align scores against its kinematic
   beats (``kinematic_beat_align_score``: AIST++/FACT, over the body's beats;
-  ``..._music``: Bailando, over the music's beats; 25 fps, sigma 3 frames).
+  ``..._music``: Bailando, over the music's beats; 25 fps, sigma 3 frames) and the first
+  one's chance level (``kinematic_beat_align_score_chance``: the same music beats at
+  unrelated phases; the score grows with the music's beat density, so compare the two).
 - Without a reference file, a video of the same name under ``--videos`` that has its own
   soundtrack (a dance filmed with its music) is the reference for BCS, BHS and beat
   F-measure.
@@ -256,6 +258,9 @@ def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:
         kb = np.array([b["time_s"] for b in tl.kinematics["beats"]])
         out["kinematic_beat_align_score"] = rhythm.beat_align_score_motion(kb, beats, fps=25.0)
         out["kinematic_beat_align_score_music"] = rhythm.beat_align_score_music(beats, kb, fps=25.0)
+        out["kinematic_beat_align_score_chance"] = rhythm.beat_align_score_chance(
+            kb, beats, fps=25.0
+        )
     peaks = rhythm.motion_peaks(np.asarray(tl.motion["energy"]), hop_s=tl.motion["hop_s"])
     fps = tl.source.fps or 25.0
     out["av_align"] = rhythm.av_align(np.asarray(onsets), peaks, fps=fps)
@@ -506,6 +511,7 @@ _ALL_NAMES = {
     "beat_align_score_music",
     "kinematic_beat_align_score",
     "kinematic_beat_align_score_music",
+    "kinematic_beat_align_score_chance",
     "av_align",
     "si_short",
     "si_mid",

@@ -22,6 +22,12 @@ Times are in seconds unless a name says otherwise.
     ``mean_i exp(-min_j |a_i - b_j|^2 / (2 sigma^2))`` with times in frames and sigma = 3
     frames: averaged over motion (visual) beats against music beats in AIST++, over music
     beats against motion beats in Bailando.
+``beat_align_score_chance``
+    What the AIST++ score gives music whose beats have no relation to the movement: its mean
+    over the music beats shifted by offsets spread evenly over one median beat period (a
+    circular-shift surrogate). The score grows with the density of the music's beats
+    (random-phase music at period p scores sigma sqrt(2 pi) erf(p / (2 sqrt(2) sigma)) / p),
+    so a score means little without it; the difference is the alignment the music earns.
 ``cut_beat_hit_rate`` and ``cut_beat_offsets``
     Fraction of cuts with a music beat within ``tolerance_s``; the signed offset (beat minus
     cut) of the nearest beat for every cut, for a histogram.
@@ -50,6 +56,7 @@ __all__ = [
     "beats_f1",
     "beat_align_score_motion",
     "beat_align_score_music",
+    "beat_align_score_chance",
     "cut_beat_hit_rate",
     "cut_beat_offsets",
     "motion_peaks",
@@ -221,6 +228,46 @@ def beat_align_score_music(
     return _align(a * fps, b * fps, sigma_frames)
 
 
+def beat_align_score_chance(
+    motion_beats_s,
+    music_beats_s,
+    *,
+    fps: float = 60.0,
+    sigma_frames: float = 3.0,
+    n_shifts: int = 64,
+) -> float:
+    """The AIST++ beat align score of the same music beats at unrelated phases.
+
+    Parameters
+    ----------
+    motion_beats_s, music_beats_s : array-like, shape (n,), (m,)
+        Beat times in seconds (m >= 2 for a period).
+    fps, sigma_frames : float
+        As :func:`beat_align_score_motion`.
+    n_shifts : int
+        Offsets ``k / n_shifts`` of the music's median inter-beat interval, k = 0 .. n - 1.
+
+    Returns
+    -------
+    float
+        The mean of :func:`beat_align_score_motion` over the shifted music beats (NaN with
+        fewer than two music beats or no motion beats).
+    """
+    a, b = np.asarray(motion_beats_s, float), np.asarray(music_beats_s, float)
+    validate(a, b)
+    if n_shifts < 1:
+        raise ParameterError(f"n_shifts={n_shifts!r}: must be >= 1")
+    if a.size == 0 or b.size < 2:
+        return math.nan
+    period = float(np.median(np.diff(b)))
+    # music beats extended by a period at each end, so a shift never leaves a gap
+    ext = np.r_[b[0] - period, b, b[-1] + period]
+    scores = [
+        _align(a * fps, (ext + period * k / n_shifts) * fps, sigma_frames) for k in range(n_shifts)
+    ]
+    return float(np.mean(scores))
+
+
 def cut_beat_offsets(cuts_s, beats_s) -> np.ndarray:
     """Signed offset (nearest beat minus cut) for every cut, in seconds."""
     c, b = np.asarray(cuts_s, float), np.asarray(beats_s, float)
@@ -286,4 +333,5 @@ def evaluate(
     if motion_beats is not None and music_beats is not None:
         out["beat_align_score_motion"] = beat_align_score_motion(motion_beats, music_beats, fps=fps)
         out["beat_align_score_music"] = beat_align_score_music(music_beats, motion_beats, fps=fps)
+        out["beat_align_score_chance"] = beat_align_score_chance(motion_beats, music_beats, fps=fps)
     return out
