@@ -411,6 +411,42 @@ def test_master_takes_the_breath_before_a_hit_down():
         assert got == pytest.approx(gain_to_db(ref) - depth, abs=0.3), a
 
 
+def test_breath_guard_keeps_early_notes_out_of_the_breaths_level():
+    """Known answer: a breath 4 dB above the floor whose last 40 ms already sound at full
+    level (a slow-attack note started early). Measured with them, the breath seems loud and
+    dips the full BREATH_DIP_DB, its quiet part far below the floor; with the last 40 ms
+    guarded it dips the 4 dB to the floor."""
+    from v2m.rendering import master
+    from v2m.rendering.mastering import BREATH_DIP_DB, BREATH_FLOOR_DBFS
+
+    sr = 48000
+    rng = np.random.default_rng(5)
+    noise = (0.1 * rng.normal(size=(sr * 6, 2))).astype(np.float32)
+    out, _, _ = master({"a": noise}, sr, duration_s=6.0, ending="cadence")
+    ref = float(
+        np.sqrt(np.mean(out["a"][sr : 2 * sr] ** 2)) / np.sqrt(np.mean(noise[sr : 2 * sr] ** 2))
+    )
+    mid_rms = float(np.sqrt(np.mean(noise.mean(axis=1) ** 2)))
+    want = BREATH_FLOOR_DBFS + 4.0 - gain_to_db(mid_rms * ref)
+    x = noise.copy()
+    x[int(2.0 * sr) : int(2.08 * sr)] *= np.float32(10 ** (want / 20))  # 2.08-2.12 loud
+    seg = slice(int(2.065 * sr), int(2.078 * sr))
+    depth = {}
+    for guard in (0.0, 0.04):
+        out, _, _ = master(
+            {"a": x},
+            sr,
+            duration_s=6.0,
+            ending="cadence",
+            breaths_s=[(2.0, 2.12)],
+            breath_guard_s=guard,
+        )
+        got = gain_to_db(np.sqrt(np.mean(out["a"][seg] ** 2)) / np.sqrt(np.mean(x[seg] ** 2)))
+        depth[guard] = gain_to_db(ref) - got
+    assert depth[0.0] == pytest.approx(BREATH_DIP_DB, abs=0.5)
+    assert depth[0.04] == pytest.approx(4.0, abs=0.5)
+
+
 def test_breaths_reach_the_master_through_the_midi_file(tmp_path):
     """The composer's breaths before strong hits are written as conductor-track markers
     and read back from a saved .mid (same seconds within a tick)."""

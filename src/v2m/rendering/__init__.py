@@ -36,6 +36,8 @@ from ..composition import Score, compose
 from ..composition.score import BREATH_MARKER, HIT_MARKER
 from ..cuesheet import CueSheet
 from ..errors import InputError, OutputError, ParameterError
+from . import attack
+from ._sfcache import presets_of
 from .mastering import (
     TARGET_LUFS,
     TRUE_PEAK_DBTP,
@@ -458,6 +460,16 @@ def _synthesis_pass(
         start += k
 
 
+def _attack_guard_s(score, choice) -> float:
+    """The longest attack lead among the programs the piece selects (the renderer starts
+    their notes that much early, see :mod:`v2m.rendering.attack`)."""
+    leads = attack.leads_s(choice.path) if choice.synth == "fluidsynth" else {}
+    if not leads or not score.breaths_s:
+        return 0.0
+    programs = {p for bank, p in presets_of([score.to_bytes()]) if bank == 0}
+    return max((leads.get(p, 0.0) for p in programs), default=0.0)
+
+
 def _render(
     score,
     *,
@@ -485,7 +497,13 @@ def _render(
     # levels per role need every role on its own: callers pass stems=True with levels
     groups = [(r,) for r in score.roles] if stems else _groups(score, os.cpu_count() or 1)
     roles = [g[0] for g in groups] if stems else []
-    mastering = Mastering(sample_rate, n, target_lufs=target_lufs, breaths_s=score.breaths_s)
+    mastering = Mastering(
+        sample_rate,
+        n,
+        target_lufs=target_lufs,
+        breaths_s=score.breaths_s,
+        breath_guard_s=_attack_guard_s(score, choice),
+    )
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-render-")))
         stores = {name: _RawStore(tmp / f"{name or 'mix'}.f32") for name in [None, *roles]}
@@ -740,13 +758,16 @@ def master(
     target_lufs: float = TARGET_LUFS,
     ceiling_dbtp: float = TRUE_PEAK_DBTP,
     breaths_s: list[tuple[float, float]] = (),
+    breath_guard_s: float = 0.0,
 ) -> tuple[dict[str, np.ndarray], float, float]:
     """Master audio already in memory: cut to length, shape the ending, normalise loudness
     and limit true peak, with the same block-wise mastering as :func:`render`.
 
     ``stems`` maps names to (n, 2) arrays; the mix is their sum, and one gain curve is
     applied to every stem. ``breaths_s`` are (start, hit) seconds of breaths before hits
-    (:attr:`v2m.composition.Score.breaths_s`), taken down as :func:`render` does. Returns
+    (:attr:`v2m.composition.Score.breaths_s`), taken down as :func:`render` does (their
+    last ``breath_guard_s`` left out of the level that sets the dip, as where notes start
+    early). Returns
     the mastered stems (float32), the mix's integrated loudness (LUFS) and its true peak
     (dBTP).
     """
@@ -761,7 +782,14 @@ def master(
         y[n - k :] *= fade
         raw[r] = y
     mix = np.sum(list(raw.values()), axis=0, dtype=np.float32) if raw else np.zeros((n, 2))
-    m = Mastering(sr, n, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, breaths_s=breaths_s)
+    m = Mastering(
+        sr,
+        n,
+        target_lufs=target_lufs,
+        ceiling_dbtp=ceiling_dbtp,
+        breaths_s=breaths_s,
+        breath_guard_s=breath_guard_s,
+    )
     for a in range(0, n, m.chunk):
         m.feed(mix[a : a + m.chunk])
     m.plan(lambda a, b: mix[max(0, a) : b])

@@ -344,9 +344,13 @@ class Mastering:
         target_lufs: float = TARGET_LUFS,
         ceiling_dbtp: float = TRUE_PEAK_DBTP,
         breaths_s: Iterable[tuple[float, float]] = (),
+        breath_guard_s: float = 0.0,
     ):
         self.sr = sr
         self.breaths_s = [(float(a), float(b)) for a, b in breaths_s if b > a]
+        # the end of each breath left out of its level: notes that start early (attack
+        # compensation, v2m.rendering.attack) already sound there
+        self.breath_guard_s = max(0.0, float(breath_guard_s))
         self.n = n_frames
         self.block = max(1, sr // 1000)  # 1 ms
         self.chunk = self.block * 1000
@@ -415,15 +419,18 @@ class Mastering:
 
     def _breaths(self, read: Callable[[int, int], np.ndarray], nb: int) -> list:
         """The breaths as (first block, last block, raw RMS of the mid signal over the
-        breath's second half, where the tails have decayed most); blocks ``nb`` in all."""
+        breath's second half, where the tails have decayed most, without its last
+        ``breath_guard_s``); blocks ``nb`` in all."""
         out = []
         shortest = sum(self._breath_ramps())
+        guard = int(round(self.breath_guard_s * self.sr)) // self.block
         for a_s, b_s in self.breaths_s:
             ia, ih = int(a_s * self.sr) // self.block, int(b_s * self.sr) // self.block
             ib = ih - 1  # unity again one block before the hit
             if ia < 0 or ib - ia < shortest or ih > nb:
                 continue
-            mid = read((ia + ib) // 2 * self.block, ib * self.block).mean(axis=1)
+            half = (ia + ib) // 2
+            mid = read(half * self.block, max(half + 1, ib - guard) * self.block).mean(axis=1)
             rms = float(np.sqrt(np.mean(np.square(mid, dtype=np.float64)))) if mid.size else 0.0
             out.append((ia, ib, rms))
         return out

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SoundFontError
-from . import _fluidsynth
+from . import _fluidsynth, attack
 from ._sfcache import decoded_soundfont, presets_of
 
 __all__ = ["synthesize", "MidiEvents", "midi_events"]
@@ -89,11 +89,25 @@ def _fluid_chunks(
     n_frames: int,
     chunk: int,
     settings: dict | None,
+    leads: dict[int, float] | None = None,
 ) -> Iterator[np.ndarray]:
     ev = midi_events(midi_bytes, sample_rate)
-    frames = ev.frame.tolist()
+    frame = ev.frame
+    order = np.arange(len(frame))
+    if leads:  # slow-speaking presets start early (see v2m.rendering.attack)
+        frame = attack.shift_events(
+            ev.frame, ev.kind, ev.channel, ev.a, leads=leads, sample_rate=sample_rate
+        )
+        order = np.argsort(frame, kind="stable")
+    frames = frame[order].tolist()
     rows = list(
-        zip(ev.kind.tolist(), ev.channel.tolist(), ev.a.tolist(), ev.b.tolist(), strict=True)
+        zip(
+            ev.kind[order].tolist(),
+            ev.channel[order].tolist(),
+            ev.a[order].tolist(),
+            ev.b[order].tolist(),
+            strict=True,
+        )
     )
     # No preset is selected until the piece selects one: a channel that plays before any
     # program change gets the General MIDI default (program 0; the standard kit on 10).
@@ -248,6 +262,7 @@ def synthesize(
         One (frames, 2) float32 array per part, all of the same length.
     """
     if synth == "fluidsynth":
+        leads = attack.leads_s(soundfont)  # the table belongs to the font as named
         # an .sf3's samples decoded once into a cached .sf2, not by every synthesiser
         soundfont = str(decoded_soundfont(soundfont, presets_of(midis)))
         stop = threading.Event()
@@ -260,6 +275,7 @@ def synthesize(
                     n_frames=n_frames,
                     chunk=chunk,
                     settings=settings,
+                    leads=leads,
                 ),
                 stop,
             )
