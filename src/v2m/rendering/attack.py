@@ -22,8 +22,8 @@ import numpy as np
 __all__ = ["MUSESCORE_GENERAL_LEADS_MS", "leads_s", "shift_events"]
 
 #: Program (bank 0) -> lead in ms for MuseScore General (``bench/attack.py``, fifteenth
-#: session): bowed strings 37-50 (Strings Fast 37, Slow 50), cello 34, horns 29, pads 32-50,
-#: plucked strings and basses 10-18; pianos, mallets and most synth leads under 10.
+#: session): string sections 37-50 (Strings Fast 37, Slow 50), cello 34, horns 29, pads up
+#: to 50, plucked strings and basses 10-18; pianos, mallets and most synth leads under 10.
 # fmt: off
 MUSESCORE_GENERAL_LEADS_MS: dict[int, int] = {
     9: 10, 16: 12, 17: 10, 18: 10, 19: 22, 20: 25, 21: 16, 22: 23, 23: 12, 24: 10, 27: 10,
