@@ -61,7 +61,7 @@ def preset_lag(program: int, velocity: int) -> float:
     mf.tracks.append(tr)
     with tempfile.NamedTemporaryFile(suffix=".mid") as f:
         mf.save(f.name)
-        r = render(f.name)
+        r = render(f.name, attack_leads=False)
     y = librosa.resample(r.mix.mean(axis=1), orig_sr=r.sample_rate, target_sr=SR)
     return _lag(y)
 
@@ -72,9 +72,6 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--velocity", type=int, default=80)
     args = ap.parse_args()
-    from v2m.rendering import attack
-
-    attack.MUSESCORE_GENERAL_LEADS_MS = {}  # measure the presets as they are
     click = _lag(librosa.clicks(times=TIMES, sr=SR, length=int(6 * SR)))
     leads = {}
     for program in range(128):

@@ -57,9 +57,7 @@ def test_leads_belong_to_musescore_general_only():
     assert 0 not in attack.MUSESCORE_GENERAL_LEADS_MS
 
 
-def _onset_s(program: int, tmp_path, name: str) -> float:
-    """Time of the onset-strength peak after a note-on at 1.0 s (hop 128 at 22050 Hz)."""
-    import librosa
+def _one_note(program: int, tmp_path, name: str):
     import mido
 
     tr = mido.MidiTrack([mido.Message("program_change", program=program, time=0)])
@@ -69,22 +67,53 @@ def _onset_s(program: int, tmp_path, name: str) -> float:
     mf.tracks.append(tr)
     path = tmp_path / f"{name}.mid"
     mf.save(str(path))
-    y = librosa.resample(render(path).mix.mean(axis=1), orig_sr=48000, target_sr=22050)
+    return path
+
+
+def _onset_s(program: int, tmp_path, name: str, *, attack_leads: bool = True) -> float:
+    """Time of the onset-strength peak after a note-on at 1.0 s (hop 128 at 22050 Hz)."""
+    import librosa
+
+    path = _one_note(program, tmp_path, name)
+    x = render(path, attack_leads=attack_leads).mix.mean(axis=1)
+    y = librosa.resample(x, orig_sr=48000, target_sr=22050)
     env = librosa.onset.onset_strength(y=y, sr=22050, hop_length=128)
     t = librosa.frames_to_time(np.arange(len(env)), sr=22050, hop_length=128)
     m = (t > 0.9) & (t < 1.3)
     return float(t[m][np.argmax(env[m])])
 
 
-def test_strings_are_heard_earlier_by_their_lead(tmp_path, monkeypatch):
+def test_strings_are_heard_earlier_by_their_lead(tmp_path):
     """Rendered with the default font, a string section's onset moves earlier by the
     table's lead (within a hop and a half); the piano, without a lead, does not move."""
     if find_soundfont().origin != "musescore":
         pytest.skip("MuseScore General / FluidSynth not installed (apt-get, see README)")
     lead = attack.MUSESCORE_GENERAL_LEADS_MS[48] / 1000
     with_lead = _onset_s(48, tmp_path, "strings")
-    piano = _onset_s(0, tmp_path, "piano")
-    monkeypatch.setattr(attack, "MUSESCORE_GENERAL_LEADS_MS", {})
-    plain = _onset_s(48, tmp_path, "strings_plain")
+    plain = _onset_s(48, tmp_path, "strings", attack_leads=False)
     assert plain - with_lead == pytest.approx(lead, abs=0.009)
-    assert _onset_s(0, tmp_path, "piano_plain") == pytest.approx(piano, abs=1e-6)
+    piano = _onset_s(0, tmp_path, "piano")
+    assert _onset_s(0, tmp_path, "piano", attack_leads=False) == pytest.approx(piano, abs=1e-6)
+
+
+def test_cli_renders_without_leads_on_request(tmp_path):
+    """``v2m render --no-attack-leads`` plays the strings where the file puts them: the
+    two renders differ, and the one without leads starts sounding later."""
+    import soundfile as sf
+
+    from v2m._cli import main
+
+    if find_soundfont().origin != "musescore":
+        pytest.skip("MuseScore General / FluidSynth not installed (apt-get, see README)")
+    mid = _one_note(48, tmp_path, "strings")
+    a, b = tmp_path / "lead.wav", tmp_path / "plain.wav"
+    assert main(["render", str(mid), "-o", str(a)]) == 0
+    assert main(["render", str(mid), "-o", str(b), "--no-attack-leads"]) == 0
+    xa, sr = sf.read(a)
+    xb, _ = sf.read(b)
+
+    def first_sound_s(x):
+        return np.argmax(np.abs(x).max(axis=1) > 1e-3) / sr
+
+    lead = attack.MUSESCORE_GENERAL_LEADS_MS[48] / 1000
+    assert first_sound_s(xb) - first_sound_s(xa) == pytest.approx(lead, abs=0.003)

@@ -135,6 +135,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
             soundfont=args.soundfont,
             sample_rate=args.sample_rate,
             levels=args.plot is not None,
+            attack_leads=not args.no_attack_leads,
         )
         if args.plot:
             from .plotting import plot_render
@@ -378,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--plot", type=Path, help="PNG: spectrogram and the level of every stem")
     r.add_argument("--soundfont", type=Path)
     r.add_argument("--sample-rate", type=int, default=48000, choices=[44100, 48000])
+    r.add_argument(
+        "--no-attack-leads",
+        action="store_true",
+        help="play every event where the MIDI file puts it (by default, with MuseScore "
+        "General, slow-speaking presets start early so their attack is heard on time)",
+    )
     r.add_argument("--force", action="store_true")
     r.set_defaults(func=_cmd_render)
 

@@ -420,7 +420,7 @@ def _synth_settings(score) -> dict:
 
 
 def _synthesis_pass(
-    score, choice, groups, roles, stem_stores, mix_store, mastering, *, ending: str
+    score, choice, groups, roles, stem_stores, mix_store, mastering, *, ending: str, leads
 ) -> None:
     """Pass 1: synthesise every group chunk by chunk, fade the ending, EQ, sum, analyse
     the mix for mastering and keep the raw mix (and stems) in their stores."""
@@ -441,6 +441,7 @@ def _synthesis_pass(
         n_frames=n,
         chunk=mastering.chunk,
         settings=_synth_settings(score),
+        leads=leads,
     ):
         k = parts[0].shape[0]
         if start + k > n - k_fade:  # the closing fade, on every part alike
@@ -460,10 +461,14 @@ def _synthesis_pass(
         start += k
 
 
-def _attack_guard_s(score, choice) -> float:
+def _attack_leads(choice, enabled: bool) -> dict[int, float]:
+    """Program -> lead (s) for this font and synthesiser (see :mod:`.attack`)."""
+    return attack.leads_s(choice.path) if enabled and choice.synth == "fluidsynth" else {}
+
+
+def _attack_guard_s(score, leads: dict[int, float]) -> float:
     """The longest attack lead among the programs the piece selects (the renderer starts
     their notes that much early, see :mod:`v2m.rendering.attack`)."""
-    leads = attack.leads_s(choice.path) if choice.synth == "fluidsynth" else {}
     if not leads or not score.breaths_s:
         return 0.0
     programs = {p for bank, p in presets_of([score.to_bytes()]) if bank == 0}
@@ -480,6 +485,7 @@ def _render(
     stems: bool,
     levels: bool,
     make_sinks,
+    attack_leads: bool = True,
 ) -> RenderInfo:
     """Synthesise, master and hand the result to the sinks that ``make_sinks(roles, n)``
     returns (a list of objects with ``write(start, mix, stems)``)."""
@@ -497,12 +503,13 @@ def _render(
     # levels per role need every role on its own: callers pass stems=True with levels
     groups = [(r,) for r in score.roles] if stems else _groups(score, os.cpu_count() or 1)
     roles = [g[0] for g in groups] if stems else []
+    leads = _attack_leads(choice, attack_leads)
     mastering = Mastering(
         sample_rate,
         n,
         target_lufs=target_lufs,
         breaths_s=score.breaths_s,
-        breath_guard_s=_attack_guard_s(score, choice),
+        breath_guard_s=_attack_guard_s(score, leads),
     )
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-render-")))
@@ -510,7 +517,9 @@ def _render(
         for st in stores.values():
             stack.callback(st.close)
         mix_store = stores.pop(None)
-        _synthesis_pass(score, choice, groups, roles, stores, mix_store, mastering, ending=ending)
+        _synthesis_pass(
+            score, choice, groups, roles, stores, mix_store, mastering, ending=ending, leads=leads
+        )
         mastering.plan(mix_store.read)
         chunk = mastering.chunk
 
@@ -641,6 +650,7 @@ def render(
     target_lufs: float = TARGET_LUFS,
     stems: bool = False,
     levels: bool = False,
+    attack_leads: bool = True,
 ) -> Rendered:
     """Synthesise and master a score (a cue sheet is composed first), in memory.
 
@@ -662,6 +672,10 @@ def render(
     levels : bool
         Also collect the spectrogram and per-role levels for :func:`v2m.plotting.plot_render`
         (renders per role, like ``stems``).
+    attack_leads : bool
+        With MuseScore General, start slow-speaking presets early so their attack is heard
+        on time (:mod:`v2m.rendering.attack`); False renders every event where the MIDI
+        file puts it.
 
     Returns
     -------
@@ -682,6 +696,7 @@ def render(
         stems=stems or levels,
         levels=levels,
         make_sinks=make,
+        attack_leads=attack_leads,
     )
     sinks = holder["s"]
     return Rendered(
@@ -703,6 +718,7 @@ def render_to_file(
     target_lufs: float = TARGET_LUFS,
     levels: bool = False,
     subtype: str | None = None,
+    attack_leads: bool = True,
 ) -> RenderInfo:
     """Synthesise and master a score straight to WAV/FLAC files, in bounded memory.
 
@@ -746,6 +762,7 @@ def render_to_file(
             stems=stems_dir is not None or levels,
             levels=levels,
             make_sinks=make,
+            attack_leads=attack_leads,
         )
 
 

@@ -239,6 +239,7 @@ def synthesize(
     n_frames: int,
     chunk: int,
     settings: dict | None = None,
+    leads: dict[int, float] | None = None,
 ) -> Iterator[list[np.ndarray]]:
     """Render several MIDI files in step, ``chunk`` frames at a time.
 
@@ -255,6 +256,8 @@ def synthesize(
         Frames per yielded chunk (the last may be shorter).
     settings : dict, optional
         FluidSynth settings (reverb and chorus); ignored by midirenderer.
+    leads : dict, optional
+        Program -> seconds a channel's events start early (:mod:`.attack`); FluidSynth only.
 
     Yields
     ------
@@ -262,7 +265,6 @@ def synthesize(
         One (frames, 2) float32 array per part, all of the same length.
     """
     if synth == "fluidsynth":
-        leads = attack.leads_s(soundfont)  # the table belongs to the font as named
         # an .sf3's samples decoded once into a cached .sf2, not by every synthesiser
         soundfont = str(decoded_soundfont(soundfont, presets_of(midis)))
         stop = threading.Event()
