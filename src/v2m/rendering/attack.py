@@ -57,7 +57,7 @@ def shift_events(
     leads: dict[int, float],
     sample_rate: int,
 ) -> np.ndarray:
-    """Playing order after moving each channel's events earlier by its program's lead.
+    """Event times after moving each channel's events earlier by its program's lead.
 
     Parameters
     ----------
