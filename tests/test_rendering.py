@@ -546,3 +546,18 @@ def test_render_memory_does_not_grow_with_length(tmp_path):
     assert rss[30] > 50, rss  # a real measurement of this process
     # 270 s more of stereo float32 would be >= 100 MB for one whole-piece buffer
     assert rss[300] - rss[30] < 60, rss
+
+
+def test_mix_synthesisers_one_more_than_the_cores(monkeypatch):
+    """A mix is synthesised by one more synthesiser than there are cores (the scheduler
+    evens out the cost estimate's errors), by one on a single core; every role is in
+    exactly one group."""
+    import v2m.rendering as R
+
+    for cores, want in ((1, 1), (2, 3), (8, 9)):
+        monkeypatch.setattr(R.os, "cpu_count", lambda c=cores: c)
+        assert R._n_groups() == want
+    sc = compose(make_cue(duration_s=20, tempo_bpm=100, style="cinematic", seed=1))
+    groups = R._groups(sc, 3)
+    assert len(groups) == 3
+    assert sorted(r for g in groups for r in g) == sorted(sc.roles)
