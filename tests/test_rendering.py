@@ -552,7 +552,7 @@ def test_mix_synthesisers_one_more_than_the_cores(monkeypatch):
     """A mix is synthesised by one more synthesiser than there are cores (the scheduler
     evens out the cost estimate's errors), by one on a single core; every role is in
     exactly one group."""
-    import v2m.rendering as R
+    import v2m.rendering.core as R
 
     for cores, want in ((1, 1), (2, 3), (8, 9)):
         monkeypatch.setattr(R.os, "cpu_count", lambda c=cores: c)

@@ -83,14 +83,14 @@ def write_generated(gen: Generated, cue, path, *, sample_rate: int = 48000):
 
     from scipy.signal import resample_poly
 
-    from ..rendering import RenderInfo, _write_audio, master
+    from ..rendering import RenderInfo, master, write_audio
 
     x = np.asarray(gen.audio, np.float32)
     if gen.sample_rate != sample_rate:
         g = gcd(int(gen.sample_rate), int(sample_rate))
         x = resample_poly(x, sample_rate // g, gen.sample_rate // g, axis=0).astype(np.float32)
     out, lufs, peak = master({"mix": x}, sample_rate, duration_s=cue.duration_s, ending=cue.ending)
-    _write_audio(path, out["mix"], sample_rate, subtype="FLOAT")
+    write_audio(path, out["mix"], sample_rate, subtype="FLOAT")
     model = gen.report.get("model", gen.report.get("backend", "?"))
     return RenderInfo(
         duration_s=out["mix"].shape[0] / sample_rate,

@@ -62,10 +62,12 @@ _PAD = 12  # context samples each side of a block for the interpolation filter
 
 
 def db_to_gain(db: float) -> float:
+    """Linear amplitude gain of ``db`` decibels."""
     return float(10.0 ** (db / 20.0))
 
 
 def gain_to_db(gain: float) -> float:
+    """Decibels of a linear amplitude ``gain`` (floored at -240 dB)."""
     return float(20.0 * np.log10(max(gain, 1e-12)))
 
 
