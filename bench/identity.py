@@ -8,8 +8,10 @@ to a JSON file; ``--check F`` compares with a saved run and exits 1 on any diffe
     python bench/identity.py --save /tmp/before.json      # on the old code
     python bench/identity.py --check /tmp/before.json     # on the new code
 
-The timeline of a video that has sound also carries the audio analysis: ``--no-audio``
-hashes the picture's analysis alone (to compare with code that had no audio pass).
+The timeline of a video that has sound also carries the audio analysis, and the cue sheet
+its dialogue spans: ``--no-audio`` hashes them without the sound's analysis and without
+empty dialogue, under the schema versions before them (timeline 1.1, cue sheet 1.2), to
+compare with code that had no audio pass.
 """
 
 from __future__ import annotations
@@ -55,8 +57,12 @@ def hashes(*, audio: bool = True) -> dict[str, dict[str, str]]:
         d = tl.to_dict()
         if not audio:
             d.pop("audio", None)
-            d["schema_version"] = "-"
+            d["schema_version"] = "1.1"
         proj = project(tl)
+        cue = proj.cue.to_dict()
+        if not audio and not cue["dialogue"]:
+            cue.pop("dialogue")
+            cue["schema_version"] = "1.2"
         sc = compose(proj.cue)
         with tempfile.TemporaryDirectory() as tmp:
             mid = Path(tmp) / "s.mid"
@@ -65,7 +71,7 @@ def hashes(*, audio: bool = True) -> dict[str, dict[str, str]]:
         r = render(sc)
         out[path.name] = {
             "timeline": _sha(json.dumps(d, sort_keys=True).encode()),
-            "cue": _sha(proj.cue.to_json().encode()),
+            "cue": _sha(json.dumps(cue, indent=1).encode()),
             "midi": midi_hash,
             "audio": _sha(np.ascontiguousarray(r.mix, dtype=np.float32).tobytes()),
         }

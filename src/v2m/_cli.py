@@ -159,6 +159,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         hits_s=args.hit,
         duration_s=args.duration_s,
         keep_audio=args.keep_audio,
+        loudness_lufs=args.loudness,
+        stems=args.stems,
         midi=args.midi,
         wav=args.wav,
         cue=args.cue,
@@ -187,6 +189,22 @@ def _backend_args(args: argparse.Namespace) -> dict:
     if getattr(args, "clip_dir", None) is not None:
         out["clip_dir"] = args.clip_dir
     return out
+
+
+def _add_sound_args(p: argparse.ArgumentParser) -> None:
+    """The video's own sound and the delivery loudness (score and render-cue)."""
+    p.add_argument(
+        "--keep-audio", nargs="?", const="on", default="auto", choices=["auto", "on", "off"],
+        help="the video's own sound: auto (default) keeps it when it holds dialogue, at its "
+        "level, with the music written and ducked around the speech (a song or sound "
+        "without speech is left out); on keeps it always; off never. --keep-audio alone "
+        "means on",
+    )  # fmt: skip
+    p.add_argument(
+        "--loudness", type=float, default=-14.0, metavar="LUFS",
+        help="delivery loudness of the soundtrack, -40..-5 LUFS (default -14, the web; "
+        "-23 or -24 for broadcast); true peak at most -1 dBTP",
+    )  # fmt: skip
 
 
 def _add_backend_args(p: argparse.ArgumentParser) -> None:
@@ -231,6 +249,7 @@ def _cmd_render_cue(args: argparse.Namespace) -> int:
         output=args.output,
         soundfont=args.soundfont,
         keep_audio=args.keep_audio,
+        loudness_lufs=args.loudness,
         force=args.force,
         **_backend_args(args),
     )
@@ -429,7 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the beats follow: the cuts, or a dancer's movement (auto: dance when one "
         "person fills the picture and cuts are rare; pose needs the 'pose' extra)",
     )
-    s.add_argument("--keep-audio", action="store_true", help="mix the original sound under")
+    _add_sound_args(s)
+    s.add_argument(
+        "--stems", type=Path, default=None,
+        help="folder for one WAV per part of the music (and, with the original sound kept, "
+        "original.wav and music.wav as mixed)",
+    )  # fmt: skip
     s.add_argument("--midi", type=Path)
     s.add_argument("--wav", type=Path)
     s.add_argument("--cue", type=Path)
@@ -450,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--video", type=Path, required=True)
     rc.add_argument("-o", "--output", type=Path, required=True)
     rc.add_argument("--soundfont", type=Path)
-    rc.add_argument("--keep-audio", action="store_true")
+    _add_sound_args(rc)
     _add_backend_args(rc)
     rc.add_argument("--force", action="store_true")
     rc.set_defaults(func=_cmd_render_cue)

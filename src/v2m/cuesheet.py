@@ -23,7 +23,7 @@ from ._io import write_text_atomic
 from .errors import CueSheetError, InputError, ParameterError
 from .styles import MODES, get_style
 
-SCHEMA_VERSION = "1.2"  # 1.1: sections may change instruments; 1.2: prompt (1.x loads)
+SCHEMA_VERSION = "1.3"  # 1.1: section instruments; 1.2: prompt; 1.3: dialogue (1.x loads)
 
 log = logging.getLogger("v2m")
 
@@ -32,6 +32,7 @@ __all__ = [
     "Key",
     "Section",
     "Hit",
+    "Dialogue",
     "CueSheet",
     "make_cue",
     "parse_key",
@@ -129,6 +130,16 @@ class Hit:
 
 
 @dataclass
+class Dialogue:
+    """A span of speech the music is written around (seconds): under it the tune rests,
+    the band thins and plays softer, and no fill or crash starts; the mix keeps the
+    music bed under the voice (see :mod:`v2m.composition.dialogue`)."""
+
+    start_s: float
+    end_s: float
+
+
+@dataclass
 class CueSheet:
     """Everything the composer needs. See the module docstring for the time grid."""
 
@@ -146,6 +157,8 @@ class CueSheet:
     instruments: dict[str, int] = field(default_factory=dict)
     tempo_bpm: float | None = None
     notes: list[str] = field(default_factory=list)
+    #: Speech in the video: spans the music is written around (in order, not overlapping).
+    dialogue: list[Dialogue] = field(default_factory=list)
     #: Text prompt for the neural backends (:mod:`v2m.backends`); None: written from the
     #: cue sheet and the analysis (see :func:`v2m.backends.prompt.prompt_for`).
     prompt: str | None = None
@@ -225,6 +238,7 @@ class CueSheet:
                 f"energy: {len(self.energy)} values for {n_bars} bars (give one per bar that "
                 "starts before duration_s, or none to use the sections' energy)"
             )
+        self._check_dialogue()
         for i, h in enumerate(self.hits):
             if not 0 <= h.time_s <= self.duration_s:
                 raise CueSheetError(f"hits[{i}].time_s: {h.time_s} outside 0..duration_s")
@@ -238,6 +252,29 @@ class CueSheet:
         except ParameterError as exc:
             raise CueSheetError(str(exc)) from None
         return self
+
+    def _check_dialogue(self) -> None:
+        prev_end = -1.0
+        for i, d in enumerate(self.dialogue):
+            a, b = d.start_s, d.end_s
+            if not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in (a, b)
+            ):
+                raise CueSheetError(
+                    f"dialogue[{i}]: start_s/end_s must be numbers, got {a!r}, {b!r}"
+                )
+            if not (0 <= a < b <= self.duration_s + 1e-6):
+                raise CueSheetError(
+                    f"dialogue[{i}]: {a}..{b} s is not a span inside 0..duration_s "
+                    f"({self.duration_s} s)"
+                )
+            if a < prev_end:
+                raise CueSheetError(
+                    f"dialogue[{i}]: starts at {a} s, before dialogue[{i - 1}] ends "
+                    f"({prev_end} s): spans must be in order and not overlap"
+                )
+            prev_end = b
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict:
@@ -283,6 +320,10 @@ class CueSheet:
                 ],
                 energy=[float(e) for e in _list(d, "energy")],
                 hits=[_record(Hit, h, f"hits[{i}]") for i, h in enumerate(_list(d, "hits"))],
+                dialogue=[
+                    _record(Dialogue, s, f"dialogue[{i}]")
+                    for i, s in enumerate(_list(d, "dialogue"))
+                ],
                 ending=d.get("ending", "cadence"),
                 seed=d.get("seed", 0),
                 instruments=dict(d.get("instruments", {})),

@@ -22,7 +22,7 @@ from .composition import compose
 from .cuesheet import CueSheet
 from .errors import ParameterError
 from .projection import MODES, Projection, check_controls, project
-from .rendering import RenderInfo, copy_audio, find_soundfont, render_to_file
+from .rendering import TARGET_LUFS, RenderInfo, copy_audio, find_soundfont, render_to_file
 
 __all__ = ["score", "render_cue", "ScoreResult"]
 
@@ -61,7 +61,15 @@ def _write_media(
 
 
 def _render_music(
-    sc, soundfont, stack: ExitStack, *, backend=None, timeline=None, progress=False
+    sc,
+    soundfont,
+    stack: ExitStack,
+    *,
+    backend=None,
+    timeline=None,
+    progress=False,
+    target_lufs: float = TARGET_LUFS,
+    stems_dir=None,
 ) -> tuple[RenderInfo, Path, dict | None]:
     """Render to a float WAV in a temporary folder (removed when ``stack`` closes): the
     score through the SoundFont renderer, or the cue through a neural ``backend``.
@@ -69,7 +77,14 @@ def _render_music(
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-music-")))
     music = tmp / "music.wav"
     if backend is None or backend.name == "rules":
-        info = render_to_file(sc, music, soundfont=soundfont, subtype="FLOAT")
+        info = render_to_file(
+            sc,
+            music,
+            soundfont=soundfont,
+            subtype="FLOAT",
+            target_lufs=target_lufs,
+            stems_dir=stems_dir,
+        )
         return info, music, None
     from .backends import write_generated
 
@@ -94,6 +109,61 @@ def _backend(name: str | None, model_dir, soundfont, options: dict | None):
     return b
 
 
+#: What ``keep_audio`` takes: keep the video's own sound when it holds dialogue ("auto"),
+#: always ("on") or never ("off").
+KEEP_AUDIO = ("auto", "on", "off")
+
+
+def _keep_mode(keep_audio) -> str:
+    if keep_audio is True:
+        return "on"
+    if keep_audio is False or keep_audio is None:
+        return "off"
+    if keep_audio not in KEEP_AUDIO:
+        raise ParameterError(f"keep_audio={keep_audio!r}: must be one of {', '.join(KEEP_AUDIO)}")
+    return keep_audio
+
+
+def _check_loudness(loudness_lufs: float) -> None:
+    ok = isinstance(loudness_lufs, (int, float)) and not isinstance(loudness_lufs, bool)
+    if not ok or not (-40.0 <= loudness_lufs <= -5.0):
+        raise ParameterError(
+            f"loudness={loudness_lufs!r}: a delivery loudness in LUFS from -40 to -5 "
+            "(-14 for the web, -23 or -24 for broadcast)"
+        )
+
+
+def keep_decision(
+    mode: str, *, has_audio: bool, audio: dict | None, dialogue: list
+) -> tuple[bool, str]:
+    """Whether the video's own sound stays under (over) the music, and why.
+
+    ``mode`` is "auto", "on" or "off"; ``audio`` the timeline's sound analysis (None when
+    not analysed); ``dialogue`` the cue sheet's speech spans."""
+    if not has_audio:
+        return False, "the input has no sound of its own"
+    if mode == "off":
+        return False, "the video's own sound is left out (--keep-audio off)"
+    if mode == "on":
+        return (
+            True,
+            "the video's own sound is kept (--keep-audio on), the music ducked under speech",
+        )
+    if dialogue:
+        return (
+            True,
+            "the video's sound holds dialogue: kept at its level, the music written and "
+            "mixed around it",
+        )
+    if audio and audio.get("song"):
+        return (
+            False,
+            "the video's sound is a song: left out, not kept under new music "
+            "(--keep-audio on keeps it)",
+        )
+    return False, "no dialogue in the video's sound: left out (--keep-audio on keeps it)"
+
+
 def _say(progress: bool, msg: str) -> None:
     if progress:
         print(f"v2m: {msg}", file=sys.stderr)
@@ -110,7 +180,9 @@ def score(
     seed: int | None = None,
     hits_s: list[float] | None = None,
     duration_s: float | None = None,
-    keep_audio: bool = False,
+    keep_audio: str | bool = "auto",
+    loudness_lufs: float = TARGET_LUFS,
+    stems: str | Path | None = None,
     midi: str | Path | None = None,
     wav: str | Path | None = None,
     cue: str | Path | None = None,
@@ -140,6 +212,17 @@ def score(
         explains every choice (JSON).
     style, tempo_bpm, key, energy, seed, hits_s
         User controls; each overrides the automatic choice.
+    keep_audio : {"auto", "on", "off"}
+        The video's own sound: kept when it holds dialogue ("auto"; a song or sound
+        without speech is left out), always, or never. Kept, it stays at one gain and the
+        music is ducked under speech (:mod:`v2m.rendering.dialogue`). ``True``/``False``
+        mean "on"/"off".
+    loudness_lufs : float
+        Delivery loudness of the soundtrack (default -14 LUFS for the web; -23 or -24 for
+        broadcast), true peak at most -1 dBTP.
+    stems : path, optional
+        A folder for one WAV per part of the music; with the original sound kept, also
+        ``original.wav`` and ``music.wav`` as mixed (they sum to the soundtrack).
     force : bool
         Overwrite existing outputs (never the input).
     mode : {"auto", "cuts", "dance"}
@@ -168,6 +251,8 @@ def score(
         raise ParameterError(
             f"{out}: unknown output type {suffix!r} (use .mp4, .mov, .mkv, .wav, .flac or .mid)"
         )
+    keep_mode = _keep_mode(keep_audio)
+    _check_loudness(loudness_lufs)
     check_suffix(midi, MIDI_SUFFIXES, "--midi")
     check_suffix(wav, AUDIO_SUFFIXES, "--wav")
     is_image = _media.is_image_path(inp)
@@ -203,6 +288,7 @@ def score(
         "--cue": cue,
         "--timeline": timeline,
         "--report": report,
+        **_stem_outputs(stems),
     }
     with OutputSet(outs, force=force, inputs=(inp,)):
         return _score(
@@ -219,7 +305,9 @@ def score(
             seed=seed,
             hits_s=hits_s,
             duration_s=duration_s,
-            keep_audio=keep_audio,
+            keep_audio=keep_mode,
+            loudness_lufs=loudness_lufs,
+            stems=stems,
             midi=midi,
             wav=wav,
             cue=cue,
@@ -255,6 +343,8 @@ def _score(
     mode="auto",
     engine=None,
     tagger=None,
+    loudness_lufs=TARGET_LUFS,
+    stems=None,
 ) -> ScoreResult:
     suffix = out.suffix.lower()
     if duration_s is not None and not is_image:
@@ -293,6 +383,15 @@ def _score(
         _say(progress, line)
     sc = compose(proj.cue)
     timings["project+compose"] = time.perf_counter() - t
+    keep, keep_why = keep_decision(
+        keep_audio,
+        has_audio=tl.source.has_audio and not is_image,
+        audio=tl.audio,
+        dialogue=proj.cue.dialogue,
+    )
+    if tl.source.has_audio:
+        _say(progress, keep_why)
+    dmix = None
     outputs: dict[str, str] = {}
     t = time.perf_counter()
     rendered = None
@@ -301,9 +400,22 @@ def _score(
         if needs_audio:
             _say(progress, "rendering the music")
             rendered, music, backend_report = _render_music(
-                sc, soundfont, stack, backend=engine, timeline=tl, progress=progress
+                sc,
+                soundfont,
+                stack,
+                backend=engine,
+                timeline=tl,
+                progress=progress,
+                target_lufs=loudness_lufs,
+                stems_dir=stems,
             )
             timings["render"] = time.perf_counter() - t
+            if keep:
+                t = time.perf_counter()
+                music, dmix = _mix_original(
+                    music, inp, proj.cue, rendered, loudness_lufs=loudness_lufs, stems=stems
+                )
+                timings["dialogue mix"] = time.perf_counter() - t
         t = time.perf_counter()
         if suffix in MIDI_SUFFIXES:
             sc.save(out)
@@ -314,7 +426,7 @@ def _score(
                 music=music,
                 sample_rate=rendered.sample_rate,
                 duration_s=tl.duration_s,
-                keep_audio=keep_audio,
+                keep_audio=False,
             )
         outputs["output"] = str(out)
         timings["write"] = time.perf_counter() - t
@@ -346,8 +458,12 @@ def _score(
         rep["backend"] = backend_report or {"backend": "rules"}
         if semantics is not None:
             rep["semantics"] = semantics
+        if tl.source.has_audio:
+            rep["sound"] = _sound_report(tl, proj.cue, sc, keep, keep_why, dmix)
         write_text_atomic(report, json.dumps(json_safe(rep), indent=1, allow_nan=False))
         outputs["report"] = str(report)
+    if dmix is not None:
+        _say(progress, _mix_line(dmix))
     if rendered is not None:
         _say(
             progress,
@@ -357,19 +473,87 @@ def _score(
     return ScoreResult(projection=proj, rendered=rendered, outputs=outputs, timings_s=timings)
 
 
+def _stem_outputs(stems) -> dict:
+    """The files ``--stems`` writes, for the no-clobber check."""
+    if stems is None:
+        return {}
+    d = Path(stems)
+    if d.exists() and not d.is_dir():
+        raise ParameterError(f"{d}: --stems needs a folder, and this is a file")
+    from .composition import ROLES
+
+    names = [*ROLES, "original", "music"]
+    return {f"--stems ({n})": d / f"{n}.wav" for n in names}
+
+
+def _mix_original(music: Path, video: Path, cue: CueSheet, rendered, *, loudness_lufs, stems):
+    """The dialogue-first mix of ``video``'s own sound and the ``music`` WAV, written
+    beside it; returns its path and the :class:`~v2m.rendering.dialogue.DialogueMix`."""
+    from .rendering.dialogue import mix_dialogue
+
+    mixed = music.with_name("soundtrack.wav")
+    dmix = mix_dialogue(
+        music,
+        video,
+        mixed,
+        speech_s=[(d.start_s, d.end_s) for d in cue.dialogue],
+        sample_rate=rendered.sample_rate,
+        duration_s=cue.duration_s,
+        target_lufs=loudness_lufs,
+        stems_dir=stems,
+    )
+    return mixed, dmix
+
+
+def _mix_line(dmix) -> str:
+    smr = [s["speech_to_music_db"] for s in dmix.spans if s["speech_to_music_db"] is not None]
+    under = f"; music {min(smr):.0f} dB or more under the voice" if smr else ""
+    return (
+        f"original sound kept at {dmix.voice_gain_db:+.1f} dB{under} in {len(dmix.spans)} "
+        f"speech span(s); soundtrack {dmix.loudness_lufs:.1f} LUFS "
+        f"(target {dmix.target_lufs:g}), true peak {dmix.true_peak_dbtp:.1f} dBTP"
+    )
+
+
+def _sound_report(tl, cue: CueSheet, sc, keep: bool, why: str, dmix) -> dict:
+    """The report's ``sound`` part: what the track held, what v2m did with it."""
+    from .composition.dialogue import answers
+
+    a = tl.audio or {}
+    return {
+        "analysed": bool(tl.audio),
+        "vad": a.get("vad"),
+        "loudness_lufs": a.get("loudness_lufs"),
+        "holds_music": a.get("holds_music"),
+        "music_share": a.get("music_share"),
+        "song": a.get("song"),
+        "speech_s": a.get("speech_s"),
+        "events": a.get("events", []),
+        "kept": keep,
+        "why": why,
+        "dialogue": [{"start_s": d.start_s, "end_s": d.end_s} for d in cue.dialogue],
+        "answers": answers(cue, sc.parts.get("melody", [])),
+        "mix": dmix.report() if dmix is not None else None,
+    }
+
+
 def render_cue(
     cue_path: str | Path,
     *,
     video: str | Path,
     output: str | Path,
     soundfont: str | Path | None = None,
-    keep_audio: bool = False,
+    keep_audio: str | bool = "auto",
+    loudness_lufs: float = TARGET_LUFS,
     force: bool = False,
     backend: str = "rules",
     model_dir: str | Path | None = None,
     backend_options: dict | None = None,
 ) -> ScoreResult:
     """Compose and render an (edited) cue sheet, and put it under ``video``.
+
+    ``keep_audio`` and ``loudness_lufs`` as for :func:`score`; with "auto" the video's
+    own sound is kept when the cue sheet has dialogue spans.
 
     Deterministic: the same cue sheet gives the same music (with a neural ``backend``, the
     same model too: sampling is seeded from the cue's seed).
@@ -380,6 +564,8 @@ def render_cue(
         raise ParameterError(
             f"{output}: unsupported output type (use .mp4, .mov, .mkv, .wav or .flac)"
         )
+    keep_mode = _keep_mode(keep_audio)
+    _check_loudness(loudness_lufs)
     cue_obj = CueSheet.load(cue_path)
     find_soundfont(soundfont)
     engine = _backend(backend, model_dir, soundfont, backend_options)
@@ -390,14 +576,25 @@ def render_cue(
         _check_cue_fits(cue_obj, _media.probe_video(vid).duration_s, cue_path, vid)
     with OutputSet({"--output": out}, force=force, inputs=(vid, cue_path)), ExitStack() as st:
         sc = compose(cue_obj)
-        rendered, music, _ = _render_music(sc, soundfont, st, backend=engine)
+        rendered, music, _ = _render_music(
+            sc, soundfont, st, backend=engine, target_lufs=loudness_lufs
+        )
+        is_video = not _media.is_image_path(vid)
+        has_audio = is_video and _media.probe_video(vid).has_audio
+        keep, _ = keep_decision(
+            keep_mode, has_audio=has_audio, audio=None, dialogue=cue_obj.dialogue
+        )
+        if keep:
+            music, _ = _mix_original(
+                music, vid, cue_obj, rendered, loudness_lufs=loudness_lufs, stems=None
+            )
         _write_media(
             out,
             picture=vid,
             music=music,
             sample_rate=rendered.sample_rate,
             duration_s=cue_obj.duration_s,
-            keep_audio=keep_audio,
+            keep_audio=False,
         )
     return ScoreResult(projection=None, rendered=rendered, outputs={"output": str(out)})
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from ._io import write_text_atomic
 from .errors import InputError
 
-SCHEMA_VERSION = "1.1"  # 1.1: pose and kinematics (older 1.x timelines load)
+SCHEMA_VERSION = "1.2"  # 1.1: pose and kinematics; 1.2: the sound (older 1.x timelines load)
 
 __all__ = ["SCHEMA_VERSION", "Source", "Cut", "Shot", "VisualBeat", "Timeline"]
 
@@ -89,6 +89,12 @@ class Timeline:
     33 values, 0..1), ``coverage`` (share of frames with a body), ``body_height`` (median
     body height over the picture's height) and ``rate_hz``. ``kinematics`` holds what
     :func:`v2m.analysis.kinematics.kinematics` derives from it.
+
+    ``audio`` (a video with an audio stream; see :func:`v2m.analysis.audio.analyze_audio`):
+    the track's loudness, speech spans (``speech``, [start_s, end_s] pairs), whether it
+    holds music (``holds_music``, ``song``), whether its speech is dialogue to keep clear
+    (``dialogue``), and sound events. None for images, silent videos and timelines written
+    before schema 1.2.
     """
 
     source: Source
@@ -103,12 +109,21 @@ class Timeline:
     image: dict | None = None
     pose: dict | None = None
     kinematics: dict | None = None
+    audio: dict | None = None
     warnings: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
     @property
     def duration_s(self) -> float:
         return self.source.duration_s
+
+    @property
+    def speech_s(self) -> list[tuple[float, float]]:
+        """The dialogue to keep clear: speech spans (s) when the track's speech is
+        dialogue (not a song's vocals), else none."""
+        if not self.audio or not self.audio.get("dialogue"):
+            return []
+        return [(float(a), float(b)) for a, b in self.audio.get("speech", [])]
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -140,6 +155,7 @@ class Timeline:
             image=d.get("image"),
             pose=d.get("pose"),
             kinematics=d.get("kinematics"),
+            audio=d.get("audio"),
             warnings=list(d.get("warnings", [])),
             schema_version=version,
         )

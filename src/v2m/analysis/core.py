@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -18,7 +19,12 @@ from .colour import colour_stats, motion_level, valence_arousal
 from .cuts import CUT_THRESHOLD
 from .motion import motion_curves, visual_beats, visual_tempo
 
-__all__ = ["analyze"]
+__all__ = ["analyze", "AUDIO_MODES"]
+
+log = logging.getLogger("v2m")
+
+#: What ``analyze(..., audio=)`` takes.
+AUDIO_MODES = ("auto", "silero", "energy", "off")
 
 
 def analyze(
@@ -30,6 +36,7 @@ def analyze(
     keep_thumbnails: bool = False,
     pose: str = "auto",
     pose_model_dir: str | Path | None = None,
+    audio: str = "auto",
 ) -> Timeline:
     """Analyse a video or a still image.
 
@@ -55,6 +62,10 @@ def analyze(
         when the models are not installed); "off" never.
     pose_model_dir : path, optional
         Folder holding the pose models (default: see :func:`v2m.analysis.pose.find_models`).
+    audio : {"auto", "silero", "energy", "off"}
+        The video's own sound (:mod:`v2m.analysis.audio`): speech with Silero VAD when the
+        ``speech`` extra is installed ("auto"; "silero" insists), else with the energy
+        detector (said on stderr); "off" skips the sound.
 
     Returns
     -------
@@ -73,6 +84,8 @@ def analyze(
         raise ParameterError(f"cut_threshold={cut_threshold!r}: must be in (0, 255)")
     if pose not in ("auto", "on", "off"):
         raise ParameterError(f"pose={pose!r}: must be 'auto', 'on' or 'off'")
+    if audio not in AUDIO_MODES:
+        raise ParameterError(f"audio={audio!r}: must be one of {', '.join(AUDIO_MODES)}")
     p = _media.check_readable(path)
     if _media.is_image_path(p):
         return _analyze_image(
@@ -87,6 +100,7 @@ def analyze(
         keep_thumbnails=keep_thumbnails,
         pose=pose,
         pose_model_dir=pose_model_dir,
+        audio=audio,
     )
 
 
@@ -196,6 +210,7 @@ def _analyze_video(
     keep_thumbnails: bool,
     pose: str = "off",
     pose_model_dir: str | Path | None = None,
+    audio: str = "off",
 ) -> Timeline:
     info = _media.probe_video(p)
     warn: list[str] = []
@@ -279,6 +294,24 @@ def _analyze_video(
     )
     if tracker is not None:
         tl.pose, tl.kinematics = tracker.finish(duration_s=duration)
+    if info.has_audio and audio != "off":
+        tl.audio = _sound(p, vad=audio, duration_s=duration, warn=warn)
     if keep_thumbnails:
         tl.thumbnails = ps.thumbs
     return tl
+
+
+def _sound(p: Path, *, vad: str, duration_s: float, warn: list[str]) -> dict | None:
+    """The audio pass (:func:`v2m.analysis.audio.analyze_audio`) over the video's length,
+    saying on stderr (and in the timeline's warnings) when speech is found without Silero."""
+    from .audio import analyze_audio, silero_model
+
+    res = analyze_audio(p, vad=vad, max_duration_s=duration_s + 0.5)
+    if res is not None and vad == "auto" and silero_model() is None:
+        msg = (
+            "speech found with the energy detector (Silero VAD is not installed: the "
+            "'speech' extra); a voice over loud sound may be missed"
+        )
+        log.warning("%s", msg)
+        warn.append(msg)
+    return res

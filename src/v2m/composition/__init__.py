@@ -29,6 +29,9 @@ Ending
 Hits
     Every hit is placed at its exact time on the grid, with a breath before it, the tune
     and the whole band on it (:mod:`.hits`).
+Dialogue
+    Under the cue's speech spans the tune rests, the harmony holds, the drums keep a soft
+    pulse without fills or crashes; in long pauses the tune answers (:mod:`.dialogue`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import numpy as np
 from ..cuesheet import CueSheet, time_to_beat
 from ..styles import PROGRAM_LEVEL_DB, get_style
 from .accompaniment import PAD_BELOW, AccompanimentMixin
+from .dialogue import DialogueMixin
 from .ending import FINAL_CHORD_S, RELEASE_S, EndingMixin
 from .harmony import _Chord
 from .hits import BREATH_MAX_S, FLAM_S, HitsMixin
@@ -64,7 +68,7 @@ __all__ = [
 # ===================================================================== composer
 
 
-class _Composer(AccompanimentMixin, MelodyMixin, HitsMixin, EndingMixin):
+class _Composer(AccompanimentMixin, MelodyMixin, HitsMixin, EndingMixin, DialogueMixin):
     def __init__(self, cue: CueSheet):
         cue.validate()
         self.cue = cue
@@ -147,6 +151,7 @@ class _Composer(AccompanimentMixin, MelodyMixin, HitsMixin, EndingMixin):
         self.ending()
         self.hits()  # after the ending: a cut inside the final chord is still marked
         self.refine_melody()
+        self.around_dialogue()  # after the hits: cuts under speech stay light
         cue = self.cue
         exact = {round(float(time_to_beat(h.time_s, cue.beats_s)), 3) for h in cue.hits}
         self.parts = perform(

@@ -10,13 +10,26 @@ import mido
 import numpy as np
 
 from .._io import write_bytes_atomic
-from ..cuesheet import CueSheet, Key
+from ..cuesheet import CueSheet, Key, time_to_beat
 
-__all__ = ["Note", "Score", "PPQ", "ROLE_CHANNELS", "ROLES", "BREATH_MARKER", "HIT_MARKER"]
+__all__ = [
+    "Note",
+    "Score",
+    "PPQ",
+    "ROLE_CHANNELS",
+    "ROLES",
+    "BREATH_MARKER",
+    "HIT_MARKER",
+    "SPEECH_MARKER",
+    "SPEECH_END_MARKER",
+]
 
 PPQ = 480
 #: Conductor-track markers of a breath's start and of the hit that ends it.
 BREATH_MARKER, HIT_MARKER = "v2m:breath", "v2m:hit"
+#: Conductor-track markers of the cue's dialogue spans (start, end): the renderer measures
+#: the music's loudness away from speech, as it does for a cue sheet.
+SPEECH_MARKER, SPEECH_END_MARKER = "v2m:speech", "v2m:speech-end"
 ROLE_CHANNELS = {"harmony": 0, "bass": 1, "melody": 2, "arp": 3, "pad": 4, "drums": 9}
 ROLES = ("drums", "bass", "harmony", "pad", "melody", "arp")
 
@@ -63,6 +76,11 @@ class Score:
         beats = np.asarray(self.cue.beats_s, float)
         ab = np.interp(np.asarray(self.breaths, float), np.arange(len(beats)), beats)
         return [(float(a), float(b)) for a, b in ab if b > a]
+
+    @property
+    def dialogue_s(self) -> list[tuple[float, float]]:
+        """The cue's dialogue spans in seconds: (start, end) pairs."""
+        return [(float(d.start_s), float(d.end_s)) for d in self.cue.dialogue]
 
     @property
     def ticks_per_beat(self) -> int:
@@ -114,6 +132,10 @@ class Score:
             if b > a:
                 for beat, text in ((a, BREATH_MARKER), (b, HIT_MARKER)):
                     msgs.append((self.beat_to_tick(beat), 1, mido.MetaMessage("marker", text=text)))
+        for a, b in self.dialogue_s:
+            for t_s, text in ((a, SPEECH_MARKER), (b, SPEECH_END_MARKER)):
+                beat = float(time_to_beat(t_s, cue.beats_s))
+                msgs.append((self.beat_to_tick(beat), 2, mido.MetaMessage("marker", text=text)))
         last_tick = 0
         for tick, _, msg in sorted(msgs, key=lambda m: m[:2]):
             msg.time = tick - last_tick

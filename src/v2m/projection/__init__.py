@@ -69,6 +69,7 @@ from ..styles import get_style
 from ..timeline import Timeline
 from .cuts import cut_decisions, cut_hits, cuts_note, hits_note, strong_cuts
 from .dance import choose_mode, dance_hits, dance_tempo, follow_dancer
+from .dialogue import dialogue_spans, soften_hits
 from .form import bar_energy, contrast_colours, sections_from_picture
 from .tempo_map import BeatGrid, solve_beat_grid
 
@@ -378,7 +379,11 @@ def project(
         hits = cut_hits(
             b_arr, bar_t, anchors, cut_w, vb, dur, caught=caught, user_hits_s=hits_s or []
         )
+    dialogue, said = dialogue_spans(timeline, dur)
+    hits = soften_hits(hits, dialogue)
     why.append(hits_note(hits))
+    if said:
+        why.append(said)
     ending = ending or "cadence"
     why.append(f"ending: {ending} at {dur:.2f} s, with the video")
 
@@ -392,6 +397,7 @@ def project(
         sections=sections,
         energy=[round(float(e), 3) for e in bar_e],
         hits=hits,
+        dialogue=dialogue,
         ending=ending,
         seed=int(seed),
         tempo_bpm=round(mean_bpm, 2),

@@ -236,6 +236,7 @@ def _render(
         target_lufs=target_lufs,
         breaths_s=score.breaths_s,
         breath_guard_s=_attack_guard_s(score, leads),
+        loudness_exclude_s=score.dialogue_s,
     )
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-render-")))

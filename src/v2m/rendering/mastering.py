@@ -347,8 +347,12 @@ class Mastering:
         ceiling_dbtp: float = TRUE_PEAK_DBTP,
         breaths_s: Iterable[tuple[float, float]] = (),
         breath_guard_s: float = 0.0,
+        loudness_exclude_s: Iterable[tuple[float, float]] = (),
     ):
         self.sr = sr
+        #: spans (s) left out of the loudness the target is for: under dialogue the
+        #: composer thins the music, and the target is for the music away from speech
+        self.exclude_s = [(float(a), float(b)) for a, b in loudness_exclude_s if b > a]
         self.breaths_s = [(float(a), float(b)) for a, b in breaths_s if b > a]
         # the end of each breath left out of its level: notes that start early (attack
         # compensation, v2m.rendering.attack) already sound there
@@ -378,7 +382,8 @@ class Mastering:
         sp = _join_once(self._sp)
         n_seg = len(e_blocks) // 100
         energy = e_blocks[: n_seg * 100].reshape(n_seg, 100).mean(axis=1)
-        lufs0 = _gated_loudness(energy)
+        keep = self._measured(n_seg)
+        lufs0 = _gated_loudness(energy[keep])
         if not np.isfinite(lufs0):  # silence: nothing to normalise
             self._plan = _Plan(1.0, np.ones(len(sp)), sp)
             return
@@ -402,7 +407,7 @@ class Mastering:
                 gb = np.ones(n_seg * 100)
                 gb[: len(g_blocks)] = g_blocks
             seg_e = (e_blocks[: n_seg * 100] * gb * gb).reshape(n_seg, 100).mean(axis=1)
-            err = self.target - _gated_loudness(seg_e * g0 * g0)
+            err = self.target - _gated_loudness(seg_e[keep] * g0 * g0)
             if abs(err) <= 0.02 or err > 3.0:
                 break
             g0 *= db_to_gain(err)
@@ -413,6 +418,15 @@ class Mastering:
             lim = _release(need, release_blocks=80.0)
             g_blocks = lim * self._breath_dips(breaths, lim, g0)
         self._plan = _Plan(g0, g_blocks, tp)
+
+    def _measured(self, n_seg: int) -> np.ndarray:
+        """Which 100 ms segments count for the loudness (none of ``exclude_s``), as a
+        boolean mask; all of them when the spans would leave under 3 s."""
+        keep = np.ones(n_seg, bool)
+        seg_s = 100 * self.block / self.sr
+        for a, b in self.exclude_s:
+            keep[max(0, int(a / seg_s)) : max(0, int(math.ceil(b / seg_s)))] = False
+        return keep if keep.sum() * seg_s >= 3.0 else np.ones(n_seg, bool)
 
     def _breath_ramps(self) -> tuple[int, int]:
         """The breath's fall and rise in blocks (a block is about 1 ms)."""
@@ -535,7 +549,9 @@ class Mastering:
             write(start, out, {r: x * g for r, x in stems.items()})
             meter.feed(out)
             start = b
-        return _gated_loudness(meter.energies()), self._true_peak_out()
+        e = meter.energies()
+        keep = self._measured(len(e))
+        return _gated_loudness(e[keep]), self._true_peak_out()
 
     def _true_peak_out(self) -> float:
         """True peak of the output from the block figures: within block i the gain lies

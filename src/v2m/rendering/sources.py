@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from ..composition import Score, compose
-from ..composition.score import BREATH_MARKER, HIT_MARKER
+from ..composition.score import BREATH_MARKER, HIT_MARKER, SPEECH_END_MARKER, SPEECH_MARKER
 from ..cuesheet import CueSheet
 from ..errors import InputError
 
@@ -45,7 +45,8 @@ class MidiFileSource:
                     pass
                 if fields.get("ending") in ("cadence", "fade", "stop"):
                     self.ending = fields["ending"]
-        self.breaths_s = _breath_markers(self.midi)
+        self.breaths_s = _marker_spans(self.midi, BREATH_MARKER, HIT_MARKER)
+        self.dialogue_s = _marker_spans(self.midi, SPEECH_MARKER, SPEECH_END_MARKER)
         self._names = []
         for i, tr in enumerate(self.midi.tracks):
             if any(m.type == "note_on" for m in tr):
@@ -79,9 +80,10 @@ class MidiFileSource:
         return buf.getvalue()
 
 
-def _breath_markers(midi) -> list[tuple[float, float]]:
-    """(start, hit) seconds of the breaths marked on the conductor track (first track),
-    ``v2m:breath`` then ``v2m:hit`` (see :class:`v2m.composition.Score`)."""
+def _marker_spans(midi, start_text: str, end_text: str) -> list[tuple[float, float]]:
+    """(start, end) seconds of the spans marked on the conductor track (first track) by a
+    ``start_text`` marker and the ``end_text`` marker after it (see
+    :class:`v2m.composition.Score`)."""
     import mido
 
     out: list[tuple[float, float]] = []
@@ -92,9 +94,9 @@ def _breath_markers(midi) -> list[tuple[float, float]]:
         t_s += mido.tick2second(msg.time, midi.ticks_per_beat, tempo)
         if msg.type == "set_tempo":
             tempo = msg.tempo
-        elif msg.type == "marker" and msg.text == BREATH_MARKER:
+        elif msg.type == "marker" and msg.text == start_text:
             start = t_s
-        elif msg.type == "marker" and msg.text == HIT_MARKER and start is not None:
+        elif msg.type == "marker" and msg.text == end_text and start is not None:
             if t_s > start:
                 out.append((start, t_s))
             start = None
