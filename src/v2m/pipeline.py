@@ -161,6 +161,11 @@ def keep_decision(
             "the video's sound is a song: left out, not kept under new music "
             "(--keep-audio on keeps it)",
         )
+    if audio and audio.get("holds_music"):
+        return False, (
+            f"the video's sound is music ({100 * audio.get('music_share', 0):.0f} % of it), "
+            "not dialogue: left out, not kept under new music (--keep-audio on keeps it)"
+        )
     return False, "no dialogue in the video's sound: left out (--keep-audio on keeps it)"
 
 

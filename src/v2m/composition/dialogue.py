@@ -44,6 +44,8 @@ SPEECH_VELOCITY = 0.75
 PULSE_VELOCITY = 0.6
 #: General MIDI drum notes that keep the pulse under speech: kicks, closed/pedal hi-hat.
 PULSE_UNDER_SPEECH = frozenset({35, 36, 42, 44})
+#: Drum notes of a light accent (a cut under speech): kicks and snares, no cymbal.
+LIGHT_ACCENT = frozenset({35, 36, 38, 40})
 
 
 def _spans_beats(cue: CueSheet) -> list[tuple[float, float]]:
@@ -59,6 +61,8 @@ def _spans_beats(cue: CueSheet) -> list[tuple[float, float]]:
 def _pauses_s(cue: CueSheet) -> list[tuple[float, float]]:
     """The gaps between dialogue spans (and after the last), in seconds."""
     bounds = [(d.start_s, d.end_s) for d in cue.dialogue]
+    if not bounds:
+        return []
     out = []
     for (_, e), (s, _) in zip(bounds, bounds[1:] + [(cue.duration_s, None)], strict=True):
         if s - e >= ANSWER_PAUSE_S:
@@ -120,7 +124,7 @@ class DialogueMixin:
         if not inside:
             return True
         if role == "drums":
-            if round(n.start, 3) in light:
+            if round(n.start, 3) in light and n.pitch in LIGHT_ACCENT:
                 return True  # a cut under speech, marked lightly
             if n.pitch not in PULSE_UNDER_SPEECH:
                 return False

@@ -9,6 +9,9 @@ __all__ = ["dialogue_spans", "soften_hits", "LIGHT_UNDER_SPEECH"]
 
 #: The strength a cut's hit keeps under speech: a light accent (no breath, no crash).
 LIGHT_UNDER_SPEECH = 0.3
+#: A hit this long before speech is light too: a crash would still ring when the voice
+#: starts.
+CLEAR_BEFORE_S = 1.0
 
 
 def dialogue_spans(timeline: Timeline, duration_s: float) -> tuple[list[Dialogue], str | None]:
@@ -44,11 +47,11 @@ def dialogue_spans(timeline: Timeline, duration_s: float) -> tuple[list[Dialogue
 
 
 def soften_hits(hits: list[Hit], spans: list[Dialogue]) -> list[Hit]:
-    """Cuts and impacts under speech are marked lightly (strength at most
-    ``LIGHT_UNDER_SPEECH``); the user's own hits stay as given."""
+    """Cuts and impacts under speech (or ``CLEAR_BEFORE_S`` before it) are marked lightly
+    (strength at most ``LIGHT_UNDER_SPEECH``); the user's own hits stay as given."""
     out = []
     for h in hits:
-        under = any(d.start_s <= h.time_s < d.end_s for d in spans)
+        under = any(d.start_s - CLEAR_BEFORE_S <= h.time_s < d.end_s for d in spans)
         if under and h.kind not in ("user", "cymbal"):
             h = Hit(time_s=h.time_s, strength=min(h.strength, LIGHT_UNDER_SPEECH), kind=h.kind)
         out.append(h)

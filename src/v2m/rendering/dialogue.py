@@ -7,40 +7,53 @@ again, piece by piece: memory does not grow with the length) and writes
 
 where ``o`` is the original sound and ``m`` the music:
 
-* ``c`` is one constant for the whole original: the voice's level (RMS over the active
-  0.1 s frames of the speech spans) is set to the music's level away from speech, at most
-  ``MAX_VOICE_GAIN_DB`` either way;
+* ``c`` is one constant for the whole original: the voice's loudness (K-weighted, over
+  the active 0.1 s frames of the speech spans) is set ``VOICE_UNDER_MUSIC_DB`` under the
+  delivery loudness, where the music's own master puts the music away from speech
+  (changed by at most ``MAX_VOICE_GAIN_DB`` either way);
 * ``g(t)`` ducks the music under each speech span so that its loudest 0.5 s there lies
   ``smr_db`` (default 20 dB) under the voice; it is down ``LOOKAHEAD_S`` before the first
   syllable (falling over ``DOWN_S``), holds ``HOLD_S`` after the last one and comes back
   over ``UP_S`` (raised-cosine ramps in dB, slow enough not to pump); a pause too short
   for the bed to come back all the way keeps it partly down;
-* ``G`` is one constant that brings the result to the delivery loudness (default -14
-  LUFS, BS.1770-4), lowered where needed to keep the true peak at or under the ceiling
-  (-1 dBTP): the voice is never limited or clipped, so a very peaky voice can leave the
-  result under the target (the report says by how much).
+* ``G`` brings the result to the delivery loudness (default -14 LUFS, BS.1770-4) with
+  the true peak at or under the ceiling (-1 dBTP), as the music's own master does
+  (:class:`~v2m.rendering.mastering.Mastering`: one make-up gain, a look-ahead limiter on
+  the 1 ms blocks whose true peak would pass the ceiling, 80 ms release). Nothing clips;
+  the limiter touches only the loudest syllables (on espeak speech the voice's
+  least-squares gain per 0.5 s window stays within a few tenths of a dB of one constant,
+  see ``bench/dialogue.py``).
 """
 
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .mastering import TARGET_LUFS, TRUE_PEAK_DBTP, KMeter, _gated_loudness, true_peak_dbtp
+from .mastering import TARGET_LUFS, TRUE_PEAK_DBTP, KMeter, Mastering
+from .sinks import FileSinks, RawStore
 
 __all__ = ["mix_dialogue", "DialogueMix", "duck_curve_db", "SMR_DB"]
 
 #: The music bed under speech: its loudest 0.5 s this far under the voice (dB).
 SMR_DB = 20.0
 LOOKAHEAD_S = 0.05
-DOWN_S = 0.2
-HOLD_S = 0.1
-UP_S = 0.4
+DOWN_S = 0.15
+HOLD_S = 0.05
+UP_S = 0.3
 MAX_VOICE_GAIN_DB = 20.0
+#: The limiter's release (ms): short, so it takes only the loudest syllables' peaks down
+#: and the voice keeps one level from window to window (the music's master uses 80 ms).
+LIMITER_RELEASE_MS = 10.0
+#: The voice's level under the music's level away from speech (dB): the loudest
+#: syllables then need less of the limiter to meet the loudness target.
+VOICE_UNDER_MUSIC_DB = 2.0
 _FRAME_S = 0.1  # level frames
 _CURVE_HOP_S = 0.005  # resolution of the gain curve
 
@@ -124,11 +137,15 @@ def _original_chunks(video: Path, sr: int, n: int, chunk: int) -> Iterator[np.nd
         yield x
 
 
-def _frame_power(chunks: Iterator[np.ndarray], frame: int) -> np.ndarray:
-    """Mean square (both channels) per ``frame`` samples; chunks are multiples of it."""
+def _frame_power(chunks: Iterator[np.ndarray], frame: int, meter=None) -> np.ndarray:
+    """Mean square (both channels) per ``frame`` samples; chunks are multiples of it.
+    ``meter`` (a :class:`~v2m.rendering.mastering.KMeter` of ``frame`` blocks) is fed
+    the same chunks."""
     out = []
     for x in chunks:
         k = x.shape[0] // frame * frame
+        if meter is not None:
+            meter.feed(x)
         if k:
             out.append((x[:k].astype(np.float64) ** 2).mean(axis=1).reshape(-1, frame).mean(1))
         if x.shape[0] > k:
@@ -175,37 +192,39 @@ def duck_curve_db(
     return g
 
 
-def _levels(music: Path, video: Path, sr: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _levels(music: Path, video: Path, sr: int, n: int):
+    """Per 0.1 s frame: the music's and the original's mean square, and the original's
+    K-weighted energy (BS.1770, channels summed)."""
     frame = int(round(_FRAME_S * sr))
     chunk = frame * 10
     pm = _frame_power(_music_chunks(music, n, chunk), frame)
-    po = _frame_power(_original_chunks(video, sr, n, chunk), frame)
-    return pm, po
+    meter = KMeter(sr, frame, channels=2)
+    po = _frame_power(_original_chunks(video, sr, n, chunk), frame, meter)
+    return pm, po, meter.energies()
 
 
 def _span_frames(a: float, b: float, n_frames: int) -> slice:
     return slice(max(0, int(a / _FRAME_S)), min(n_frames, int(math.ceil(b / _FRAME_S))))
 
 
-def _plan(pm, po, speech_s, smr_db):
-    """The original's gain ``c`` (dB) and each span's duck (dB) from the frame powers."""
-    nf = min(len(pm), len(po))
-    speech_mask = np.zeros(nf, bool)
-    voice_frames = []
+def _plan(pm, po, ko, speech_s, smr_db, target_lufs):
+    """The original's gain ``c`` (dB) and each span's duck (dB) from the frame powers:
+    the voice's loudness (K-weighted, over the frames of the speech spans within 25 dB of
+    their span's peak) is set ``VOICE_UNDER_MUSIC_DB`` under the target, where the music's
+    own master put the music away from speech."""
+    nf = min(len(pm), len(po), len(ko))
+    voice_k = []
     for a, b in speech_s:
         sl = _span_frames(a, b, nf)
         seg = po[sl]
         if seg.size:
-            act = seg > seg.max() * 10 ** (-2.5)  # the frames within 25 dB of its peak
-            voice_frames.append(seg[act])
-        speech_mask[sl] = True
-    voice_db = _db(float(np.concatenate(voice_frames).mean())) if voice_frames else -120.0
-    away = ~speech_mask
-    for a, b in speech_s:  # a second around speech is not "away"
-        away[_span_frames(a - 1.0, b + 1.0, nf)] = False
-    music_away = pm[:nf][away] if away.any() else pm[:nf]
-    music_db = _db(float(music_away.mean())) if music_away.size else -120.0
-    c_db = float(np.clip(music_db - voice_db, -MAX_VOICE_GAIN_DB, MAX_VOICE_GAIN_DB))
+            voice_k.append(ko[sl][seg > seg.max() * 10 ** (-2.5)])
+    if voice_k and np.concatenate(voice_k).size:
+        voice_lufs = -0.691 + _db(float(np.concatenate(voice_k).mean()))
+        want = target_lufs - VOICE_UNDER_MUSIC_DB - voice_lufs
+        c_db = float(np.clip(want, -MAX_VOICE_GAIN_DB, MAX_VOICE_GAIN_DB))
+    else:
+        c_db = 0.0
     ducks = []
     for a, b in speech_s:
         sl = _span_frames(a, b, nf)
@@ -263,13 +282,11 @@ def mix_dialogue(
     -------
     DialogueMix
     """
-    from .sinks import FileSinks
-
     music, video = Path(music), Path(video)
     sr = int(sample_rate)
     n = int(round(duration_s * sr))
-    pm, po = _levels(music, video, sr, n)
-    c_db, ducks = _plan(pm, po, speech_s, smr_db)
+    pm, po, ko = _levels(music, video, sr, n)
+    c_db, ducks = _plan(pm, po, ko, speech_s, smr_db, target_lufs)
     curve = duck_curve_db([(a, b, d) for a, b, d, _, _ in ducks], duration_s=duration_s)
     c = np.float32(10 ** (c_db / 20))
     chunk = sr  # one second
@@ -283,29 +300,42 @@ def mix_dialogue(
             g = 10 ** (np.interp(t, np.arange(len(curve)) * _CURVE_HOP_S, curve) / 20)
             yield a, m * g[:, None].astype(np.float32), o * c
 
-    meter = KMeter(sr, max(1, sr // 10), channels=2)
-    peak = -math.inf
-    for _, m, o in mixed():
-        y = m + o
-        meter.feed(y)
-        peak = max(peak, true_peak_dbtp(y, sr))
-    loud = _gated_loudness(meter.energies())
-    g_db = (target_lufs - loud) if math.isfinite(loud) else 0.0
-    if math.isfinite(peak):
-        g_db = min(g_db, ceiling_dbtp - peak)
-    G = np.float32(10 ** (g_db / 20))
-    stems = {}
-    if stems_dir is not None:
-        d = Path(stems_dir)
-        d.mkdir(parents=True, exist_ok=True)
-        stems = {"original": d / "original.wav", "music": d / "music.wav"}
-    from contextlib import ExitStack
-
     with ExitStack() as stack:
-        sink = FileSinks(stack, sr, Path(out), stems, subtype="FLOAT")
-        for a, m, o in mixed():
-            sink.write(a, G * (m + o), {"original": G * o, "music": G * m})
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-dialogue-")))
+        names = [None, "original", "music"] if stems_dir is not None else [None]
+        stores = {k: RawStore(tmp / f"{k or 'mix'}.f32") for k in names}
+        for st in stores.values():
+            stack.callback(st.close)
+        mastering = Mastering(
+            sr, n, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, release_ms=LIMITER_RELEASE_MS
+        )
+        for _, m, o in mixed():
+            y = m + o
+            mastering.feed(y)
+            stores[None].append(y)
+            if stems_dir is not None:
+                stores["original"].append(o)
+                stores["music"].append(m)
+        mix_store = stores.pop(None)
+        mastering.plan(mix_store.read)
+        chunk_m = mastering.chunk
+
+        def chunks():
+            for a in range(0, n, chunk_m):
+                yield (
+                    mix_store.read(a, a + chunk_m),
+                    {k: st.read(a, a + chunk_m) for k, st in stores.items()},
+                )
+
+        stem_paths = {}
+        if stems_dir is not None:
+            d = Path(stems_dir)
+            d.mkdir(parents=True, exist_ok=True)
+            stem_paths = {k: d / f"{k}.wav" for k in stores}
+        sink = FileSinks(stack, sr, Path(out), stem_paths, subtype="FLOAT")
+        mastering.apply(chunks, mix_store.read, sink.write, sink.restart)
         sink.finish()
+    g_db = mastering.make_up_gain_db
     spans = [
         {
             "start_s": round(a, 3),
@@ -318,8 +348,8 @@ def mix_dialogue(
     return DialogueMix(
         voice_gain_db=c_db + g_db,
         music_gain_db=g_db,
-        loudness_lufs=loud + g_db if math.isfinite(loud) else loud,
-        true_peak_dbtp=peak + g_db,
+        loudness_lufs=mastering.loudness_lufs,
+        true_peak_dbtp=mastering.true_peak_dbtp,
         target_lufs=target_lufs,
         spans=spans,
     )

@@ -348,8 +348,11 @@ class Mastering:
         breaths_s: Iterable[tuple[float, float]] = (),
         breath_guard_s: float = 0.0,
         loudness_exclude_s: Iterable[tuple[float, float]] = (),
+        release_ms: float = 80.0,
     ):
         self.sr = sr
+        #: the limiter's release (a block is about 1 ms)
+        self.release_ms = float(release_ms)
         #: spans (s) left out of the loudness the target is for: under dialogue the
         #: composer thins the music, and the target is for the music away from speech
         self.exclude_s = [(float(a), float(b)) for a, b in loudness_exclude_s if b > a]
@@ -399,7 +402,7 @@ class Mastering:
             # exact wherever the make-up gain so far could bring a block near the ceiling
             self._exact_peaks(read, sp, tp, done, self.ceiling / (g0 * db_to_gain(0.5)))
             need = np.minimum(1.0, self.ceiling / np.maximum(g0 * tp, 1e-12))
-            lim = _release(need, release_blocks=80.0)
+            lim = _release(need, release_blocks=self.release_ms)
             g_blocks = lim * self._breath_dips(breaths, lim, g0)
             if len(g_blocks) >= n_seg * 100:
                 gb = g_blocks[: n_seg * 100]  # a view: no copy per iteration
@@ -415,9 +418,14 @@ class Mastering:
         self._exact_peaks(read, sp, tp, done, self.ceiling / (g0 * db_to_gain(0.5)))
         if int(done.sum()) != n_done:
             need = np.minimum(1.0, self.ceiling / np.maximum(g0 * tp, 1e-12))
-            lim = _release(need, release_blocks=80.0)
+            lim = _release(need, release_blocks=self.release_ms)
             g_blocks = lim * self._breath_dips(breaths, lim, g0)
         self._plan = _Plan(g0, g_blocks, tp)
+
+    @property
+    def make_up_gain_db(self) -> float:
+        """The make-up gain of the planned (and applied) master, in dB."""
+        return gain_to_db(self._plan.g0) if self._plan is not None else 0.0
 
     def _measured(self, n_seg: int) -> np.ndarray:
         """Which 100 ms segments count for the loudness (none of ``exclude_s``), as a
