@@ -33,3 +33,28 @@ def bikes():
     if not p.exists():
         pytest.skip(f"shared sample clip missing: {p}")
     return p
+
+
+def _talk(media_dir, name: str, **kw):
+    import os
+
+    import talking
+
+    if not talking.have_espeak():
+        if os.environ.get("CI"):
+            pytest.fail("espeak-ng is not installed (.ci/run installs it from Debian)")
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    return talking.talking_video(media_dir / f"{name}.mp4", **kw)
+
+
+@pytest.fixture(scope="session")
+def talk_plain(media_dir):
+    """A 25 s voice-over: three sentences from 1, 7.5 and 15 s, pauses of 1.5-3 s."""
+    return _talk(media_dir, "talk-plain")
+
+
+@pytest.fixture(scope="session")
+def talk_bed(media_dir):
+    """The same voice-over with a music bed 14 dB under it, impacts and applause."""
+    return _talk(media_dir, "talk-bed", bed_db=-14.0, impacts_s=(6.3, 13.0),
+                 applause_s=(20.5, 24.5))  # fmt: skip

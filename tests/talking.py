@@ -18,7 +18,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-
 from synth import shot_image
 
 SR = 48000

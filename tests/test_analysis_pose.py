@@ -15,6 +15,7 @@ from v2m.analysis.pose import (
     ssd_anchors,
 )
 from v2m.errors import InputError
+from v2m.timeline import SCHEMA_VERSION as TL_SCHEMA
 from v2m.timeline import Timeline
 
 DANCER = SHARED / "video" / "dancer.avi"
@@ -101,7 +102,7 @@ def test_dance_video_gets_pose_and_kinematics_in_the_timeline(tmp_path):
     p = tmp_path / "tl.json"
     tl.save(p)
     back = Timeline.load(p)
-    assert back.schema_version == "1.1" and back.kinematics["beats"] == k["beats"]
+    assert back.schema_version == TL_SCHEMA and back.kinematics["beats"] == k["beats"]
     # a 1.0 timeline (before pose) still loads
     d = json.loads(p.read_text())
     d["schema_version"] = "1.0"

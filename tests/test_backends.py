@@ -10,6 +10,7 @@ import pytest
 
 from v2m.backends import BACKENDS, get_backend, prompt, warp, windows
 from v2m.composition.score import Note, Score
+from v2m.cuesheet import SCHEMA_VERSION as CUE_SCHEMA
 from v2m.cuesheet import CueSheet, Hit, make_cue
 from v2m.errors import InputError, ParameterError
 
@@ -44,7 +45,7 @@ def test_prompt_states_the_cue_and_the_mood():
     cue.prompt = "solo cello, slow"
     assert prompt.prompt_for(cue, _shots(-0.6, 0.7)) == "solo cello, slow"
     back = CueSheet.from_dict(json.loads(json.dumps(cue.to_dict())))
-    assert back.prompt == "solo cello, slow" and back.schema_version == "1.2"
+    assert back.prompt == "solo cello, slow" and back.schema_version == CUE_SCHEMA
 
 
 def test_windows_join_on_bar_lines_and_cover_the_piece():

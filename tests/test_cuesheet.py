@@ -125,3 +125,51 @@ def test_a_short_piece_slows_down_only_at_its_very_end():
     long = list(np.arange(0, 61, 0.6))
     out, n = ritardando(long, after_s=0.0, duration_s=60.0)
     assert n >= 8
+
+
+def _fields_to_fuzz(d):
+    """(path, setter) for every numeric field of a cue sheet dict."""
+    yield "duration_s", lambda x, v: x.__setitem__("duration_s", v)
+    yield "tempo_bpm", lambda x, v: x.__setitem__("tempo_bpm", v)
+    yield "seed", lambda x, v: x.__setitem__("seed", v)
+    yield "beats_s[1]", lambda x, v: x["beats_s"].__setitem__(1, v)
+    yield "downbeats[1]", lambda x, v: x["downbeats"].__setitem__(1, v)
+    yield "energy[0]", lambda x, v: x["energy"].__setitem__(0, v)
+    yield "sections[0].energy", lambda x, v: x["sections"][0].__setitem__("energy", v)
+    yield "sections[0].end_s", lambda x, v: x["sections"][0].__setitem__("end_s", v)
+    yield "hits[0].time_s", lambda x, v: x["hits"][0].__setitem__("time_s", v)
+    yield "hits[0].strength", lambda x, v: x["hits"][0].__setitem__("strength", v)
+    yield "dialogue[0].start_s", lambda x, v: x["dialogue"][0].__setitem__("start_s", v)
+    yield "instruments.bass", lambda x, v: x["instruments"].__setitem__("bass", v)
+
+
+BAD_VALUES = [float("nan"), float("inf"), -float("inf"), -120, 1e308, "12", None, [1], {"a": 1},
+              True]  # fmt: skip
+
+
+def test_fuzz_numeric_fields_give_a_clear_error_or_a_valid_cue():
+    """Every numeric field set to NaN, inf, negative, huge or a wrong type: a
+    CueSheetError naming the field (or a cue that still validates), never a traceback."""
+    import copy
+    import math
+
+    from v2m.cuesheet import Dialogue, Hit
+    from v2m.errors import CueSheetError
+
+    cue = make_cue(duration_s=8, tempo_bpm=100, style="pop", hits=[Hit(2.0, 0.8, "cut")])
+    cue.dialogue = [Dialogue(1.0, 3.0)]
+    cue.instruments = {"bass": 33}
+    base = json.loads(json.dumps(cue.to_dict()))
+    for name, setter in _fields_to_fuzz(base):
+        for v in BAD_VALUES:
+            d = copy.deepcopy(base)
+            setter(d, v)
+            try:
+                got = CueSheet.from_dict(d)
+            except CueSheetError as exc:
+                field = name.split("[")[0].split(".")[0]
+                assert field in str(exc) or "malformed" in str(exc), (name, v, str(exc))
+                continue
+            # accepted: then it is a sane cue sheet
+            assert math.isfinite(got.duration_s) and got.duration_s > 0, (name, v)
+            assert all(0 <= h.strength <= 1 for h in got.hits), (name, v)

@@ -191,6 +191,12 @@ class CueSheet:
             raise CueSheetError(
                 f"duration_s: {self.duration_s} s is longer than {MAX_DURATION_S / 3600:g} hours"
             )
+        if self.tempo_bpm is not None:
+            _number(self.tempo_bpm, "tempo_bpm", 20.0, 400.0)
+        if not isinstance(self.style, str):
+            raise CueSheetError(f"style: must be a style's name, got {self.style!r}")
+        if not isinstance(self.notes, list) or not all(isinstance(n, str) for n in self.notes):
+            raise CueSheetError("notes: must be a list of text lines")
         if self.meter not in METERS:
             raise CueSheetError(f"meter: {self.meter!r} is not one of {', '.join(METERS)}")
         b = np.asarray(self.beats_s, dtype=float)
@@ -220,7 +226,21 @@ class CueSheet:
         get_style(self.style)
         if self.ending not in ENDINGS:
             raise CueSheetError(f"ending: {self.ending!r} is not one of {', '.join(ENDINGS)}")
+        prev_end = 0.0
         for i, s in enumerate(self.sections):
+            _number(s.start_s, f"sections[{i}].start_s", 0.0, MAX_DURATION_S)
+            _number(s.end_s, f"sections[{i}].end_s", 0.0, MAX_DURATION_S)
+            _number(s.energy, f"sections[{i}].energy", 0.0, 1.0)
+            if not isinstance(s.label, str) or not s.label:
+                raise CueSheetError(
+                    f"sections[{i}].label: must be a name such as 'A', got {s.label!r}"
+                )
+            if s.start_s < prev_end - 1e-6:
+                raise CueSheetError(
+                    f"sections[{i}]: starts at {s.start_s} s, before sections[{i - 1}] ends "
+                    f"({prev_end} s): sections must be in order and not overlap"
+                )
+            prev_end = s.end_s
             if not (0 <= s.start_s < s.end_s <= self.duration_s + 1e-6):
                 raise CueSheetError(
                     f"sections[{i}]: start_s/end_s {s.start_s}..{s.end_s} outside 0..duration_s"
@@ -240,6 +260,8 @@ class CueSheet:
             )
         self._check_dialogue()
         for i, h in enumerate(self.hits):
+            _number(h.time_s, f"hits[{i}].time_s", 0.0, MAX_DURATION_S)
+            _number(h.strength, f"hits[{i}].strength", 0.0, 1.0)
             if not 0 <= h.time_s <= self.duration_s:
                 raise CueSheetError(f"hits[{i}].time_s: {h.time_s} outside 0..duration_s")
             if h.kind not in HIT_KINDS:
@@ -307,8 +329,8 @@ class CueSheet:
         try:
             cue = cls(
                 duration_s=d["duration_s"],
-                beats_s=[float(x) for x in d["beats_s"]],
-                downbeats=[int(x) for x in d["downbeats"]],
+                beats_s=[float(x) for x in _list(d, "beats_s")],
+                downbeats=[_index(x) for x in _list(d, "downbeats")],
                 meter=d.get("meter", "4/4"),
                 key=d.get("key", "C major")
                 if isinstance(d.get("key", ""), str)
@@ -318,7 +340,9 @@ class CueSheet:
                     _record(Section, s, f"sections[{i}]")
                     for i, s in enumerate(_list(d, "sections"))
                 ],
-                energy=[float(e) for e in _list(d, "energy")],
+                energy=[
+                    _number(e, f"energy[{i}]", 0.0, 1.0) for i, e in enumerate(_list(d, "energy"))
+                ],
                 hits=[_record(Hit, h, f"hits[{i}]") for i, h in enumerate(_list(d, "hits"))],
                 dialogue=[
                     _record(Dialogue, s, f"dialogue[{i}]")
@@ -326,9 +350,9 @@ class CueSheet:
                 ],
                 ending=d.get("ending", "cadence"),
                 seed=d.get("seed", 0),
-                instruments=dict(d.get("instruments", {})),
+                instruments=_dict(d, "instruments"),
                 tempo_bpm=d.get("tempo_bpm"),
-                notes=list(d.get("notes", [])),
+                notes=list(_list(d, "notes")),
                 prompt=d.get("prompt"),
                 schema_version=version,
             )
@@ -365,6 +389,19 @@ def _list(d: dict, key: str) -> list:
     return v
 
 
+def _dict(d: dict, key: str) -> dict:
+    v = d.get(key, {})
+    if not isinstance(v, dict):
+        raise CueSheetError(f"{key}: must be an object, got {type(v).__name__}")
+    return dict(v)
+
+
+def _index(x) -> int:
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise CueSheetError(f"downbeats: beat indices must be whole numbers, got {x!r}")
+    return x
+
+
 def _check_instruments(instruments: dict, where: str) -> None:
     if not isinstance(instruments, dict):
         raise CueSheetError(f"{where}: must be an object of role: GM program")
@@ -396,6 +433,15 @@ def _record(cls, item, where: str):
     if missing:
         raise CueSheetError(f"{where}: missing {', '.join(missing)}")
     return cls(**item)
+
+
+def _number(v, where: str, lo: float, hi: float) -> float:
+    """``v`` as a float in ``lo..hi``, or a :class:`CueSheetError` naming ``where``."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise CueSheetError(f"{where}: must be a number, got {v!r}")
+    if not math.isfinite(float(v)) or not lo <= float(v) <= hi:
+        raise CueSheetError(f"{where}: {v!r} is not in {lo:g}..{hi:g}")
+    return float(v)
 
 
 def check_seed(seed) -> None:

@@ -55,11 +55,12 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
         _save(fig, path, dpi=90)
         return
     kin = timeline.kinematics
-    ratios = [1.3, 1, 1, 0.8] + ([1.0] if kin else [])
+    snd = timeline.audio
+    ratios = [1.3, 1, 1, 0.8] + ([1.0] if kin else []) + ([0.8] if snd else [])
     fig, axes = plt.subplots(
         len(ratios),
         1,
-        figsize=(12, 7 + 1.6 * bool(kin)),
+        figsize=(12, 7 + 1.6 * bool(kin) + 1.3 * bool(snd)),
         sharex=True,
         gridspec_kw={"height_ratios": ratios},
     )
@@ -132,11 +133,40 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
             Line2D([], [], color="tab:olive", lw=1, label="kinematic beat"),
             Line2D([], [], color="k", marker="v", ls="", label="accent"),
         ]
+    if snd:
+        handles += _sound_panel(axes[-1], snd)
     fig.legend(handles=handles, loc="lower center", ncol=7, fontsize=7, frameon=False)
     axes[-1].set_xlim(0, dur)
     axes[-1].set_xlabel("time (s)")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _save(fig, path, dpi=90)
+
+
+def _sound_panel(ax, snd: dict) -> list:
+    """The video's own sound: its level, the speech spans (dialogue or a song's voice) and
+    the sound events; returns the legend's handles."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    level = np.asarray(snd.get("level_db", []), float)
+    ax.plot(np.arange(len(level)) * snd.get("hop_s", 0.1), level, color="0.3", lw=0.7)
+    colour = "tab:cyan" if snd.get("dialogue") else "0.75"
+    for a, b in snd.get("speech", []):
+        ax.axvspan(a, b, color=colour, alpha=0.35, lw=0)
+    for e in snd.get("events", []):
+        ax.plot(e["time_s"], -3, marker="v", color="tab:red", ms=5)
+    ax.set_ylim(-75, 0)
+    what = (
+        "dialogue" if snd.get("dialogue") else "a song" if snd.get("song")
+        else "music" if snd.get("holds_music") else "no speech"
+    )  # fmt: skip
+    lufs = snd.get("loudness_lufs")
+    ax.set_ylabel(f"sound (dBFS)\n{what}" + (f", {lufs:.0f} LUFS" if lufs is not None else ""))
+    return [
+        Line2D([], [], color="0.3", lw=0.7, label="sound level"),
+        Patch(color=colour, alpha=0.35, label=f"speech ({snd.get('vad')} VAD)"),
+        Line2D([], [], color="tab:red", marker="v", ls="", label="sound event"),
+    ]
 
 
 def _pose_strip(ax, timeline: Timeline, thumbs: dict, start_s: float, end_s: float) -> None:
