@@ -272,3 +272,44 @@ def test_bench_v2m_with_a_neural_backend(v2m_set, tmp_path, capsys):
     args = ["bench", "--dataset", "v2m", "--root", str(v2m_set), "--protocol", "loris",
             "--backend", "musicgen", "-o", str(tmp_path / "nb2")]  # fmt: skip
     assert main(args) == 2 and "--model-dir" in capsys.readouterr().err
+
+
+def test_resume_retries_failures_and_survives_corrupt_items(serial_run, v2m_set, tmp_path):
+    """A corrupt item file or a failed item runs again; a --limit rerun into a full run's
+    folder keeps the other items' results; an existing file as the run folder is refused."""
+    out, first = serial_run
+    run = tmp_path / "copy"
+    shutil.copytree(out, run)
+    (run / "items" / "clip0.json").write_text("{not json")
+    failed = json.loads((run / "items" / "clip1.json").read_text())
+    failed["error"] = "the model folder was missing"
+    (run / "items" / "clip1.json").write_text(json.dumps(failed))
+    kw = dict(dataset="v2m", root=v2m_set, split="test", protocol="loris", out_dir=run,
+              jobs=1, system={"kind": "v2m", "seed": 3})  # fmt: skip
+    again = benchmark.run(**kw)
+    assert again.ran == 2 and not again.errors
+    assert {k: v["values"] for k, v in again.items.items()} == {
+        k: v["values"] for k, v in first.items.items()
+    }
+    limited = benchmark.run(**kw, limit=1)
+    assert limited.ran == 0 and len(limited.items) == 3
+    assert len(json.loads((run / "results.json").read_text())["items"]) == 3
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(ParameterError, match="needs a folder"):
+        benchmark.run(**{**kw, "out_dir": afile})
+
+
+def test_bench_exits_non_zero_when_every_item_fails(v2m_set, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "nothing-here").mkdir()  # a system that wrote no outputs
+    r = subprocess.run(
+        [sys.executable, "-m", "v2m", "bench", "--dataset", "v2m", "--root", str(v2m_set),
+         "--split", "test",
+         "--protocol", "loris", "--outputs", str(tmp_path / "nothing-here"), "-o",
+         str(tmp_path / "run"), "--jobs", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 2 and "every item failed" in r.stderr, r.stderr

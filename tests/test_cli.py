@@ -340,3 +340,80 @@ def test_score_mode_is_explained_in_the_report(tmp_path, capsys):
         main(["score", str(vid), "-o", str(tmp_path / "x.wav"), "--mode", "ballet"])
     assert exc.value.code == 2 and "invalid choice: 'ballet'" in capsys.readouterr().err
     assert not (tmp_path / "x.wav").exists()
+
+
+def _walk_parsers(p, name="v2m"):
+    import argparse
+
+    yield name, p
+    for a in p._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for n, sp in a.choices.items():
+                yield from _walk_parsers(sp, f"{name} {n}")
+
+
+def test_every_option_of_every_command_has_help():
+    import argparse
+
+    from v2m._cli import build_parser
+
+    missing = []
+    for name, p in _walk_parsers(build_parser()):
+        p.format_help()  # a stray % in a help text raises here
+        for a in p._actions:
+            if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            if not a.help:
+                missing.append(f"{name} {'/'.join(a.option_strings) or a.dest}")
+    assert not missing, missing
+
+
+def test_datasets_never_overwrite_the_dataset_s_own_files(tmp_path):
+    root = tmp_path / "ds"
+    root.mkdir()
+    (root / "SymMV.csv").write_text("a\n")
+    (root / "data.jsonl").write_text('{"path": "a.mp4"}\n')
+    for args in (["check", "symmv", root, "--json", root / "SymMV.csv", "--force"],
+                 ["export", "v2m", root, "-o", root / "data.jsonl", "--force"]):  # fmt: skip
+        r = subprocess.run([sys.executable, "-m", "v2m", "datasets", *map(str, args)],
+                           capture_output=True, text=True)  # fmt: skip
+        assert r.returncode == 2 and "refusing to overwrite" in r.stderr, r.stderr
+    assert (root / "SymMV.csv").read_text() == "a\n"
+    assert (root / "data.jsonl").read_text() == '{"path": "a.mp4"}\n'
+
+
+def test_a_text_file_is_not_a_video(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("These are my notes for the video.\n" * 200)
+    r = subprocess.run([sys.executable, "-m", "v2m", "analyze", str(notes)],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 2 and "notes.txt" in r.stderr and "text file" in r.stderr
+
+
+def test_midi_without_notes_or_too_long_is_refused_before_work(tmp_path):
+    import mido
+
+    empty = tmp_path / "empty.mid"
+    mf = mido.MidiFile()
+    mf.tracks.append(mido.MidiTrack([mido.MetaMessage("end_of_track", time=960)]))
+    mf.save(empty)
+    long = tmp_path / "long.mid"
+    mf = mido.MidiFile()
+    mf.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", note=60, velocity=80, time=0),
+        mido.Message("note_off", note=60, time=480),
+        mido.Message("note_on", note=62, velocity=80, time=480 * 2 * 3600 * 10),
+        mido.Message("note_off", note=62, time=480),
+    ]))  # fmt: skip
+    mf.save(long)
+    for args, want in [
+        (["eval", "--generated", empty, "-o", tmp_path / "e.json"], "has no notes"),
+        (["eval", "--generated", long, "-o", tmp_path / "l.json", "--metrics", "si_short"],
+         "10.0 hours"),
+        (["render", long, "-o", tmp_path / "l.wav"], "10.0 hours"),
+        (["render", empty, "-o", tmp_path / "e.wav"], "has no notes"),
+    ]:  # fmt: skip
+        r = subprocess.run([sys.executable, "-m", "v2m", *map(str, args)], capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+        assert r.returncode == 2 and want in r.stderr, (args, r.stderr)
+    assert not list(tmp_path.glob("*.json")) and not list(tmp_path.glob("*.wav"))

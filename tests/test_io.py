@@ -117,3 +117,36 @@ def test_unwritable_directory_is_refused_before_work(tmp_path):
             subprocess.run(["umount", str(ro)])
         else:
             ro.chmod(0o755)
+
+
+def test_work_folders_of_killed_runs_are_removed(tmp_path, monkeypatch):
+    """A render killed with SIGKILL leaves its work folder; the next run removes it, and
+    leaves the folders of runs still going."""
+    import os
+    import subprocess
+    import sys
+
+    from v2m._io import sweep_work_dirs
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    gone = tmp_path / f"v2m-render-{dead}-abc123"
+    gone.mkdir()
+    (gone / "mix.f32").write_bytes(b"\0" * 1024)
+    live = tmp_path / f"v2m-render-{os.getppid()}-def456"
+    live.mkdir()
+    other = tmp_path / "v2m-render-notapid"
+    other.mkdir()
+    assert sweep_work_dirs(tmp_path) == [gone]
+    assert not gone.exists() and live.exists() and other.exists()
+    # render() sweeps TMPDIR itself
+    gone.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    from v2m.cuesheet import make_cue
+    from v2m.rendering import render
+
+    render(make_cue(duration_s=2, tempo_bpm=100, style="pop"))
+    assert not gone.exists() and live.exists()

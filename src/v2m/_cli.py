@@ -330,6 +330,12 @@ def _positive(x: str) -> float:
 SEED_HELP = "0..4294967295: the same cue and seed always give the same music"
 
 
+SOUNDFONT_HELP = (
+    "a .sf2/.sf3 SoundFont (default: MuseScore General from Debian, else the small General "
+    "MIDI font that ships with pip)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .evaluation import METRIC_NAMES
 
@@ -339,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("analyze", help="video or image -> timeline JSON")
-    a.add_argument("input", type=Path)
+    a.add_argument("input", type=Path, help="a video (any FFmpeg container) or a still image")
     a.add_argument("-o", "--output", type=Path, help="timeline JSON (default: stdout)")
     a.add_argument("--plot", type=Path, help="write a PNG of what v2m saw")
     a.add_argument(
@@ -361,7 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .styles import STYLE_NAMES
 
     c = sub.add_parser("cue", help="write a cue sheet without a video")
-    c.add_argument("--duration-s", type=_positive, required=True)
+    c.add_argument(
+        "--duration-s",
+        type=_positive,
+        required=True,
+        help="length of the music, seconds (up to 6 hours)",
+    )
     c.add_argument(
         "--tempo-bpm",
         type=_positive,
@@ -370,25 +381,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--key", default="C major", help='e.g. "A minor", "D dorian"')
     c.add_argument("--style", default="cinematic", help=", ".join(STYLE_NAMES))
-    c.add_argument("--meter", default="4/4", choices=["4/4", "3/4", "6/8"])
+    c.add_argument(
+        "--meter", default="4/4", choices=["4/4", "3/4", "6/8"], help="time signature (default 4/4)"
+    )
     c.add_argument(
         "--energy", type=float, default=0.6, help="overall energy level 0..1 (default 0.6)"
     )
-    c.add_argument("--ending", default="cadence", choices=["cadence", "fade", "stop"])
+    c.add_argument(
+        "--ending",
+        default="cadence",
+        choices=["cadence", "fade", "stop"],
+        help="how the music ends: a held final chord (default), a fade-out, or a stop",
+    )
     c.add_argument("--hit", type=float, action="append", help="accent at TIME s (repeatable)")
     c.add_argument("--seed", type=int, default=0, help=SEED_HELP)
-    c.add_argument("-o", "--output", type=Path, required=True)
-    c.add_argument("--force", action="store_true")
+    c.add_argument("-o", "--output", type=Path, required=True, help="the cue sheet JSON to write")
+    c.add_argument(
+        "--force", action="store_true", help="overwrite outputs that exist (never an input)"
+    )
     c.set_defaults(func=_cmd_cue)
 
     m = sub.add_parser("compose", help="cue sheet -> multi-track MIDI")
-    m.add_argument("cue", type=Path)
-    m.add_argument("-o", "--output", type=Path, required=True)
+    m.add_argument(
+        "cue", type=Path, help="a cue sheet JSON (from v2m cue, v2m score --cue, or edited)"
+    )
+    m.add_argument("-o", "--output", type=Path, required=True, help="the MIDI file to write (.mid)")
     m.add_argument("--plot", type=Path, help="piano-roll PNG")
     m.add_argument(
         "--seed", type=int, default=None, help="override the cue sheet's seed (0..4294967295)"
     )
-    m.add_argument("--force", action="store_true")
+    m.add_argument(
+        "--force", action="store_true", help="overwrite outputs that exist (never an input)"
+    )
     m.set_defaults(func=_cmd_compose)
 
     r = sub.add_parser("render", help="MIDI or cue sheet -> mastered WAV/FLAC")
@@ -396,19 +420,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", type=Path, required=True, help=".wav or .flac")
     r.add_argument("--stems", type=Path, help="folder for one WAV per role")
     r.add_argument("--plot", type=Path, help="PNG: spectrogram and the level of every stem")
-    r.add_argument("--soundfont", type=Path)
-    r.add_argument("--sample-rate", type=int, default=48000, choices=[44100, 48000])
+    r.add_argument("--soundfont", type=Path, help=SOUNDFONT_HELP)
+    r.add_argument(
+        "--sample-rate", type=int, default=48000, choices=[44100, 48000], help="Hz (default 48000)"
+    )
     r.add_argument(
         "--no-attack-leads",
         action="store_true",
         help="play every event where the MIDI file puts it (by default, with MuseScore "
         "General, slow-speaking presets start early so their attack is heard on time)",
     )
-    r.add_argument("--force", action="store_true")
+    r.add_argument(
+        "--force", action="store_true", help="overwrite outputs that exist (never an input)"
+    )
     r.set_defaults(func=_cmd_render)
 
     s = sub.add_parser("score", help="video or image -> video (or audio/MIDI) with a soundtrack")
-    s.add_argument("input", type=Path)
+    s.add_argument("input", type=Path, help="a video (any FFmpeg container) or a still image")
     s.add_argument(
         "-o",
         "--output",
@@ -454,45 +482,79 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for one WAV per part of the music (and, with the original sound kept, "
         "original.wav and music.wav as mixed)",
     )  # fmt: skip
-    s.add_argument("--midi", type=Path)
-    s.add_argument("--wav", type=Path)
-    s.add_argument("--cue", type=Path)
-    s.add_argument("--timeline", type=Path)
-    s.add_argument("--report", type=Path)
-    s.add_argument("--soundfont", type=Path)
+    s.add_argument("--midi", type=Path, help="also write the score as MIDI (.mid)")
+    s.add_argument("--wav", type=Path, help="also write the soundtrack as .wav or .flac")
+    s.add_argument(
+        "--cue", type=Path, help="also write the cue sheet JSON (edit it, then v2m render-cue)"
+    )
+    s.add_argument(
+        "--timeline", type=Path, help="also write what v2m saw and heard (timeline JSON)"
+    )
+    s.add_argument(
+        "--report", type=Path, help="also write the report JSON: every choice and why, cuts, sound"
+    )
+    s.add_argument("--soundfont", type=Path, help=SOUNDFONT_HELP)
     _add_backend_args(s)
     s.add_argument(
         "--clip-dir", type=Path, default=None,
         help="local CLIP model folder: mood/scene tags per shot pick the style and feed the "
         "neural backends' prompt (never downloaded)",
     )  # fmt: skip
-    s.add_argument("--force", action="store_true")
+    s.add_argument(
+        "--force", action="store_true", help="overwrite outputs that exist (never an input)"
+    )
     s.set_defaults(func=_cmd_score)
 
     rc = sub.add_parser("render-cue", help="edited cue sheet + video -> video with music")
-    rc.add_argument("cue", type=Path)
-    rc.add_argument("--video", type=Path, required=True)
-    rc.add_argument("-o", "--output", type=Path, required=True)
-    rc.add_argument("--soundfont", type=Path)
+    rc.add_argument("cue", type=Path, help="the (edited) cue sheet JSON")
+    rc.add_argument(
+        "--video", type=Path, required=True, help="the video (or image) to put the music under"
+    )
+    rc.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help=".mp4/.mov/.mkv (video with music) or .wav/.flac",
+    )
+    rc.add_argument("--soundfont", type=Path, help=SOUNDFONT_HELP)
     _add_sound_args(rc)
     _add_backend_args(rc)
-    rc.add_argument("--force", action="store_true")
+    rc.add_argument(
+        "--force", action="store_true", help="overwrite outputs that exist (never an input)"
+    )
     rc.set_defaults(func=_cmd_render_cue)
 
     ap = sub.add_parser("app", help="the local web page: upload, score, tweak, download")
     ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    ap.add_argument("--port", type=int, default=7860)
+    ap.add_argument("--port", type=int, default=7860, help="TCP port (default 7860)")
     ap.add_argument("--work-dir", type=Path, default=None,
                     help="where uploads and results go (default: a temporary folder, removed "
                     "on exit)")  # fmt: skip
-    ap.add_argument("--max-upload-mb", type=_positive, default=500.0)
+    ap.add_argument(
+        "--max-upload-mb", type=_positive, default=500.0, help="largest upload, MB (default 500)"
+    )
     ap.add_argument("--open", action="store_true", help="open the page in a browser")
     ap.set_defaults(func=_cmd_app)
 
     e = sub.add_parser("eval", help="objective metrics for generated music (files or folders)")
-    e.add_argument("--generated", type=Path, required=True)
-    e.add_argument("--reference", type=Path)
-    e.add_argument("--videos", type=Path)
+    e.add_argument(
+        "--generated",
+        type=Path,
+        required=True,
+        help="the generated music: a file (.wav/.flac/.mid) or a folder of them",
+    )
+    e.add_argument(
+        "--reference",
+        type=Path,
+        help="reference music (file or folder; same names) for the paired and distribution metrics",
+    )
+    e.add_argument(
+        "--videos",
+        type=Path,
+        help="the input videos (file or folder; same names) for the rhythm metrics against "
+        "cuts and motion",
+    )
     e.add_argument(
         "--metrics",
         help="comma-separated metric names (default: all that apply except the opt-in "
@@ -528,7 +590,9 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="report .json (a .csv and a .md are written beside it)",
     )
-    e.add_argument("--force", action="store_true")
+    e.add_argument(
+        "--force", action="store_true", help="overwrite outputs that exist (never an input)"
+    )
     e.set_defaults(func=_cmd_eval)
 
     b = sub.add_parser(
@@ -580,7 +644,9 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("name", help="dataset name (v2m datasets list)")
         x.add_argument("root", type=Path, help="the folder of a local copy")
         x.add_argument("--split", help="one split (default: all)")
-        x.add_argument("--force", action="store_true")
+        x.add_argument(
+            "--force", action="store_true", help="overwrite outputs that exist (never an input)"
+        )
         if action == "check":
             x.add_argument("--json", type=Path, help="also write the coverage as JSON")
             x.set_defaults(func=_cmd_datasets_check)
@@ -597,17 +663,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "are put under them")  # fmt: skip
     sc.add_argument("--pairwise", action="store_true", help="also A/B preference trials")
     sc.add_argument("--attention", type=int, default=2, help="attention checks (default 2)")
-    sc.add_argument("--title", default="Music for video: a listening study")
+    sc.add_argument(
+        "--title", default="Music for video: a listening study", help="the title the listeners see"
+    )
     sc.add_argument("-o", "--output", type=Path, required=True, help="the study folder")
-    sc.add_argument("--force", action="store_true")
+    sc.add_argument(
+        "--force", action="store_true", help="overwrite outputs that exist (never an input)"
+    )
     sc.set_defaults(func=_cmd_study_create)
     ss = ssub.add_parser("serve", help="serve a study; answers go to its SQLite file")
-    ss.add_argument("study", type=Path)
-    ss.add_argument("--host", default="127.0.0.1")
-    ss.add_argument("--port", type=int, default=7861)
+    ss.add_argument("study", type=Path, help="the study folder (from v2m study create)")
+    ss.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    ss.add_argument("--port", type=int, default=7861, help="TCP port (default 7861)")
     ss.set_defaults(func=_cmd_study_serve)
-    sr = ssub.add_parser("report", help="MOS with 95 % CI, tests, agreement, exclusions")
-    sr.add_argument("study", type=Path)
+    sr = ssub.add_parser("report", help="MOS with 95 %% CI, tests, agreement, exclusions")
+    sr.add_argument("study", type=Path, help="the study folder with its answers")
     sr.set_defaults(func=_cmd_study_report)
     return p
 
@@ -672,7 +742,9 @@ def _cmd_datasets_check(args: argparse.Namespace) -> int:
 
     from . import datasets
 
-    with OutputSet({"--json": args.json}, force=args.force, inputs=(args.root,)):
+    with OutputSet(
+        {"--json": args.json}, force=args.force, inputs=(args.root,), input_folders=(args.root,)
+    ):
         cov = datasets.check(args.name, args.root, split=args.split)
         if args.json:
             write_text_atomic(args.json, json.dumps(cov.to_dict(), indent=1))
@@ -684,7 +756,9 @@ def _cmd_datasets_export(args: argparse.Namespace) -> int:
     from . import datasets
 
     check_suffix(args.output, {".jsonl"}, "-o")
-    with OutputSet({"-o": args.output}, force=args.force, inputs=(args.root,)):
+    with OutputSet(
+        {"-o": args.output}, force=args.force, inputs=(args.root,), input_folders=(args.root,)
+    ):
         lines = [it.to_json() for it in datasets.items(args.name, args.root, split=args.split)]
         write_text_atomic(args.output, "".join(line + "\n" for line in lines))
     print(f"{args.output}: {len(lines)} items", file=sys.stderr)
@@ -723,19 +797,25 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             force=args.force,
             progress=True,
         )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated) as exc:
+        how = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated"
         print(
-            f"v2m: interrupted; finished items are kept in {args.output}/items: run the same "
+            f"v2m: {how}; finished items are kept in {args.output}/items: run the same "
             "command again to resume",
             file=sys.stderr,
         )
-        return 130
+        return 130 if how == "interrupted" else 143
     print(res.to_markdown())
     if res.errors:
+        first = next(iter(res.errors.items()))
         print(
-            f"v2m: {len(res.errors)} item(s) failed; see {args.output}/results.json",
+            f"v2m: {len(res.errors)} of {len(res.items)} item(s) failed (first: {first[0]}: "
+            f"{first[1]}); see {args.output}/results.json",
             file=sys.stderr,
         )
+        if len(res.errors) == len(res.items):
+            print("v2m: error: every item failed", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -108,6 +108,43 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
     return removed
 
 
+#: Work folders of v2m's passes in TMPDIR: ``v2m-<what>-<pid>-<random>``.
+_WORK_RE = re.compile(r"^v2m-[a-z]+-(\d+)-[A-Za-z0-9_]+$")
+
+
+def work_dir(stack, what: str) -> Path:
+    """A temporary folder for one pass (``render``, ``music``, ``dialogue``), removed when
+    ``stack`` (an ExitStack) closes. Its name carries the process id, so folders left by a
+    killed v2m (SIGKILL, a machine that went down: no cleanup runs) are removed by the
+    next run (:func:`sweep_work_dirs`)."""
+    sweep_work_dirs()
+    tmp = tempfile.TemporaryDirectory(prefix=f"v2m-{what}-{os.getpid()}-")
+    return Path(stack.enter_context(tmp))
+
+
+def sweep_work_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Remove v2m work folders in ``folder`` (default TMPDIR) whose process no longer runs.
+    Returns what was removed."""
+    import shutil
+
+    root = Path(folder or tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _WORK_RE.match(e.name)
+        if not m or not e.is_dir(follow_symlinks=False):
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(e.path, ignore_errors=True)
+        removed.append(Path(e.path))
+    return removed
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -168,12 +205,23 @@ class OutputSet:
         Replace existing outputs (never an input).
     inputs : iterable of path
         Files the command reads; no output may be one of them.
+    input_folders : iterable of path
+        Folders the command reads (a dataset's root): no existing file in them is ever
+        replaced, even with ``force``.
     """
 
-    def __init__(self, outputs: dict[str, str | os.PathLike | None], *, force: bool, inputs=()):
+    def __init__(
+        self,
+        outputs: dict[str, str | os.PathLike | None],
+        *,
+        force: bool,
+        inputs=(),
+        input_folders=(),
+    ):
         self.force = force
         self.outputs = {k: Path(v) for k, v in outputs.items() if v is not None}
         self.inputs = [Path(i) for i in inputs if i is not None]
+        self.input_folders = [Path(i) for i in input_folders if i is not None]
         self._staged: list[tuple[Path, Path]] = []
         self._made_dirs: list[Path] = []
         self._token = None
@@ -191,6 +239,21 @@ class OutputSet:
                 )
             seen[key] = name
             check_output(p, force=self.force, inputs=self.inputs)
+            self._not_in_input_folders(p)
+
+    def _not_in_input_folders(self, p: Path) -> None:
+        if not p.exists() or is_special(p):
+            return
+        for d in self.input_folders:
+            try:
+                inside = p.resolve().is_relative_to(d.resolve())
+            except OSError:
+                inside = False
+            if inside:
+                raise ParameterError(
+                    f"{p}: refusing to overwrite a file of the input folder {d} (even with "
+                    "--force); write the output elsewhere"
+                )
 
     def add(self, name: str, path: str | os.PathLike) -> Path:
         """Register (and check) one more output, e.g. a stem inside a folder."""

@@ -89,6 +89,12 @@ class DecodedFrame:
     key: bool = False
 
 
+#: FFmpeg demuxers and decoders that turn text into pictures (ANSI art, subtitles burnt
+#: in): not video, whatever the file is called.
+TEXT_DEMUXERS = frozenset({"tty", "srt", "ass", "webvtt", "microdvd", "subviewer", "jacosub"})
+TEXT_CODECS = frozenset({"ansi", "bintext", "xbin", "idf"})
+
+
 def is_image_path(path: str | Path) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
@@ -162,6 +168,11 @@ def probe_video(path: str | Path) -> VideoInfo:
         if not container.streams.video:
             raise NoVideoStreamError(f"{p}: has no video stream")
         stream = container.streams.video[0]
+        if container.format.name in TEXT_DEMUXERS or stream.codec_context.name in TEXT_CODECS:
+            raise NoVideoStreamError(
+                f"{p}: a text file ({container.format.name}), not a video: FFmpeg would draw "
+                "its characters as pictures"
+            )
         cc = stream.codec_context
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         fps = float(rate)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _media
-from ._io import OutputSet, check_suffix, json_safe, write_text_atomic
+from ._io import OutputSet, check_suffix, json_safe, work_dir, write_text_atomic
 from .analysis import analyze
 from .composition import compose
 from .cuesheet import CueSheet
@@ -74,7 +73,7 @@ def _render_music(
     """Render to a float WAV in a temporary folder (removed when ``stack`` closes): the
     score through the SoundFont renderer, or the cue through a neural ``backend``.
     Returns the render's info, the WAV's path and the backend's report (None for rules)."""
-    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-music-")))
+    tmp = work_dir(stack, "music")
     music = tmp / "music.wav"
     if backend is None or backend.name == "rules":
         info = render_to_file(

@@ -228,6 +228,36 @@ def _same_run(a: dict, b: dict) -> bool:
     return all(a.get(k) == b.get(k) for k in keys)
 
 
+def _stored(path: Path) -> dict | None:
+    """An item's stored result, or None (none, or unreadable: then it runs again)."""
+    if not path.exists():
+        return None
+    try:
+        got = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("%s: unreadable (%s); the item runs again", path, exc)
+        return None
+    if not isinstance(got, dict) or "id" not in got:
+        log.warning("%s: not an item's result; the item runs again", path)
+        return None
+    return got
+
+
+def _unique_ids(items: list[dict]) -> list[dict]:
+    """Items whose id appears in more than one split get ``split/id``, so none is lost."""
+    from collections import Counter
+
+    count = Counter(it["id"] for it in items)
+    for it in items:
+        if count[it["id"]] > 1:
+            it["id"] = f"{it.get('split') or 'nosplit'}/{it['id']}"
+    seen = Counter(it["id"] for it in items)
+    dup = [k for k, n in seen.items() if n > 1]
+    if dup:
+        raise InputError(f"the dataset lists item {dup[0]!r} more than once in one split")
+    return items
+
+
 def run(
     *,
     dataset: str,
@@ -279,12 +309,13 @@ def run(
         raise ParameterError(f"limit={limit}: must be at least 1")
     proto = _protocol(PROTOCOLS.get_class(protocol).name, dict(weights or {}))
     sysobj = build(system or {"kind": "v2m"})
-    items = [it.to_dict() for it in datasets.items(dataset, root, split=split)]
-    if limit is not None:
-        items = items[:limit]
+    everything = _unique_ids([it.to_dict() for it in datasets.items(dataset, root, split=split)])
+    items = everything[:limit] if limit is not None else everything
     if not items:
         raise InputError(f"{root}: no items of {dataset} (split {split or 'all'})")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out}: -o needs a folder for the run, and this is a file")
     manifest = _manifest(datasets.get(dataset).name, Path(root), split, sysobj, proto)
     mpath = out / "bench.json"
     if mpath.exists() and not force:
@@ -299,11 +330,12 @@ def run(
 
     result = BenchResult(manifest=manifest)
     todo = []
-    for it in items:
-        p = out / "items" / f"{safe_name(it['id'])}.json"
-        if p.exists() and not force:
-            result.items[it["id"]] = json.loads(p.read_text(encoding="utf-8"))
-        else:
+    ran = {it["id"] for it in items}
+    for it in everything:
+        stored = None if force else _stored(out / "items" / f"{safe_name(it['id'])}.json")
+        if stored is not None and not stored.get("error"):
+            result.items[it["id"]] = stored  # done before (a --limit run keeps the rest)
+        elif it["id"] in ran:  # not run yet, failed before (retried), or unreadable
             todo.append((it, sysobj.spec(), proto.name, proto.weights, str(out)))
 
     bar = None
@@ -327,7 +359,10 @@ def run(
     if bar is not None:
         bar.close()
     # the dataset's order, whatever order the items finished in
-    result.items = {it["id"]: result.items[it["id"]] for it in items}
+    result.items = {
+        it["id"]: result.items[it["id"]] for it in everything if it["id"] in result.items
+    }
+    items = [it for it in everything if it["id"] in result.items]
     ok = {k: v["values"] for k, v in result.items.items() if not v.get("error")}
     outs = {k: Outputs(**v.get("outputs", {})) for k, v in result.items.items()}
     result.set_metrics = proto.finish(items, outs, ok)

@@ -173,6 +173,7 @@ def notes_from_midi(path: str | Path) -> Notes:
     except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
         why = str(exc) or "the file ends early"
         raise InputError(f"{p}: not a MIDI file ({why})") from None
+    check_midi_length(mf, p)
     res = mf.ticks_per_beat
     tempos: list[tuple[int, int]] = [(0, 500000)]
     bpb = 4.0
@@ -202,6 +203,8 @@ def notes_from_midi(path: str | Path) -> Notes:
                     en.append(t)
                     pi.append(m.note)
                     dr.append(m.channel == 9)
+    if not on:
+        raise InputError(f"{p}: MIDI file has no notes")
     onset = np.asarray(on, np.int64)
     # seconds through the tempo map
     ticks = np.array([tk for tk, _ in tempos], float)
@@ -210,6 +213,24 @@ def notes_from_midi(path: str | Path) -> Notes:
     i = np.searchsorted(ticks, onset, side="right") - 1
     onset_s = seg_s[i] + (onset - ticks[i]) * us[i] / res / 1e6 if onset.size else onset * 1.0
     return _from_lists(on, en, pi, dr, res, onset_s, bpb)
+
+
+def check_midi_length(mf, path) -> float:
+    """The length of a mido ``MidiFile`` in seconds; :class:`InputError` naming ``path`` if
+    it is longer than the longest music v2m handles (:data:`v2m.cuesheet.MAX_DURATION_S`),
+    before any work that grows with the length."""
+    from ..cuesheet import MAX_DURATION_S
+
+    try:
+        length = float(mf.length)
+    except (ValueError, TypeError) as exc:  # asynchronous (type 2) files have no length
+        raise InputError(f"{path}: cannot read the MIDI file's length ({exc})") from None
+    if length > MAX_DURATION_S:
+        raise InputError(
+            f"{path}: the MIDI file lasts {length / 3600:.1f} hours; v2m handles at most "
+            f"{MAX_DURATION_S / 3600:g} hours"
+        )
+    return length
 
 
 def validate(notes: Notes) -> None:

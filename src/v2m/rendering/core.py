@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import work_dir
 from ..composition import Score
 from ..cuesheet import CueSheet
 from ..errors import ParameterError
@@ -239,7 +239,7 @@ def _render(
         loudness_exclude_s=score.dialogue_s,
     )
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-render-")))
+        tmp = work_dir(stack, "render")
         stores = {name: RawStore(tmp / f"{name or 'mix'}.f32") for name in [None, *roles]}
         for st in stores.values():
             stack.callback(st.close)

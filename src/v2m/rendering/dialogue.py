@@ -28,7 +28,6 @@ where ``o`` is the original sound and ``m`` the music:
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import work_dir
 from .mastering import TARGET_LUFS, TRUE_PEAK_DBTP, KMeter, Mastering
 from .sinks import FileSinks, RawStore
 
@@ -301,7 +301,7 @@ def mix_dialogue(
             yield a, m * g[:, None].astype(np.float32), o * c
 
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="v2m-dialogue-")))
+        tmp = work_dir(stack, "dialogue")
         names = [None, "original", "music"] if stems_dir is not None else [None]
         stores = {k: RawStore(tmp / f"{k or 'mix'}.f32") for k in names}
         for st in stores.values():

@@ -31,10 +31,14 @@ class MidiFileSource:
         except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
             why = str(exc) or "the file ends early"
             raise InputError(f"{p}: not a MIDI file ({why})") from None
+        from ..metrics.symbolic import check_midi_length
+
         self.path = p
-        self.duration_s = float(self.midi.length) + ring_s
-        if self.midi.length <= 0:
-            raise InputError(f"{p}: MIDI file has no notes (zero length)")
+        self.duration_s = check_midi_length(self.midi, p) + ring_s
+        if self.midi.length <= 0 or not any(
+            m.type == "note_on" and m.velocity > 0 for tr in self.midi.tracks for m in tr
+        ):
+            raise InputError(f"{p}: MIDI file has no notes")
         self.ending = "cadence"
         for msg in self.midi.tracks[0] if self.midi.tracks else []:
             if msg.type == "text" and msg.text.startswith("v2m:"):
