@@ -275,3 +275,86 @@ def test_api_scores_an_image_and_refuses_bad_requests(server, tmp_path):
                                                  "energy": 7}])  # fmt: skip
     code, bad = _job(server, "/api/cue", {"session": s["session"], "cue": cue})
     assert bad["state"] == "error" and "energy" in bad["error"]
+
+
+def _chunked_upload(server, n_bytes: int):
+    """A multipart upload sent chunked (no Content-Length): the server cannot know its
+    size before reading."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(server.url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    b = "zz"
+    head = (f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n").encode()  # fmt: skip
+
+    def body():
+        yield head
+        left = n_bytes
+        while left > 0:
+            k = min(left, 1 << 20)
+            left -= k
+            yield b"\0" * k
+        yield f"\r\n--{b}--\r\n".encode()
+
+    conn.request("POST", "/api/upload", body=body(), encode_chunked=True,
+                 headers={"Content-Type": f"multipart/form-data; boundary={b}",
+                          "Transfer-Encoding": "chunked"})  # fmt: skip
+    try:
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    except (ConnectionError, http.client.HTTPException):
+        return None, None
+    finally:
+        conn.close()
+
+
+def test_bad_api_requests_never_give_500_nor_server_paths(server, tmp_path):
+    """Odd names, odd JSON values, chunked uploads over the limit: a 4xx with a reason,
+    and no answer names the server's work folder."""
+    import math
+
+    answers = []
+    code, s = _upload(server, CLIP)
+    assert code == 200
+    weird = tmp_path / "weird"
+    weird.mkdir()
+    for name in ("..", ".", "...mp4"):
+        p = weird / ("x" if name in ("..", ".") else name)
+        p.write_bytes(CLIP.read_bytes())
+        b = "v2mtestboundary"
+        body = (f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n").encode() + p.read_bytes() + (
+            f"\r\n--{b}--\r\n").encode()  # fmt: skip
+        code, ans = _post(server.url + "/api/upload", body, f"multipart/form-data; boundary={b}")
+        answers.append(ans)
+        assert code == 200, ans
+    bad_payloads = [
+        {"seed": math.inf}, {"seed": "1e400"}, {"seed": 1.5}, {"seed": "Infinity"},
+        {"style": ["pop"]}, {"style": 3}, {"tempo_bpm": "fast"}, {"tempo_bpm": [120]},
+        {"key": {"tonic": 0}}, {"energy": None, "hits_s": [math.nan]}, {"mode": 5},
+        {"hits_s": "1,2"},
+    ]  # fmt: skip
+    for extra in bad_payloads:
+        body = json.dumps({"session": s["session"], **extra}).encode()  # Infinity/NaN allowed
+        code, ans = _post(server.url + "/api/score", body, "application/json")
+        answers.append(ans)
+        assert code == 400, (extra, code, ans)
+    # a string number is taken as a number
+    code, job = _job(server, "/api/score", {"session": s["session"], "tempo_bpm": "110",
+                                            "style": "pop"})  # fmt: skip
+    assert code == 200 and job["state"] == "done", job
+    # not a video: the message names the upload, not the server's folder
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 100)
+    code, ans = _upload(server, text)
+    answers.append(ans)
+    assert code == 415 and "notes.mp4" in ans["error"] and "Errno" not in ans["error"]
+    code, ans = _chunked_upload(server, int((server.limit_mb + 3) * 2**20))
+    assert code in (413, None)
+    if code:
+        answers.append(ans)
+    for ans in answers:
+        text = json.dumps(ans)
+        assert str(server.work) not in text and str(server.work.resolve()) not in text, text

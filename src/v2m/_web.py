@@ -30,7 +30,9 @@ async def save_upload(upload, folder: Path, *, max_bytes: int) -> Path:
     """Stream an uploaded file into ``folder`` (its own name, sanitised), refusing more than
     ``max_bytes``: ParameterError naming the limit; nothing is left behind."""
     name = Path(upload.filename or "upload").name.replace(os.sep, "_") or "upload"
-    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[-120:]
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[-120:].lstrip(".")
+    if not name:  # "..", "." or only dots: a name of its own
+        name = "upload"
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
     size = 0

@@ -56,7 +56,7 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
     max_bytes = int(max_upload_mb * 2**20)
 
     def error(status: int, msg: str) -> JSONResponse:
-        return JSONResponse({"error": msg}, status_code=status)
+        return JSONResponse({"error": public_message(msg, work)}, status_code=status)
 
     async def index(request: Request):
         return FileResponse(STATIC / "index.html")
@@ -70,10 +70,14 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
         })  # fmt: skip
 
     async def upload(request: Request):
+        too_large = f"the file is larger than the upload limit of {max_upload_mb:.0f} MB"
         length = request.headers.get("content-length")
-        if length and int(length) > max_bytes + 2**16:
-            return error(413, f"the file is larger than the upload limit of {max_upload_mb:.0f} MB")
-        form = await request.form(max_files=1, max_fields=4)
+        if length and (not length.isdigit() or int(length) > max_bytes + 2**16):
+            return error(413, too_large)
+        try:
+            form = await _limited(request, max_bytes + 2**16).form(max_files=1, max_fields=4)
+        except _TooLarge:
+            return error(413, too_large)
         f = form.get("file")
         if f is None or not hasattr(f, "read"):
             return error(400, "no file in the upload (field 'file')")
@@ -111,7 +115,7 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
         except (TypeError, ValueError) as exc:
             return error(400, f"bad control value ({exc})")
         job = jobs.submit(s, kind, body)
-        return JSONResponse(job.public())
+        return JSONResponse(_public_job(job.public(), work))
 
     async def score(request: Request):
         return await _start(request, "score")
@@ -123,7 +127,7 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
         j = jobs.jobs.get(request.path_params["job"])
         if j is None:
             return error(404, "no such job")
-        return JSONResponse(j.public())
+        return JSONResponse(_public_job(j.public(), work))
 
     async def files(request: Request):
         sid = request.path_params["session"]
@@ -162,29 +166,89 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
     return app
 
 
+class _TooLarge(Exception):
+    """The request body passed the upload limit while it streamed."""
+
+
+def _limited(request, limit: int):
+    """``request`` whose body stops with :class:`_TooLarge` past ``limit`` bytes, however
+    it is sent (a chunked body has no Content-Length to check first)."""
+    from starlette.requests import Request
+
+    total = 0
+
+    async def receive():
+        nonlocal total
+        msg = await request.receive()
+        if msg.get("type") == "http.request":
+            total += len(msg.get("body", b""))
+            if total > limit:
+                raise _TooLarge()
+        return msg
+
+    return Request(request.scope, receive)
+
+
+def public_message(msg: str, work: Path) -> str:
+    """A message fit for an HTTP answer: no path of the server's work folder (a file is
+    named by its own name) and no FFmpeg error numbers."""
+    import re
+
+    for root in {str(work), str(Path(work).resolve())}:
+        msg = re.sub(re.escape(root) + r"/[^/\s:]+/", "", msg)
+        msg = msg.replace(root, "<work>")
+    return re.sub(r"\[Errno -?\d+\]\s*", "", msg)
+
+
+def _public_job(d: dict, work: Path) -> dict:
+    if d.get("error"):
+        d = dict(d, error=public_message(d["error"], work))
+    return d
+
+
 def _check_params(p: dict) -> None:
-    """The controls' ranges, checked before a job starts (the library checks again)."""
+    """The controls' types and ranges, checked before a job starts (the library checks
+    again); numbers given as text are turned into numbers in ``p``."""
+    import math
+
     from ..projection import check_controls
 
     def num(name):
         v = p.get(name)
         if v in (None, ""):
             return None
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            raise ParameterError(f"{name}={v!r}: not a number")
         try:
-            return float(v)
-        except (TypeError, ValueError):
+            x = float(v)
+        except (TypeError, ValueError, OverflowError):
             raise ParameterError(f"{name}={v!r}: not a number") from None
+        if not math.isfinite(x):
+            raise ParameterError(f"{name}={v!r}: not a finite number")
+        p[name] = x
+        return x
 
+    for name in ("style", "key", "mode", "backend", "model_dir"):
+        v = p.get(name)
+        if v is not None and not isinstance(v, str):
+            raise ParameterError(f"{name}={v!r}: must be text")
     seed = num("seed")
+    if seed is not None:
+        if seed != int(seed):
+            raise ParameterError(f"seed={p['seed']!r}: must be a whole number")
+        p["seed"] = int(seed)
     hits = p.get("hits_s") or []
     if not isinstance(hits, list):
         raise ParameterError("hits_s: give a list of times in seconds")
+    for h in hits:
+        if isinstance(h, bool) or not isinstance(h, (int, float)) or not math.isfinite(h):
+            raise ParameterError(f"hits_s: {h!r} is not a time in seconds")
     check_controls(
         style=p.get("style") or None,
         tempo_bpm=num("tempo_bpm"),
         key=p.get("key") or None,
         energy=num("energy") if num("energy") is not None else 1.0,
-        seed=None if seed is None else int(seed),
+        seed=None if seed is None else p["seed"],
         duration_s=None,
         hits_s=[float(h) for h in hits] or None,
     )
