@@ -266,3 +266,22 @@ def test_score_with_the_musicgen_backend(tiny, tmp_path):
     code = main(["score", str(vid), "-o", str(tmp_path / "x.wav"), "--backend", "musicgen",
                  "--model-dir", str(tmp_path / "none")])  # fmt: skip
     assert code == 2 and not (tmp_path / "x.wav").exists()
+
+
+def test_a_model_folder_without_its_tokenizer_or_a_bad_device_is_refused(tiny, tmp_path):
+    import shutil
+
+    from v2m.errors import ParameterError
+
+    broken = tmp_path / "musicgen-no-tokenizer"
+    shutil.copytree(tiny.musicgen, broken)
+    for f in broken.rglob("*"):
+        if f.name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            f.unlink()
+    with pytest.raises(InputError, match="tokenizer"):
+        get_backend("musicgen", model_dir=broken).load()
+    with pytest.raises(ParameterError, match="tpu"):
+        get_backend("musicgen", model_dir=tiny.musicgen, device="tpu").load()
+    if not torch.cuda.is_available():
+        with pytest.raises(ParameterError, match="no CUDA"):
+            get_backend("musicgen", model_dir=tiny.musicgen, device="cuda").load()

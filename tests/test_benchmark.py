@@ -313,3 +313,14 @@ def test_bench_exits_non_zero_when_every_item_fails(v2m_set, tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert r.returncode == 2 and "every item failed" in r.stderr, r.stderr
+
+
+def test_a_dead_ray_address_is_a_clear_error_not_a_hang():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ParameterError, match="no Ray cluster answers"):
+        benchmark.check_reachable("127.0.0.1:1")
+    with pytest.raises(ParameterError, match="HOST:PORT"):
+        benchmark.check_reachable("nowhere")
+    assert time.perf_counter() - t0 < 15

@@ -19,7 +19,7 @@ from . import _media
 from ._io import atomic_path
 from .errors import InputError, ParameterError
 
-__all__ = ["mux", "still_video", "read_audio", "check_mux"]
+__all__ = ["mux", "still_video", "read_audio", "check_mux", "check_still"]
 
 log = logging.getLogger("v2m")
 
@@ -179,7 +179,7 @@ def _copy_stream(out, vin, out_path: Path):
         codec = vin.codec_context.codec.name if vin.codec_context.codec else "this"
         raise ParameterError(
             f"{out_path}: a {out_path.suffix} file cannot hold the input's {codec} video as a "
-            f"copy ({exc}); use .mp4, .mov or .mkv"
+            f"copy ({exc}); use {_other_containers(out_path)}"
         ) from None
 
 
@@ -211,11 +211,17 @@ def check_mux(video_path: str | Path, out_path: str | Path) -> None:
         except (ValueError, av.error.FFmpegError) as exc:
             raise ParameterError(
                 f"{out_path}: a {out_path.suffix} file cannot hold this video with AAC audio "
-                f"({exc}); use .mp4, .mov or .mkv"
+                f"({exc}); use {_other_containers(out_path)}"
             ) from None
         finally:
             with contextlib.suppress(Exception):
                 out.close()
+
+
+def _other_containers(path: Path) -> str:
+    """The containers to try instead of ``path``'s (Matroska holds any codec)."""
+    others = [s for s in (".mkv", ".mp4", ".mov") if s != path.suffix.lower()]
+    return " or ".join(others)
 
 
 def _format_for(path: Path) -> str | None:
@@ -227,6 +233,28 @@ def _format_for(path: Path) -> str | None:
         ".webm": "webm",
         ".avi": "avi",
     }.get(path.suffix.lower())
+
+
+def _still_size(image_path, w: int, h: int) -> tuple[int, int]:
+    """The video size of a still ``w`` x ``h``: at most 1920x1080, even sides."""
+    scale = min(1.0, 1920 / w, 1080 / h)
+    w2, h2 = int(w * scale) // 2 * 2, int(h * scale) // 2 * 2
+    if w2 < 2 or h2 < 2:
+        raise InputError(
+            f"{image_path}: image is too small for a video ({w}x{h}; at least 2x2 pixels)"
+        )
+    return w2, h2
+
+
+def check_still(image_path: str | Path) -> None:
+    """Check, before any work, that a still image can become a video (:func:`still_video`).
+
+    Raises
+    ------
+    InputError
+    """
+    img = _media.load_image(image_path)
+    _still_size(image_path, img.shape[1], img.shape[0])
 
 
 def still_video(
@@ -242,11 +270,7 @@ def still_video(
     import cv2
 
     img = _media.load_image(image_path)
-    h, w = img.shape[:2]
-    scale = min(1.0, 1920 / w, 1080 / h)
-    w2, h2 = int(w * scale) // 2 * 2, int(h * scale) // 2 * 2
-    if w2 < 2 or h2 < 2:
-        raise InputError(f"{image_path}: image is too small ({w}x{h})")
+    w2, h2 = _still_size(image_path, img.shape[1], img.shape[0])
     img = cv2.resize(img, (w2, h2), interpolation=cv2.INTER_AREA)
     rgb = np.ascontiguousarray(img[..., ::-1])
     out_path = Path(out_path)

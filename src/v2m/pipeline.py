@@ -285,6 +285,10 @@ def score(
         from .muxing import check_mux
 
         check_mux(inp, out)
+    elif suffix in VIDEO_SUFFIXES:
+        from .muxing import check_still
+
+        check_still(inp)
     outs = {
         "--output": out,
         "--midi": midi,

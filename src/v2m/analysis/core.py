@@ -214,6 +214,9 @@ def _analyze_video(
 ) -> Timeline:
     info = _media.probe_video(p)
     warn: list[str] = []
+    # the sound is analysed beside the picture, on its own thread (FFmpeg, numpy and the
+    # VAD's runtime release the GIL): it adds little to the analysis' wall time
+    sound = _start_sound(p, info, vad=audio)
     tracker = _body.start(p, info, mode=pose, model_dir=pose_model_dir, warnings_out=warn)
     ps = decode_pass(
         p,
@@ -294,19 +297,35 @@ def _analyze_video(
     )
     if tracker is not None:
         tl.pose, tl.kinematics = tracker.finish(duration_s=duration)
-    if info.has_audio and audio != "off":
-        tl.audio = _sound(p, vad=audio, duration_s=duration, warn=warn)
+    if sound is not None:
+        tl.audio = _finish_sound(sound, vad=audio, duration_s=duration, warn=warn)
     if keep_thumbnails:
         tl.thumbnails = ps.thumbs
     return tl
 
 
-def _sound(p: Path, *, vad: str, duration_s: float, warn: list[str]) -> dict | None:
-    """The audio pass (:func:`v2m.analysis.audio.analyze_audio`) over the video's length,
-    saying on stderr (and in the timeline's warnings) when speech is found without Silero."""
-    from .audio import analyze_audio, silero_model
+def _start_sound(p: Path, info, *, vad: str):
+    """The audio pass (:func:`v2m.analysis.audio.analyze_audio`) started on a thread of its
+    own, over the video's length; None without sound or with ``vad="off"``."""
+    if not info.has_audio or vad == "off":
+        return None
+    from concurrent.futures import ThreadPoolExecutor
 
-    res = analyze_audio(p, vad=vad, max_duration_s=duration_s + 0.5)
+    from .audio import analyze_audio
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="v2m-sound")
+    limit = info.duration_s + 0.5 if info.duration_s > 0 else None
+    fut = pool.submit(analyze_audio, p, vad=vad, max_duration_s=limit)
+    pool.shutdown(wait=False)
+    return fut
+
+
+def _finish_sound(fut, *, vad: str, duration_s: float, warn: list[str]) -> dict | None:
+    """The audio pass's result (its errors raised here), saying on stderr (and in the
+    timeline's warnings) when speech was looked for without Silero."""
+    from .audio import silero_model
+
+    res = fut.result()
     if res is not None and vad == "auto" and silero_model() is None:
         msg = (
             "speech found with the energy detector (Silero VAD is not installed: the "

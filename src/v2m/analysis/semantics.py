@@ -55,7 +55,7 @@ class ClipTagger:
         from ..backends._windowed import device as pick_device
         from ..backends._windowed import model_folder, offline
 
-        p = model_folder(model_dir, "CLIP", "openai/clip-vit-base-patch32")
+        p = model_folder(model_dir, "CLIP", "openai/clip-vit-base-patch32", option="--clip-dir")
         offline()
         try:
             self.model = transformers.CLIPModel.from_pretrained(p, local_files_only=True).eval()

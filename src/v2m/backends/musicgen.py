@@ -32,7 +32,7 @@ import numpy as np
 from .._deps import require
 from ..errors import InputError, ParameterError
 from . import BACKENDS
-from ._windowed import WindowedBackend, device, model_folder, offline
+from ._windowed import WindowedBackend, check_tokenizer, device, model_folder, offline
 
 __all__ = ["MusicGen", "score_chroma"]
 
@@ -128,6 +128,7 @@ class MusicGen(WindowedBackend):
             self._tok = transformers.AutoTokenizer.from_pretrained(p, local_files_only=True)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"{p}: not a MusicGen model folder ({exc})") from None
+        check_tokenizer(self._tok, p)
         self.device = device(self.options.get("device", "auto"))
         m = self._model.to(self.device)
         self.model_label = "musicgen-melody" if self.melody else "musicgen"

@@ -189,6 +189,27 @@ def _run_local(tasks: list[tuple], jobs: int, done) -> None:
         done(r)
 
 
+def check_reachable(address: str, *, timeout_s: float = 5.0) -> None:
+    """A Ray address ``host:port`` (or ``ray://host:port``) must answer a TCP connection
+    within ``timeout_s``: ``ray.init`` itself waits for minutes on a dead address."""
+    import socket
+
+    if address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise ParameterError(f"--ray {address!r}: give local, auto or HOST:PORT")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise ParameterError(
+            f"--ray {address}: no Ray cluster answers there ({exc.strerror or exc}); start "
+            "one (ray start --head) or use --ray local"
+        ) from None
+
+
 def _run_ray(tasks: list[tuple], address: str, jobs: int, done) -> None:
     from .._deps import require
 
@@ -199,6 +220,7 @@ def _run_ray(tasks: list[tuple], address: str, jobs: int, done) -> None:
         if address == "local":
             ray.init(num_cpus=jobs, **kw)
         else:
+            check_reachable(address)
             ray.init(address=address, **kw)
         started = True
     try:

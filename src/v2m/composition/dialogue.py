@@ -19,6 +19,8 @@ energy. :func:`answers` lists those pauses for the report.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 import numpy as np
 
 from ..cuesheet import CueSheet, time_to_beat
@@ -76,42 +78,45 @@ def answers(cue: CueSheet, melody: list[Note]) -> list[dict]:
     """The pauses between speech (at least ``ANSWER_PAUSE_S`` long) in which the tune
     answers: ``start_s``, ``end_s`` and the number of melody ``notes`` in the pause."""
     out = []
-    beats = np.arange(len(cue.beats_s))
+    starts = np.sort(np.interp([m.start for m in melody], np.arange(len(cue.beats_s)), cue.beats_s))
     for a, b in _pauses_s(cue):
-        n = sum(
-            1
-            for m in melody
-            if a <= float(np.interp(m.start, beats, cue.beats_s)) < b - SPEECH_LEAD_S
-        )
-        if n:
+        n = int(np.searchsorted(starts, b - SPEECH_LEAD_S) - np.searchsorted(starts, a))
+        if n > 0:
             out.append({"start_s": round(a, 3), "end_s": round(b, 3), "notes": n})
     return out
 
 
 class DialogueMixin:
-    """The composer's method that writes around the cue's dialogue (see the module doc)."""
+    """The composer's method that writes around the cue's dialogue (see the module doc).
+    Spans, chords and notes are found by bisection: a long video has thousands of each."""
 
     def around_dialogue(self) -> None:
         spans = _spans_beats(self.cue)
         if not spans:
             return
-        light = {
-            round(float(time_to_beat(h.time_s, self.cue.beats_s)), 3)
-            for h in self.cue.hits
-            if any(a <= float(time_to_beat(h.time_s, self.cue.beats_s)) < b for a, b in spans)
-        }
+        self._span_ends = [b for _, b in spans]
+        hit_beats = [float(time_to_beat(h.time_s, self.cue.beats_s)) for h in self.cue.hits]
+        light = {round(b, 3) for b in hit_beats if self._span_at(spans, b, b) is not None}
         for role in list(self.parts):
             self.parts[role] = [
                 n for n in self.parts[role] if self._under_speech(role, n, spans, light)
             ]
-        for a, b in spans:
-            self._hold_harmony(a, b)
-        self.accents = [(x, y) for x, y in self.accents if not any(a <= y < b for a, b in spans)]
+        self._hold_harmony(spans)
+        self.accents = [(x, y) for x, y in self.accents if self._span_at(spans, y, y) is None]
         self._answer()
+
+    def _span_at(self, spans, start: float, end: float) -> tuple[float, float] | None:
+        """The first span that ``start``..``end`` (beats) overlaps (a point: contains)."""
+        i = bisect_right(self._span_ends, start)
+        if i < len(spans):
+            a, b = spans[i]
+            if (a <= start < b) or (start < b and end > a):
+                return a, b
+        return None
 
     def _under_speech(self, role: str, n: Note, spans, light: set[float]) -> bool:
         """Whether note ``n`` stays, changed as the module docstring says."""
-        span = next(((a, b) for a, b in spans if n.start < b and n.end > a), None)
+        span = self._span_at(spans, n.start, n.end)
         if span is None:
             return True
         a, b = span
@@ -133,35 +138,41 @@ class DialogueMixin:
         n.velocity = max(1, int(round(n.velocity * SPEECH_VELOCITY)))
         return True
 
-    def _hold_harmony(self, a: float, b: float) -> None:
-        """Inside the span ``a``..``b`` (beats) the harmony strikes only where the chord
-        changes, and holds each chord to its end (or the span's): the chord sounding at
-        ``a`` is held from its last onset before ``a``."""
+    def _hold_harmony(self, spans) -> None:
+        """Inside each span the harmony strikes only where the chord changes, and holds
+        each chord to its end (or the span's): the chord sounding at the span's start is
+        held from its last onset before it."""
         harm = self.parts["harmony"]
-        for ch in self.chords:
-            if ch.end <= a or ch.start >= b:
-                continue
-            end = round(min(ch.end, b), 6)
-            onsets = sorted({n.start for n in harm if ch.start <= n.start < min(ch.end, b)})
-            if not onsets:
-                continue
-            before = [t for t in onsets if t < a]
-            first = before[-1] if before else onsets[0]
-            keep_at = {first}
-            for n in harm:
-                if n.start == first:
-                    n.end = max(n.end, end)
-            harm[:] = [
-                n
-                for n in harm
-                if not (a <= n.start < b and ch.start <= n.start < ch.end) or n.start in keep_at
-            ]
+        chord_starts = [c.start for c in self.chords]
+        by_chord: dict[int, list[Note]] = {}
+        for n in harm:
+            by_chord.setdefault(bisect_right(chord_starts, n.start) - 1, []).append(n)
+        drop: set[int] = set()
+        for a, b in spans:
+            first_ci = max(0, bisect_right(chord_starts, a) - 1)
+            for ci in range(first_ci, bisect_left(chord_starts, b)):
+                ch = self.chords[ci]
+                notes = by_chord.get(ci, [])
+                onsets = sorted({n.start for n in notes if n.start < min(ch.end, b)})
+                if not onsets:
+                    continue
+                before = [t for t in onsets if t < a]
+                first = before[-1] if before else onsets[0]
+                end = round(min(ch.end, b), 6)
+                for n in notes:
+                    if n.start == first:
+                        n.end = max(n.end, end)
+                    elif a <= n.start < b:
+                        drop.add(id(n))
+        if drop:
+            self.parts["harmony"] = [n for n in harm if id(n) not in drop]
 
     def _answer(self) -> None:
         """In long pauses the tune answers, a little louder than composed."""
+        mel = sorted(self.parts["melody"], key=lambda n: n.start)
+        starts = [n.start for n in mel]
         for a_s, b_s in _pauses_s(self.cue):
             a = float(time_to_beat(a_s + SPEECH_TAIL_S, self.cue.beats_s))
             b = float(time_to_beat(max(a_s, b_s - SPEECH_LEAD_S), self.cue.beats_s))
-            for n in self.parts["melody"]:
-                if a <= n.start < b:
-                    n.velocity = int(min(127, n.velocity + ANSWER_ACCENT))
+            for n in mel[bisect_left(starts, a) : bisect_left(starts, b)]:
+                n.velocity = int(min(127, n.velocity + ANSWER_ACCENT))

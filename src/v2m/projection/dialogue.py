@@ -49,9 +49,13 @@ def dialogue_spans(timeline: Timeline, duration_s: float) -> tuple[list[Dialogue
 def soften_hits(hits: list[Hit], spans: list[Dialogue]) -> list[Hit]:
     """Cuts and impacts under speech (or ``CLEAR_BEFORE_S`` before it) are marked lightly
     (strength at most ``LIGHT_UNDER_SPEECH``); the user's own hits stay as given."""
+    from bisect import bisect_right
+
+    ends = [d.end_s for d in spans]
     out = []
     for h in hits:
-        under = any(d.start_s - CLEAR_BEFORE_S <= h.time_s < d.end_s for d in spans)
+        i = bisect_right(ends, h.time_s)  # the first span that ends after the hit
+        under = i < len(spans) and spans[i].start_s - CLEAR_BEFORE_S <= h.time_s
         if under and h.kind not in ("user", "cymbal"):
             h = Hit(time_s=h.time_s, strength=min(h.strength, LIGHT_UNDER_SPEECH), kind=h.kind)
         out.append(h)

@@ -176,19 +176,23 @@ def duck_curve_db(
         with raised-cosine ramps of ``DOWN_S`` before and ``UP_S`` after; where spans'
         ramps meet, the lower gain holds.
     """
-    t = np.arange(int(math.ceil(duration_s / hop_s)) + 1) * hop_s
-    g = np.zeros(len(t))
+    n = int(math.ceil(duration_s / hop_s)) + 1
+    g = np.zeros(n)
     for a, b, duck in spans:
         if duck >= 0:
             continue
         full_a, full_b = a - LOOKAHEAD_S, b + HOLD_S
+        # only the points this span reaches (a long video has many spans)
+        i0 = max(0, int((full_a - DOWN_S) / hop_s) - 1)
+        i1 = min(n, int((full_b + UP_S) / hop_s) + 2)
+        t = np.arange(i0, i1) * hop_s
         w = np.zeros(len(t))
         w[(t >= full_a) & (t <= full_b)] = 1.0
         down = (t >= full_a - DOWN_S) & (t < full_a)
         w[down] = 0.5 - 0.5 * np.cos(np.pi * (t[down] - (full_a - DOWN_S)) / DOWN_S)
         up = (t > full_b) & (t <= full_b + UP_S)
         w[up] = 0.5 + 0.5 * np.cos(np.pi * (t[up] - full_b) / UP_S)
-        g = np.minimum(g, duck * w)
+        g[i0:i1] = np.minimum(g[i0:i1], duck * w)
     return g
 
 
@@ -297,7 +301,10 @@ def mix_dialogue(
         ):
             a = i * chunk
             t = (a + np.arange(m.shape[0])) / sr
-            g = 10 ** (np.interp(t, np.arange(len(curve)) * _CURVE_HOP_S, curve) / 20)
+            # the curve's points around this chunk only (the curve spans the whole length)
+            lo = max(0, int(t[0] / _CURVE_HOP_S) - 1)
+            hi = min(len(curve), int(t[-1] / _CURVE_HOP_S) + 3)
+            g = 10 ** (np.interp(t, np.arange(lo, hi) * _CURVE_HOP_S, curve[lo:hi]) / 20)
             yield a, m * g[:, None].astype(np.float32), o * c
 
     with ExitStack() as stack:
