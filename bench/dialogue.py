@@ -24,7 +24,11 @@ impacts and applause, without speech) and a song (``dancer.avi``), scores each w
 Then the analysis time of the 3-minute 1080p bench video (with a talking soundtrack added)
 with and without the audio pass.
 
-    python bench/dialogue.py [--no-timing]
+With ``--long``, instead: the peak memory of the audio pass and of the dialogue mix on a
+3-hour video (a voice-over every 11 s), each in a child process, against the same child
+doing nothing but imports.
+
+    python bench/dialogue.py [--no-timing | --long]
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
-from talking import SENTENCES, SR, talking_video  # noqa: E402
+from talking import SENTENCES, SR, speech, talking_video  # noqa: E402
 
 SHARED = HERE.parent.parent / "shared" / "data"
 CRASH_TOMS = {49, 52, 55, 57, 41, 43, 45, 47, 48, 50}
@@ -218,7 +222,101 @@ def analysis_time() -> tuple[float, float]:
     return times["off"], times["auto"]
 
 
+def _long_video(path: Path, hours: float = 3.0) -> Path:
+    """A ``hours``-long video: a 64x48 grey picture at 1 fps, a voice every 11 s (AAC)."""
+    from fractions import Fraction
+
+    import av
+
+    if path.exists():
+        return path
+    sents = [speech(t) for t in SENTENCES]
+    n = int(hours * 3600 * SR)
+    tmp = path.with_suffix(".part.mp4")
+    with av.open(str(tmp), "w") as c:
+        vs = c.add_stream("libx264", rate=1)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        a = c.add_stream("aac", rate=SR)
+        a.layout = "mono"
+        img = np.full((48, 64, 3), 100, np.uint8)
+        pos, k, sec = 0, 0, 0
+        while pos < n:
+            block = np.zeros(11 * SR, np.float32)
+            x = sents[k % len(sents)] * 0.3
+            block[SR : SR + min(len(x), 9 * SR)] = x[: 9 * SR]
+            block = block[: n - pos]
+            for i in range(0, len(block), 1024):
+                fr = av.AudioFrame.from_ndarray(block[None, i : i + 1024], "fltp", "mono")
+                fr.sample_rate, fr.pts, fr.time_base = SR, pos + i, Fraction(1, SR)
+                for pk in a.encode(fr):
+                    c.mux(pk)
+            while sec < (pos + len(block)) / SR:
+                f = av.VideoFrame.from_ndarray(img, format="rgb24")
+                f.pts = sec
+                for pk in vs.encode(f):
+                    c.mux(pk)
+                sec += 1
+            pos += len(block)
+            k += 1
+        for st in (a, vs):
+            for pk in st.encode():
+                c.mux(pk)
+    tmp.rename(path)
+    return path
+
+
+def _child_peak_mb(code: str) -> tuple[float, float]:
+    """Peak RSS (MB) of a child running ``code``, and its wall time (s)."""
+    import subprocess
+
+    wrap = (code + "\nimport resource\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")  # fmt: skip
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", wrap], capture_output=True, text=True, check=True)
+    return float(r.stdout.strip().splitlines()[-1]), time.perf_counter() - t0
+
+
+def long_run() -> None:
+    """Peak memory of the audio pass and the dialogue mix on a 3-hour video."""
+    from _media import MEDIA
+
+    MEDIA.mkdir(exist_ok=True)
+    video = _long_video(MEDIA / "talk_3h.mp4")
+    tmp = Path(tempfile.mkdtemp(prefix="v2m-bench-long-"))
+    base, _ = _child_peak_mb("import numpy, av, scipy.signal, soundfile, onnxruntime\n"
+                             "import v2m.analysis.audio, v2m.rendering.dialogue")  # fmt: skip
+    code = (f"import json\nfrom v2m.analysis.audio import analyze_audio\n"
+            f"a = analyze_audio({str(video)!r})\n"
+            f"json.dump(a['speech'], open({str(tmp / 'speech.json')!r}, 'w'))")  # fmt: skip
+    peak_a, took_a = _child_peak_mb(code)
+    speech = json.loads((tmp / "speech.json").read_text())
+    import soundfile as sf
+
+    music = tmp / "music.wav"
+    with sf.SoundFile(str(music), "w", SR, 2, subtype="PCM_16") as f:
+        t = np.arange(SR * 60) / SR
+        minute = 0.1 * np.sin(2 * np.pi * 220 * t) + 0.05 * np.sin(2 * np.pi * 330 * t)
+        for _ in range(180):
+            f.write(np.stack([minute, minute], axis=1).astype(np.float32))
+    code = (f"from v2m.rendering.dialogue import mix_dialogue\n"
+            f"import json\nsp = json.load(open({str(tmp / 'speech.json')!r}))\n"
+            f"mix_dialogue({str(music)!r}, {str(video)!r}, {str(tmp / 'mix.flac')!r}, "
+            f"speech_s=sp, sample_rate={SR}, duration_s=10800.0)")  # fmt: skip
+    peak_m, took_m = _child_peak_mb(code)
+    print(
+        f"3-hour video, {len(speech)} speech spans: audio pass peak {peak_a:.0f} MB "
+        f"({took_a:.0f} s), dialogue mix peak {peak_m:.0f} MB ({took_m:.0f} s); the same "
+        f"child with only the imports {base:.0f} MB"
+    )
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> int:
+    if "--long" in sys.argv:
+        long_run()
+        return 0
     out_dir = Path(tempfile.mkdtemp(prefix="v2m-bench-dialogue-"))
     print(f"outputs in {out_dir}")
     head = (f"{'video':18} {'F1':>5} {'SMR med':>7} {'p5':>5} {'pause':>6} {'STOI':>5} "

@@ -1,0 +1,320 @@
+"""A beat grid that follows a dancer: tempo and phase fitted to the kinematic beats.
+
+:func:`dance_grid` works in three steps:
+
+1. **Beat tracking** by dynamic programming (Ellis, "Beat tracking by dynamic programming",
+   2007) on a movement envelope: Gaussian pulses (sigma 50 ms) at the kinematic beats,
+   weighted by their strength, sampled every 10 ms. Each beat scores the envelope at its
+   time plus the best previous beat's score minus ``tightness * ln(gap / period)^2``, with
+   the period from the target tempo; the best path is traced back.
+2. **Smoothing**, as a band would play it: the beat times against their index are smoothed
+   by a Whittaker smoother (second differences penalised), the penalty raised until no
+   beat-to-beat tempo change exceeds ``max_change`` (2 %).
+3. **Bars**: the grid is extended with the edge tempi to cover the whole video; the bar
+   phase is the one that puts the most accent and strong-beat weight on downbeats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cuesheet import Hit
+from ..timeline import Timeline
+from .cuts import with_user_hits
+from .tempo_map import BeatGrid
+
+__all__ = [
+    "dance_grid",
+    "track_beats",
+    "smooth_beats",
+    "choose_mode",
+    "dance_tempo",
+    "follow_dancer",
+    "dance_hits",
+]
+
+HOP_S = 0.01
+PULSE_SIGMA_S = 0.05
+
+
+def _envelope(times_s: np.ndarray, strength: np.ndarray, n: int) -> np.ndarray:
+    env = np.zeros(n)
+    idx = np.clip(np.round(np.asarray(times_s) / HOP_S).astype(int), 0, n - 1)
+    np.add.at(env, idx, np.asarray(strength, float))
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(env, PULSE_SIGMA_S / HOP_S)
+
+
+def track_beats(envelope: np.ndarray, *, period_s: float, tightness: float = 400.0) -> np.ndarray:
+    """Ellis's dynamic-programming beat tracker on an envelope sampled every 10 ms.
+
+    Parameters
+    ----------
+    envelope : np.ndarray, shape (n,)
+        Non-negative movement (or onset) strength.
+    period_s : float
+        Target beat period.
+    tightness : float
+        Weight of the squared log-deviation of each gap from the period.
+
+    Returns
+    -------
+    np.ndarray
+        Beat times in seconds.
+    """
+    n = len(envelope)
+    p = period_s / HOP_S
+    env = envelope / max(float(envelope.std()), 1e-9)
+    lo, hi = max(1, int(round(p / 2))), int(round(2 * p))
+    gaps = np.arange(lo, hi + 1)
+    penalty = -tightness * np.log(gaps / p) ** 2
+    score = env.copy()
+    back = np.full(n, -1)
+    for i in range(lo, n):
+        j = i - gaps
+        ok = j >= 0
+        if not ok.any():
+            continue
+        cand = score[j[ok]] + penalty[ok]
+        k = int(np.argmax(cand))
+        if cand[k] > 0:
+            score[i] = env[i] + cand[k]
+            back[i] = j[ok][k]
+    # end on the best-scoring point within the last period
+    tail = max(0, n - int(round(p)))
+    i = tail + int(np.argmax(score[tail:]))
+    path = []
+    while i >= 0:
+        path.append(i)
+        i = back[i]
+    return np.asarray(path[::-1], float) * HOP_S
+
+
+def smooth_beats(beats_s: np.ndarray, *, max_change: float = 0.02) -> np.ndarray:
+    """Whittaker-smoothed beat times whose period changes by at most ``max_change`` per beat."""
+    from scipy.sparse import diags, eye
+    from scipy.sparse.linalg import spsolve
+
+    b = np.asarray(beats_s, float)
+    k = len(b)
+    if k < 4:
+        return b
+    d2 = diags([1.0, -2.0, 1.0], [0, 1, 2], shape=(k - 2, k))
+    lam = 1.0
+    out = b
+    for _ in range(40):
+        out = spsolve((eye(k) + lam * (d2.T @ d2)).tocsc(), b)
+        per = np.diff(out)
+        if per.min() > 0 and np.abs(np.diff(np.log(per))).max() <= max_change:
+            return out
+        lam *= 3.0
+    # fall back to the straight line through the beats (constant tempo)
+    coef = np.polyfit(np.arange(k), b, 1)
+    return np.polyval(coef, np.arange(k))
+
+
+def dance_grid(
+    *,
+    beats_s: np.ndarray,
+    strength: np.ndarray,
+    duration_s: float,
+    tempo_bpm: float,
+    beats_per_bar: int,
+    accents_s: np.ndarray | None = None,
+    accent_strength: np.ndarray | None = None,
+    max_change: float = 0.02,
+) -> tuple[BeatGrid, dict]:
+    """A beat grid on a dancer's movement (see the module docstring).
+
+    Parameters
+    ----------
+    beats_s, strength : np.ndarray, shape (k,)
+        Kinematic beats and their strengths (0..1).
+    duration_s : float
+    tempo_bpm : float
+        Target tempo (the kinematic tempo, or the style's when that is unsure).
+    beats_per_bar : int
+    accents_s, accent_strength : np.ndarray, optional
+        Strong movement accents, pulled onto downbeats when possible.
+    max_change : float
+        Largest beat-to-beat relative change of the period.
+
+    Returns
+    -------
+    grid : BeatGrid
+    info : dict
+        ``tracked`` (beats found by the tracker), ``tempo_bpm`` (median of the grid).
+    """
+    period = 60.0 / tempo_bpm
+    n = int(np.ceil(duration_s / HOP_S)) + 1
+    b = np.asarray(beats_s, float)
+    s = np.asarray(strength, float)
+    tracked = np.zeros(0)
+    if b.size >= 4:
+        tracked = track_beats(_envelope(b, s, n), period_s=period)
+    if tracked.size >= 4:
+        grid = smooth_beats(tracked, max_change=max_change)
+    else:
+        start = float(b[np.argmax(s)] % period) if b.size else 0.0
+        grid = np.arange(start, duration_s + period, period)
+    # extend with the edge tempi to cover 0 .. duration (one beat past the end)
+    p0, p1 = grid[1] - grid[0], grid[-1] - grid[-2]
+    head = grid[0] - p0 * np.arange(1, int(grid[0] / p0) + 1)
+    tail_n = max(0, int(np.ceil((duration_s - grid[-1]) / p1)) + 1)
+    tail = grid[-1] + p1 * np.arange(1, tail_n + 1)
+    full = np.r_[head[::-1], grid, tail]
+    full = full[full >= 0]
+    cut = np.searchsorted(full, duration_s) + 1
+    full = full[: max(cut, 2)]
+    # bar phase: accents (and strong kinematic beats) on downbeats
+    weight = np.zeros(beats_per_bar)
+    ev_t = np.r_[b[s >= 0.3], np.asarray(accents_s if accents_s is not None else [], float)]
+    ev_w = np.r_[
+        s[s >= 0.3], 2.0 * np.asarray(accent_strength if accent_strength is not None else [], float)
+    ]
+    for t, w in zip(ev_t, ev_w, strict=True):
+        i = int(np.argmin(np.abs(full - t)))
+        if abs(full[i] - t) <= 0.1:
+            weight[i % beats_per_bar] += w
+    phase = int(np.argmax(weight))
+    downbeats = list(range(phase, len(full), beats_per_bar))
+    irregular = []
+    if phase > 0:
+        downbeats = [0] + downbeats  # a shorter first bar (a pickup) from the first beat
+        irregular = [0]
+    out = BeatGrid(
+        beats_s=[round(float(x), 6) for x in full],
+        downbeats=downbeats,
+        kept=[],
+        irregular_bars=irregular,
+    )
+    return out, {
+        "tracked": int(tracked.size),
+        "tempo_bpm": round(60.0 / float(np.median(np.diff(full))), 2),
+    }
+
+
+# ------------------------------------------------------------------ the dance projection
+
+#: "auto" picks dance mode when a body is seen in this share of the pose frames, at this
+#: median height over the picture, with fewer cuts per minute than this.
+DANCE_MIN_COVERAGE = 0.6
+
+
+DANCE_MIN_BODY_HEIGHT = 0.35
+
+
+DANCE_MAX_CUTS_PER_MIN = 6.0
+
+
+#: Below this kinematic tempo confidence the style's tempo is used (phase still follows).
+DANCE_MIN_TEMPO_CONFIDENCE = 0.15
+
+
+def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[bool, str]:
+    """Whether the beat grid follows a dancer, and why (one sentence for the report)."""
+    pose = timeline.pose or {}
+    kin = timeline.kinematics
+    dur = max(float(timeline.duration_s), 1e-9)
+    cut_rate = 60.0 * len(timeline.cuts) / dur
+    cov, height = float(pose.get("coverage", 0.0)), float(pose.get("body_height", 0.0))
+    if mode == "cuts":
+        return False, "mode cuts (chosen by the user): the beat grid follows the cuts"
+    if mode == "dance":
+        if kin is None:
+            return True, (
+                "mode dance (chosen by the user) without a tracked body (no pose: install "
+                "the 'pose' extra): the grid follows the optical-flow visual beats"
+            )
+        return True, "mode dance (chosen by the user): the beat grid follows the dancer"
+    if timeline.source.kind != "video":
+        return False, "mode cuts: a still picture (no movement to follow)"
+    if kin is None:
+        return False, "mode cuts: no body was tracked (pose off, not installed, or none seen)"
+    if cov < DANCE_MIN_COVERAGE or height < DANCE_MIN_BODY_HEIGHT:
+        return False, (
+            f"mode cuts: the body is seen in {100 * cov:.0f} % of the frames at "
+            f"{100 * height:.0f} % of the height (dance needs >= "
+            f"{100 * DANCE_MIN_COVERAGE:.0f} % and >= {100 * DANCE_MIN_BODY_HEIGHT:.0f} %)"
+        )
+    if cut_rate >= DANCE_MAX_CUTS_PER_MIN:
+        return False, f"mode cuts: {cut_rate:.1f} cuts/min is too many for a dance"
+    return True, (
+        f"mode dance: one body fills the picture ({100 * cov:.0f} % of the frames, "
+        f"{100 * height:.0f} % of the height) and cuts are rare ({cut_rate:.1f}/min)"
+    )
+
+
+def _kin_events(timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
+    kin = timeline.kinematics
+    if kin is not None:
+        b = kin.get("beats", [])
+        return np.array([x["time_s"] for x in b]), np.array([x["strength"] for x in b])
+    vb = timeline.visual_beats
+    return np.array([b.time_s for b in vb]), np.array([b.strength for b in vb])
+
+
+def _fold_tempo(bpm: float, lo: float = 60.0, hi: float = 180.0) -> float:
+    """``bpm`` moved by octaves into lo..hi."""
+    while bpm > hi:
+        bpm /= 2
+    while bpm < lo:
+        bpm *= 2
+    return bpm
+
+
+def dance_tempo(timeline: Timeline, target: float, why_t: str) -> tuple[float, str]:
+    kin = timeline.kinematics
+    if kin is not None:
+        kt, conf = kin.get("tempo_bpm"), float(kin.get("tempo_confidence") or 0.0)
+        if kt and conf >= DANCE_MIN_TEMPO_CONFIDENCE:
+            kt = _fold_tempo(kt)
+            return kt, f"tempo {kt:.0f} BPM: the dancer's (kinematic tempo, confidence {conf:.2f})"
+        if kt:
+            why_t += (
+                f"; the dancer's tempo ({kt:.0f} BPM) is unsure (confidence {conf:.2f}), "
+                "so only the phase follows her"
+            )
+    elif timeline.visual_tempo_bpm and timeline.visual_tempo_confidence >= 0.3:
+        vt = _fold_tempo(float(timeline.visual_tempo_bpm))
+        return vt, f"tempo {vt:.0f} BPM: the visual tempo of the movement (no pose)"
+    return target, why_t
+
+
+def follow_dancer(timeline: Timeline, *, target: float, dur: float, bpb: int, why: list[str]):
+    bt, bs = _kin_events(timeline)
+    acc = (timeline.kinematics or {}).get("accents", [])
+    grid, info = dance_grid(
+        beats_s=bt,
+        strength=bs,
+        duration_s=dur,
+        tempo_bpm=target,
+        beats_per_bar=bpb,
+        accents_s=np.array([a["time_s"] for a in acc]),
+        accent_strength=np.array([a["strength"] for a in acc]),
+    )
+    src = "kinematic" if timeline.kinematics is not None else "visual (optical-flow)"
+    why.append(
+        f"beat grid on the dancer: {info['tracked']} beats tracked on {len(bt)} {src} beats, "
+        f"smoothed to at most 2 % tempo change per beat ({info['tempo_bpm']:.0f} BPM)"
+    )
+    return grid
+
+
+def dance_hits(kin: dict, b_arr, bar_t, dur: float, *, user_hits_s) -> list[Hit]:
+    """The strongest movement accents (at most one a bar): on the nearest beat when it is
+    within 70 ms, else at the accent's own time."""
+    hits: list[Hit] = []
+    used: set[int] = set()
+    for a in sorted(kin.get("accents", []), key=lambda a: -a["strength"]):
+        if a["strength"] < 0.6 or not 0.5 <= a["time_s"] <= dur - 0.5:
+            continue
+        i = int(np.argmin(np.abs(b_arr - a["time_s"])))
+        t = float(b_arr[i]) if abs(b_arr[i] - a["time_s"]) <= 0.07 else float(a["time_s"])
+        bi = int(np.searchsorted(bar_t, t + 1e-6)) - 1
+        if bi in used:
+            continue
+        used.add(bi)
+        hits.append(Hit(time_s=round(t, 6), strength=round(0.8 * a["strength"], 3), kind="impact"))
+    return with_user_hits(hits, user_hits_s, dur)

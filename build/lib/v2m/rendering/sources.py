@@ -1,0 +1,119 @@
+"""What a render plays: a composed :class:`~v2m.composition.Score`, or a MIDI file."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+from ..composition import Score, compose
+from ..composition.score import BREATH_MARKER, HIT_MARKER, SPEECH_END_MARKER, SPEECH_MARKER
+from ..cuesheet import CueSheet
+from ..errors import InputError
+
+__all__ = ["MidiFileSource", "as_source"]
+
+
+class MidiFileSource:
+    """An existing MIDI file to render: one stem per track that has notes.
+
+    Its length is the file's length plus ``ring_s`` seconds of ring-out.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, ring_s: float = 1.5):
+        import mido
+
+        from .._media import check_readable
+
+        p = check_readable(path)
+        try:
+            self.midi = mido.MidiFile(str(p))
+        except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
+            why = str(exc) or "the file ends early"
+            raise InputError(f"{p}: not a MIDI file ({why})") from None
+        from ..metrics.symbolic import check_midi_length
+
+        self.path = p
+        self.duration_s = check_midi_length(self.midi, p) + ring_s
+        if self.midi.length <= 0 or not any(
+            m.type == "note_on" and m.velocity > 0 for tr in self.midi.tracks for m in tr
+        ):
+            raise InputError(f"{p}: MIDI file has no notes")
+        self.ending = "cadence"
+        for msg in self.midi.tracks[0] if self.midi.tracks else []:
+            if msg.type == "text" and msg.text.startswith("v2m:"):
+                fields = dict(kv.split("=", 1) for kv in msg.text[4:].split(";") if "=" in kv)
+                try:
+                    self.duration_s = float(fields.get("duration_s", self.duration_s))
+                except ValueError:
+                    pass
+                if fields.get("ending") in ("cadence", "fade", "stop"):
+                    self.ending = fields["ending"]
+        self.breaths_s = _marker_spans(self.midi, BREATH_MARKER, HIT_MARKER)
+        self.dialogue_s = _marker_spans(self.midi, SPEECH_MARKER, SPEECH_END_MARKER)
+        self._names = []
+        for i, tr in enumerate(self.midi.tracks):
+            if any(m.type == "note_on" for m in tr):
+                self._names.append(tr.name.strip() or f"track{i}")
+            else:
+                self._names.append(None)
+
+    @property
+    def roles(self) -> list[str]:
+        return [n for n in self._names if n]
+
+    def role_cost(self, role: str) -> float:
+        """Synthesis-cost estimate: the number of notes of the track(s) called ``role``."""
+        return float(
+            sum(
+                sum(m.type == "note_on" for m in tr)
+                for tr, name in zip(self.midi.tracks, self._names, strict=True)
+                if name == role
+            )
+        )
+
+    def to_bytes(self, roles: tuple[str, ...] | None = None) -> bytes:
+        import mido
+
+        mf = mido.MidiFile(type=self.midi.type, ticks_per_beat=self.midi.ticks_per_beat)
+        for tr, name in zip(self.midi.tracks, self._names, strict=True):
+            if name is None or roles is None or name in roles:
+                mf.tracks.append(tr)
+        buf = io.BytesIO()
+        mf.save(file=buf)
+        return buf.getvalue()
+
+
+def _marker_spans(midi, start_text: str, end_text: str) -> list[tuple[float, float]]:
+    """(start, end) seconds of the spans marked on the conductor track (first track) by a
+    ``start_text`` marker and the ``end_text`` marker after it (see
+    :class:`v2m.composition.Score`)."""
+    import mido
+
+    out: list[tuple[float, float]] = []
+    if not midi.tracks:
+        return out
+    tempo, t_s, start = 500_000, 0.0, None
+    for msg in midi.tracks[0]:
+        t_s += mido.tick2second(msg.time, midi.ticks_per_beat, tempo)
+        if msg.type == "set_tempo":
+            tempo = msg.tempo
+        elif msg.type == "marker" and msg.text == start_text:
+            start = t_s
+        elif msg.type == "marker" and msg.text == end_text and start is not None:
+            if t_s > start:
+                out.append((start, t_s))
+            start = None
+    return out
+
+
+def as_source(score) -> Score | MidiFileSource:
+    """A score to render from a Score, a CueSheet (composed) or a path (.json cue or MIDI)."""
+    if isinstance(score, (str, os.PathLike)):
+        if Path(score).suffix.lower() == ".json":
+            score = CueSheet.load(score)
+        else:
+            score = MidiFileSource(score)
+    if isinstance(score, CueSheet):
+        score = compose(score)
+    return score
