@@ -9,9 +9,9 @@ to a JSON file; ``--check F`` compares with a saved run and exits 1 on any diffe
     python bench/identity.py --check /tmp/before.json     # on the new code
 
 The timeline of a video that has sound also carries the audio analysis, and the cue sheet
-its dialogue spans: ``--no-audio`` hashes them without the sound's analysis and without
-empty dialogue, under the schema versions before them (timeline 1.1, cue sheet 1.2), to
-compare with code that had no audio pass.
+its dialogue spans: ``--no-audio`` hashes them without the sound's analysis, the
+timeline's notes and empty dialogue, under the schema versions before them (timeline 1.1,
+cue sheet 1.2), to compare with code that had no audio pass.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def hashes(*, audio: bool = True) -> dict[str, dict[str, str]]:
         d = tl.to_dict()
         if not audio:
             d.pop("audio", None)
+            d.pop("notes", None)
             d["schema_version"] = "1.1"
         proj = project(tl)
         cue = proj.cue.to_dict()

@@ -417,3 +417,23 @@ def test_midi_without_notes_or_too_long_is_refused_before_work(tmp_path):
                            text=True, timeout=60)  # fmt: skip
         assert r.returncode == 2 and want in r.stderr, (args, r.stderr)
     assert not list(tmp_path.glob("*.json")) and not list(tmp_path.glob("*.wav"))
+
+
+def test_progress_lines_when_not_on_a_terminal(bikes, tmp_path):
+    """Piped stderr gets plain progress lines (stage, percent, seconds) and a last line
+    that labels its time; a still says nothing about cuts."""
+    env = {**os.environ, "V2M_PROGRESS_EVERY_S": "0.05"}
+    cmd = [sys.executable, "-m", "v2m", "score", str(bikes), "-o", str(tmp_path / "b.mp4")]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    import re
+
+    assert re.search(r"v2m: analysing bikes\.mp4: \d+ % \(\d+\.\d s\)", r.stderr), r.stderr
+    assert re.search(r"v2m: rendering the music: \d+ % \(\d+\.\d s\)", r.stderr), r.stderr
+    assert re.search(r"cuts on beats, \d on downbeats; done in \d+\.\d s$", r.stderr.strip())
+    photo = synth.SHARED / "images" / "coffee.png"
+    r = subprocess.run([sys.executable, "-m", "v2m", "score", str(photo), "-o",
+                        str(tmp_path / "p.wav"), "--duration-s", "4"],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0 and "cuts on beats" not in r.stderr.splitlines()[-1]
+    assert r.stderr.strip().endswith("s") and "done in" in r.stderr.splitlines()[-1]

@@ -143,3 +143,40 @@ def test_cuts_under_speech_are_light():
     out = soften_hits(hits, spans)
     assert [h.strength for h in out] == [LIGHT_UNDER_SPEECH, LIGHT_UNDER_SPEECH, 1.0, 1.0, 1.0]
     assert 2.0 - 1.5 < CLEAR_BEFORE_S
+
+
+def test_a_section_energy_edit_takes_effect_and_is_said(caplog, tmp_path):
+    """Editing a section's energy in a saved cue sheet changes that section's bars (and
+    so its notes) and no other bar's energy; the contradiction is named in a warning."""
+    import logging
+
+    from v2m.composition import compose
+
+    cue = make_cue(duration_s=60, tempo_bpm=100, style="pop", seed=2, energy=0.7)
+    p = tmp_path / "cue.json"
+    cue.save(p)
+    d = json.loads(p.read_text())
+    sec = d["sections"][1]
+    assert abs(sec["energy"] - 0.15) > 0.2
+    d["sections"][1]["energy"] = 0.15
+    edited = CueSheet.from_dict(d)
+    with caplog.at_level(logging.WARNING, logger="v2m"):
+        bars = edited.bar_energy()
+    assert "sections[1].energy" in caplog.text and "bars" in caplog.text
+    bar_t = cue.bar_times()[: len(cue.energy)]
+    inside = (bar_t >= sec["start_s"] - 1e-3) & (bar_t < sec["end_s"] - 1e-6)
+    assert np.mean(np.asarray(bars)[inside]) == pytest.approx(0.15, abs=0.01)
+    assert np.allclose(np.asarray(bars)[~inside], np.asarray(cue.energy)[~inside])
+    a, b = compose(cue), compose(edited)
+    t0, t1 = sec["start_s"], sec["end_s"]
+
+    def in_section(sc):
+        return [n for r in sc.roles for n in sc.parts[r] if t0 <= _t(sc.cue, n.start) < t1]
+
+    before, after = in_section(a), in_section(b)
+    assert len(after) < len(before) or np.mean([n.velocity for n in after]) < np.mean(
+        [n.velocity for n in before]
+    ) - 5
+    # a cue sheet from before schema 1.3 keeps its per-bar list as written
+    old = dict(d, schema_version="1.2")
+    assert CueSheet.from_dict(old).bar_energy() == pytest.approx(cue.energy)

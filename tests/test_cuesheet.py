@@ -173,3 +173,36 @@ def test_fuzz_numeric_fields_give_a_clear_error_or_a_valid_cue():
             # accepted: then it is a sane cue sheet
             assert math.isfinite(got.duration_s) and got.duration_s > 0, (name, v)
             assert all(0 <= h.strength <= 1 for h in got.hits), (name, v)
+
+
+def test_fit_cue_cuts_or_continues_every_part():
+    from v2m.cuesheet import Dialogue, Hit, fit_cue
+
+    cue = make_cue(duration_s=30, tempo_bpm=120, style="pop", hits=[Hit(25.0, 1.0, "cut")])
+    cue.dialogue = [Dialogue(2.0, 5.0), Dialogue(9.0, 14.0)]
+    short = fit_cue(cue.validate(), 10.0)
+    assert short.duration_s == 10.0 and short.sections[-1].end_s == 10.0
+    assert len(short.energy) == int(np.sum(short.bar_times() < 10.0 - 1e-6))
+    assert short.hits == [] and [(d.start_s, d.end_s) for d in short.dialogue] == [
+        (2.0, 5.0), (9.0, 10.0)]  # fmt: skip
+    long = fit_cue(cue, 45.0)
+    assert long.duration_s == 45.0 and long.beats_s[-1] >= 45.0
+    assert np.allclose(np.diff(long.beats_s)[-5:], np.diff(cue.beats_s)[-1])
+    assert long.sections[-1].end_s == 45.0 and long.energy[-1] == cue.energy[-1]
+    assert len(long.energy) == int(np.sum(long.bar_times() < 45.0 - 1e-6))
+
+
+def test_render_cue_fit_follows_one_hint(tmp_path, bikes):
+    """A cue sheet longer than the video: the error names --fit, and --fit renders."""
+    import subprocess
+    import sys
+
+    cue = make_cue(duration_s=30, tempo_bpm=100, style="pop")
+    cue.save(tmp_path / "cue.json")
+    cmd = [sys.executable, "-m", "v2m", "render-cue", str(tmp_path / "cue.json"), "--video",
+           str(bikes), "-o", str(tmp_path / "out.mp4")]  # fmt: skip
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 2 and "--fit" in r.stderr
+    r = subprocess.run([*cmd, "--fit"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out.mp4").exists()

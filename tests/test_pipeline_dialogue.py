@@ -33,7 +33,7 @@ def _music(stems) -> np.ndarray:
 def scored(talk_plain, tmp_path_factory):
     d = tmp_path_factory.mktemp("dialogue")
     r = _cli("score", talk_plain.path, "-o", d / "out.mp4", "--report", d / "r.json",
-             "--stems", d / "stems", "--cue", d / "cue.json")  # fmt: skip
+             "--stems", d / "stems", "--cue", d / "cue.json", "--plot", d / "plot.png")  # fmt: skip
     assert r.returncode == 0, r.stderr
     return d, r.stderr
 
@@ -44,6 +44,10 @@ def test_the_voice_stays_clear(talk_plain, scored):
     d, err = scored
     rep = json.loads((d / "r.json").read_text())["sound"]
     assert rep["kept"] and "dialogue" in rep["why"] and rep["dialogue"]
+    import matplotlib.image
+
+    png = matplotlib.image.imread(d / "plot.png")
+    assert png.shape[0] > 400 and png.shape[1] > 1000  # the score plot, with the sound
     assert "original sound kept" in err
     n = int(talk_plain.duration_s * SR)
     stereo = read_audio(d / "out.mp4", sample_rate=SR, duration_s=talk_plain.duration_s)

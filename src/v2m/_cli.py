@@ -161,6 +161,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         keep_audio=args.keep_audio,
         loudness_lufs=args.loudness,
         stems=args.stems,
+        plot=args.plot,
         midi=args.midi,
         wav=args.wav,
         cue=args.cue,
@@ -173,11 +174,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
         **_backend_args(args),
     )
     s = res.projection.summary()
-    print(
-        f"{args.output}: {s['cuts_on_beat_35ms']} of {s['n_cuts']} cuts on beats, "
-        f"{s['cuts_on_downbeat']} on downbeats; {res.timings_s['total']:.1f} s",
-        file=sys.stderr,
+    cuts = (
+        f"{s['cuts_on_beat_35ms']} of {s['n_cuts']} cuts on beats, "
+        f"{s['cuts_on_downbeat']} on downbeats; "
+        if s["n_cuts"]
+        else ""
     )
+    print(f"{args.output}: {cuts}done in {res.timings_s['total']:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -250,6 +253,7 @@ def _cmd_render_cue(args: argparse.Namespace) -> int:
         soundfont=args.soundfont,
         keep_audio=args.keep_audio,
         loudness_lufs=args.loudness,
+        fit=args.fit,
         force=args.force,
         **_backend_args(args),
     )
@@ -482,6 +486,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for one WAV per part of the music (and, with the original sound kept, "
         "original.wav and music.wav as mixed)",
     )  # fmt: skip
+    s.add_argument(
+        "--plot", type=Path, default=None,
+        help="also write a PNG: the picture's cuts and hits against the music's sections, "
+        "bars and beats, and the speech the music makes room for",
+    )  # fmt: skip
     s.add_argument("--midi", type=Path, help="also write the score as MIDI (.mid)")
     s.add_argument("--wav", type=Path, help="also write the soundtrack as .wav or .flac")
     s.add_argument(
@@ -519,6 +528,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rc.add_argument("--soundfont", type=Path, help=SOUNDFONT_HELP)
     _add_sound_args(rc)
+    rc.add_argument(
+        "--fit", action="store_true",
+        help="fit a cue sheet of another length to the video: beats, sections, per-bar "
+        "energy, hits and dialogue cut at the video's end, or the music continued to it",
+    )  # fmt: skip
     _add_backend_args(rc)
     rc.add_argument(
         "--force", action="store_true", help="overwrite outputs that exist (never an input)"

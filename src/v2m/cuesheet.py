@@ -42,9 +42,13 @@ __all__ = [
     "bpm_to_period_s",
     "key_lift",
     "transpose_key",
+    "fit_cue",
 ]
 
 METERS = {"4/4": 4, "3/4": 3, "6/8": 2}
+#: How far a section's energy may lie from the mean of its bars' before the section is
+#: taken as edited (the two are written rounded to 3 decimals).
+SECTION_ENERGY_TOLERANCE = 0.01
 #: The longest music v2m makes (and the longest video or still it scores), in seconds.
 MAX_DURATION_S = 6 * 3600.0
 #: Seeds are 0..SEED_MAX (numpy's generators take unsigned 32-bit and larger; we keep 32).
@@ -175,6 +179,39 @@ class CueSheet:
 
     def bar_times(self) -> np.ndarray:
         return np.asarray(self.beats_s)[self.downbeats]
+
+    def bar_energy(self) -> list[float]:
+        """The energy of every bar that starts before ``duration_s`` (0..1).
+
+        The per-bar ``energy`` list gives each bar's level and a section's ``energy`` is
+        the mean of its bars. When the two disagree (a section's energy edited, its bars
+        not), the section wins: its bars are scaled to that mean, keeping their shape, with
+        a warning that names the section and its bars. Without the per-bar list every bar
+        takes its section's energy. Cue sheets older than schema 1.3 keep their per-bar
+        list as written (``v2m cue`` wrote sections that were not the mean of their bars).
+        """
+        bar_t = self.bar_times()
+        bar_t = bar_t[bar_t < self.duration_s - 1e-6]
+        if not self.energy:
+            return energy_per_bar(self.sections, bar_t) if self.sections else [0.6] * len(bar_t)
+        out = np.asarray(self.energy, float)
+        if _version(self.schema_version) < (1, 3):
+            return out.tolist()
+        for i, sec in enumerate(self.sections):
+            inside = np.flatnonzero((bar_t >= sec.start_s - 1e-3) & (bar_t < sec.end_s - 1e-6))
+            if not inside.size:
+                continue
+            mean = float(out[inside].mean())
+            if abs(mean - sec.energy) <= SECTION_ENERGY_TOLERANCE:
+                continue
+            log.warning(
+                "cue sheet: sections[%d].energy is %.3g but its bars %d-%d in 'energy' average "
+                "%.3g: the bars are scaled to the section's energy (edit one or the other)",
+                i, sec.energy, inside[0], inside[-1], mean,
+            )  # fmt: skip
+            scaled = out[inside] * (sec.energy / mean) if mean > 1e-6 else sec.energy
+            out[inside] = np.clip(scaled, 0.0, 1.0)
+        return out.tolist()
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> CueSheet:
@@ -380,6 +417,14 @@ class CueSheet:
 _CUE_FIELDS = {f.name for f in fields(CueSheet)}
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _version(text: str) -> tuple[int, int]:
+    try:
+        major, minor = str(text).split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (1, 0)
 
 
 def _list(d: dict, key: str) -> list:
@@ -695,6 +740,12 @@ def make_cue(
     bar_energy = np.clip(
         np.asarray(energy_per_bar(sections, bar_times)) * (0.45 + 0.75 * energy_arc(x)), 0, 1
     )
+    bar_energy = np.round(bar_energy, 3)
+    # a section's energy is the mean of its bars' (see CueSheet.bar_energy): edit either
+    for sec in sections:
+        inside = (bar_times >= sec.start_s - 1e-6) & (bar_times < sec.end_s - 1e-6)
+        if inside.any():
+            sec.energy = round(float(bar_energy[inside].mean()), 3)
     cue = CueSheet(
         duration_s=float(duration_s),
         beats_s=beats,
@@ -711,3 +762,55 @@ def make_cue(
         notes=[lift, *notes] if lift else notes,
     )
     return cue.validate()
+
+
+def fit_cue(cue: CueSheet, duration_s: float) -> CueSheet:
+    """``cue`` fitted to another length: the beat grid cut, or continued at its last
+    period; sections, the per-bar energy, hits and dialogue cut at the new end, or the
+    last section and bar level held to it. Returns a new, valid cue sheet.
+
+    Raises
+    ------
+    CueSheetError
+        If the new length is not in 0..:data:`MAX_DURATION_S`, or leaves under two beats.
+    """
+    from dataclasses import replace
+
+    if not (0 < duration_s <= MAX_DURATION_S):
+        raise CueSheetError(f"duration_s: {duration_s!r} is not in 0..{MAX_DURATION_S:g}")
+    beats = [float(b) for b in cue.beats_s]
+    period = beats[-1] - beats[-2]
+    while beats[-1] < duration_s + period:
+        beats.append(round(beats[-1] + period, 6))
+    beats = [b for b in beats if b <= duration_s + period + 1e-9]
+    if len(beats) < 2 or beats[0] > duration_s:
+        raise CueSheetError(f"duration_s: {duration_s} s leaves fewer than two beats")
+    bpb = cue.beats_per_bar
+    down = [d for d in cue.downbeats if d < len(beats)]
+    while down[-1] + bpb < len(beats):
+        down.append(down[-1] + bpb)
+    bar_t = np.asarray(beats)[down]
+    n_bars = int(np.sum(bar_t < duration_s - 1e-6))
+    energy = list(cue.energy[:n_bars])
+    if cue.energy:
+        energy += [energy[-1] if energy else 0.6] * (n_bars - len(energy))
+    sections = [replace(sec) for sec in cue.sections if sec.start_s < duration_s - 1e-6]
+    if sections:
+        sections[-1].end_s = round(duration_s, 6)
+    dialogue = [
+        replace(d, end_s=round(min(d.end_s, duration_s), 6))
+        for d in cue.dialogue
+        if d.start_s < duration_s - 0.05
+    ]
+    out = replace(
+        cue,
+        duration_s=float(duration_s),
+        beats_s=beats,
+        downbeats=down,
+        sections=sections,
+        energy=energy,
+        hits=[h for h in cue.hits if h.time_s <= duration_s],
+        dialogue=dialogue,
+        notes=[*cue.notes, f"fitted from {cue.duration_s:.2f} s to {duration_s:.2f} s"],
+    )
+    return out.validate()

@@ -83,6 +83,7 @@ def _render_music(
             subtype="FLOAT",
             target_lufs=target_lufs,
             stems_dir=stems_dir,
+            progress=progress,
         )
         return info, music, None
     from .backends import write_generated
@@ -187,6 +188,7 @@ def score(
     keep_audio: str | bool = "auto",
     loudness_lufs: float = TARGET_LUFS,
     stems: str | Path | None = None,
+    plot: str | Path | None = None,
     midi: str | Path | None = None,
     wav: str | Path | None = None,
     cue: str | Path | None = None,
@@ -227,6 +229,9 @@ def score(
     stems : path, optional
         A folder for one WAV per part of the music; with the original sound kept, also
         ``original.wav`` and ``music.wav`` as mixed (they sum to the soundtrack).
+    plot : path, optional
+        A PNG of the picture's cuts and hits against the music's sections, bars and beats,
+        and the speech the music makes room for (:func:`v2m.plotting.plot_scored`).
     force : bool
         Overwrite existing outputs (never the input).
     mode : {"auto", "cuts", "dance"}
@@ -296,6 +301,7 @@ def score(
         "--cue": cue,
         "--timeline": timeline,
         "--report": report,
+        "--plot": plot,
         **_stem_outputs(stems),
     }
     with OutputSet(outs, force=force, inputs=(inp,)):
@@ -316,6 +322,7 @@ def score(
             keep_audio=keep_mode,
             loudness_lufs=loudness_lufs,
             stems=stems,
+            plot=plot,
             midi=midi,
             wav=wav,
             cue=cue,
@@ -353,6 +360,7 @@ def _score(
     tagger=None,
     loudness_lufs=TARGET_LUFS,
     stems=None,
+    plot=None,
 ) -> ScoreResult:
     suffix = out.suffix.lower()
     if duration_s is not None and not is_image:
@@ -362,7 +370,11 @@ def _score(
     _say(progress, f"analysing {inp.name}")
     pose = {"auto": "auto", "cuts": "off", "dance": "on"}[mode]
     tl = analyze(
-        inp, duration_s=duration_s, progress=progress, pose=pose, keep_thumbnails=bool(tagger)
+        inp,
+        duration_s=duration_s,
+        progress=progress,
+        pose=pose,
+        keep_thumbnails=bool(tagger) or plot is not None,
     )
     semantics = None
     if tagger is not None:
@@ -450,6 +462,11 @@ def _score(
     if timeline:
         tl.save(timeline)
         outputs["timeline"] = str(timeline)
+    if plot:
+        from .plotting import plot_scored
+
+        plot_scored(tl, proj, plot, melody=sc.parts.get("melody"))
+        outputs["plot"] = str(plot)
     timings["total"] = time.perf_counter() - t0
     if report:
         rep = proj.report()
@@ -553,6 +570,7 @@ def render_cue(
     soundfont: str | Path | None = None,
     keep_audio: str | bool = "auto",
     loudness_lufs: float = TARGET_LUFS,
+    fit: bool = False,
     force: bool = False,
     backend: str = "rules",
     model_dir: str | Path | None = None,
@@ -561,7 +579,8 @@ def render_cue(
     """Compose and render an (edited) cue sheet, and put it under ``video``.
 
     ``keep_audio`` and ``loudness_lufs`` as for :func:`score`; with "auto" the video's
-    own sound is kept when the cue sheet has dialogue spans.
+    own sound is kept when the cue sheet has dialogue spans. ``fit``: a cue sheet of
+    another length is fitted to the video first (:func:`v2m.cuesheet.fit_cue`).
 
     Deterministic: the same cue sheet gives the same music (with a neural ``backend``, the
     same model too: sampling is seeded from the cue's seed).
@@ -581,7 +600,12 @@ def render_cue(
         from .muxing import check_mux
 
         check_mux(vid, out)
-        _check_cue_fits(cue_obj, _media.probe_video(vid).duration_s, cue_path, vid)
+        video_s = _media.probe_video(vid).duration_s
+        if fit and video_s > 0 and abs(cue_obj.duration_s - video_s) > 1e-3:
+            from .cuesheet import fit_cue
+
+            cue_obj = fit_cue(cue_obj, video_s)
+        _check_cue_fits(cue_obj, video_s, cue_path, vid)
     with OutputSet({"--output": out}, force=force, inputs=(vid, cue_path)), ExitStack() as st:
         sc = compose(cue_obj)
         rendered, music, _ = _render_music(
@@ -614,12 +638,14 @@ def _check_cue_fits(cue: CueSheet, video_s: float, cue_path, video) -> None:
     if cue.duration_s > video_s + 0.5:
         raise ParameterError(
             f"{cue_path}: the cue sheet lasts {cue.duration_s:.2f} s but {video} only "
-            f"{video_s:.2f} s, so the music would be cut before its ending; set duration_s "
-            f"to {video_s:.2f} (or score the video again with --cue)"
+            f"{video_s:.2f} s, so the music would be cut before its ending; add --fit to fit "
+            "the cue sheet to the video (beats, sections, per-bar energy, hits and dialogue "
+            "cut at its end), or score the video again with --cue"
         )
     if cue.duration_s < video_s - 0.5:
         log.warning(
-            "%s: the cue sheet lasts %.2f s but %s %.2f s: the last %.2f s will be silent",
+            "%s: the cue sheet lasts %.2f s but %s %.2f s: the last %.2f s will be silent "
+            "(--fit continues the music to the video's end)",
             cue_path,
             cue.duration_s,
             video,

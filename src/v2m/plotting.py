@@ -75,7 +75,7 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
     )
     ax_t.set_title(
         f"{name}: {n_hard} cuts, {len(timeline.cuts) - n_hard} gradual transitions, "
-        f"{len(timeline.visual_beats)} visual beats, {tempo}"
+        f"{len(timeline.visual_beats)} visual beats (the strongest drawn), {tempo}"
     )
     for shot in timeline.shots:
         if kin and timeline.pose and thumbs:
@@ -92,7 +92,7 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
     imp = timeline.impact
     env = np.asarray(imp.get("envelope", []))
     ax_i.plot(np.arange(len(env)) * imp.get("hop_s", 0.04), env, color="tab:orange", lw=0.8)
-    for b in timeline.visual_beats:
+    for b in _thinned(timeline.visual_beats, dur):
         ax_i.axvline(b.time_s, color="tab:red", alpha=0.3 + 0.7 * b.strength, lw=1)
     ax_i.set_ylabel("impact +\nvisual beats")
     col = timeline.colour
@@ -121,12 +121,20 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
         hop = kin["hop_s"]
         inten = np.asarray(kin["intensity"], float)
         ax_k.plot(np.arange(len(inten)) * hop, inten, color="tab:brown", lw=0.8)
-        for b in kin["beats"]:
+        for b in _thinned(kin["beats"], dur):
             ax_k.axvline(b["time_s"], color="tab:olive", alpha=0.15 + 0.85 * b["strength"], lw=1)
         for a in kin["accents"]:
             ax_k.plot(a["time_s"], 1.02, marker="v", color="k", ms=5)
-        kt = f"{kin['tempo_bpm']:.0f} BPM" if kin.get("tempo_bpm") else "no tempo"
-        ax_k.set_ylabel(f"body\n({kt})")
+        conf = kin.get("tempo_confidence") or 0.0
+        kt = (
+            f"{kin['tempo_bpm']:.0f} BPM, conf. {conf:.2f}"
+            + (" (no steady tempo)" if conf < 0.3 else "")
+            if kin.get("tempo_bpm")
+            else "no tempo"
+        )
+        ax_k.set_ylabel("body")
+        ax_k.text(0.005, 0.95, f"body tempo: {kt}", transform=ax_k.transAxes, fontsize=8,
+                  va="top", bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})  # fmt: skip
         ax_k.set_ylim(0, 1.1)
         handles += [
             Line2D([], [], color="tab:brown", lw=0.8, label="movement intensity"),
@@ -140,6 +148,23 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
     axes[-1].set_xlabel("time (s)")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     _save(fig, path, dpi=90)
+
+
+#: Marks per second of the plot's width before the weakest beats are left out.
+MAX_MARKS_PER_S = 0.8
+
+
+def _thinned(beats: list, duration_s: float) -> list:
+    """The strongest beats (objects or dicts with ``strength``), at most
+    ``MAX_MARKS_PER_S`` per second, so the marks do not merge into a wall."""
+
+    def strength(b):
+        return b["strength"] if isinstance(b, dict) else b.strength
+
+    n = max(1, int(MAX_MARKS_PER_S * duration_s))
+    if len(beats) <= n:
+        return list(beats)
+    return sorted(beats, key=strength, reverse=True)[:n]
 
 
 def _sound_panel(ax, snd: dict) -> list:
@@ -161,7 +186,10 @@ def _sound_panel(ax, snd: dict) -> list:
         else "music" if snd.get("holds_music") else "no speech"
     )  # fmt: skip
     lufs = snd.get("loudness_lufs")
-    ax.set_ylabel(f"sound (dBFS)\n{what}" + (f", {lufs:.0f} LUFS" if lufs is not None else ""))
+    ax.set_ylabel("sound\n(dBFS)")
+    ax.text(0.005, 0.95, what + (f", {lufs:.0f} LUFS" if lufs is not None else ""),
+            transform=ax.transAxes, fontsize=8, va="top",
+            bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})  # fmt: skip
     return [
         Line2D([], [], color="0.3", lw=0.7, label="sound level"),
         Patch(color=colour, alpha=0.35, label=f"speech ({snd.get('vad')} VAD)"),
@@ -317,3 +345,108 @@ def plot_score(score, path: str | Path) -> None:
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     _save(fig, path, dpi=80)
+
+
+def plot_scored(timeline: Timeline, projection, path: str | Path, *, melody=None) -> None:
+    """What ``v2m score`` promises, on one time axis: the picture (thumbnails per shot)
+    with its cuts and hits; the music's sections, bars and beats, energy per bar, and
+    what each cut got (on a beat, caught by an accent, let go); the video's speech and the
+    pauses where the music answers.
+
+    Parameters
+    ----------
+    timeline : Timeline
+        From ``analyze(..., keep_thumbnails=True)`` for the thumbnails.
+    projection : v2m.projection.Projection
+        The cue sheet and the per-cut decisions.
+    path : path
+        PNG to write.
+    melody : list of Note, optional
+        The score's melody, to mark where the music answers in speech pauses.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    cue = projection.cue
+    dur = max(cue.duration_s, 1e-3)
+    thumbs = getattr(timeline, "thumbnails", {}) or {}
+    has_sound = bool(timeline.audio) or bool(cue.dialogue)
+    ratios = [1.2, 1.4] + ([0.6] if has_sound else [])
+    fig, axes = plt.subplots(len(ratios), 1, figsize=(13, 2.2 + 1.6 * len(ratios)), sharex=True,
+                             gridspec_kw={"height_ratios": ratios})  # fmt: skip
+    ax_p, ax_m = axes[0], axes[1]
+    # the picture
+    ax_p.set_ylim(0, 1)
+    ax_p.set_yticks([])
+    for shot in timeline.shots:
+        img = _shot_thumbnail(thumbs, shot.start_s, shot.end_s)
+        if img is not None:
+            ax_p.imshow(img[..., ::-1], extent=(shot.start_s, shot.end_s, 0, 1), aspect="auto")
+    s = projection.summary()
+    ax_p.set_title(
+        f"{Path(timeline.source.path).name}: {s['n_cuts']} cuts, {s['cuts_on_beat_35ms']} on "
+        f"beats ({s['cuts_on_downbeat']} on downbeats), {s['cuts_caught']} caught, "
+        f"{s['cuts_let_go']} let go; {cue.style}, {cue.key}, {cue.tempo_bpm or 0:.0f} BPM"
+    )
+    # the music: sections, bars, beats, energy
+    beats = np.asarray(cue.beats_s)
+    bars = beats[cue.downbeats]
+    palette = ["#dbe9f6", "#fde2c8", "#dff0d8", "#eadcf2", "#fff3b0", "#f8d7da"]
+    labels = sorted({sec.label for sec in cue.sections})
+    for sec in cue.sections:
+        colour = palette[labels.index(sec.label) % len(palette)]
+        ax_m.axvspan(sec.start_s, sec.end_s, color=colour, lw=0)
+        ax_m.text(sec.start_s + 0.2, 1.12, sec.label, fontsize=9, va="top")
+    ax_m.vlines(beats[beats <= dur], 0, 0.12, color="0.45", lw=0.5)
+    ax_m.vlines(bars[bars <= dur], 0, 0.3, color="k", lw=1.0)
+    if cue.energy:
+        edges = np.r_[bars[: len(cue.energy)], dur]
+        ax_m.stairs(cue.energy, edges, color="tab:purple", lw=1.2, baseline=None)
+    for h in cue.hits:
+        ax_m.plot(h.time_s, 1.02, marker="v", color="tab:red", ms=4 + 5 * h.strength)
+    status_style = {"on_beat": ("tab:green", "o"), "caught": ("tab:orange", "s"),
+                    "let_go": ("0.5", "x")}  # fmt: skip
+    for c in projection.cut_offsets:
+        colour, marker = status_style.get(c.get("status", "on_beat"), ("k", "o"))
+        ax_m.plot(c["time_s"], 0.45, marker=marker, color=colour, ms=6)
+    ax_m.set_ylim(0, 1.15)
+    ax_m.set_ylabel("music\n(energy 0..1)")
+    handles = [
+        Line2D([], [], color="k", ls="--", lw=0.8, label="cut"),
+        Line2D([], [], color="k", lw=1.0, label="bar"),
+        Line2D([], [], color="0.45", lw=0.5, label="beat"),
+        Line2D([], [], color="tab:purple", lw=1.2, label="energy per bar"),
+        Line2D([], [], color="tab:red", marker="v", ls="", label="hit"),
+        Line2D([], [], color="tab:green", marker="o", ls="", label="cut on a beat"),
+        Line2D([], [], color="tab:orange", marker="s", ls="", label="cut caught by an accent"),
+        Line2D([], [], color="0.5", marker="x", ls="", label="cut let go"),
+    ]
+    if has_sound:
+        ax_s = axes[2]
+        snd = timeline.audio or {}
+        level = np.asarray(snd.get("level_db", []), float)
+        if level.size:
+            ax_s.plot(np.arange(len(level)) * snd.get("hop_s", 0.1), level, color="0.3", lw=0.6)
+        for d in cue.dialogue:
+            ax_s.axvspan(d.start_s, d.end_s, color="tab:cyan", alpha=0.35, lw=0)
+        if melody is not None:
+            from .composition.dialogue import answers
+
+            for a in answers(cue, melody):
+                ax_s.axvspan(a["start_s"], a["end_s"], ymin=0.85, color="tab:olive", lw=0)
+        ax_s.set_ylim(-75, 0)
+        ax_s.set_ylabel("the video's\nsound (dBFS)")
+        handles += [Patch(color="tab:cyan", alpha=0.35, label="speech: the music makes room"),
+                    Patch(color="tab:olive", label="the music answers")]  # fmt: skip
+    for c in timeline.cuts:
+        for ax in axes:
+            ax.axvline(c.time_s, color="k", ls="--", lw=0.8)
+    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=7, frameon=False)
+    axes[-1].set_xlim(0, dur)
+    axes[-1].set_xlabel("time (s)")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _save(fig, path, dpi=90)

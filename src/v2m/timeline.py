@@ -111,6 +111,8 @@ class Timeline:
     kinematics: dict | None = None
     audio: dict | None = None
     warnings: list[str] = field(default_factory=list)
+    #: What the analysis decided and why (e.g. why no body was tracked).
+    notes: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -157,6 +159,7 @@ class Timeline:
             kinematics=d.get("kinematics"),
             audio=d.get("audio"),
             warnings=list(d.get("warnings", [])),
+            notes=list(d.get("notes", [])),
             schema_version=version,
         )
 

@@ -142,15 +142,21 @@ def _probe(path: Path, info, estimator) -> tuple[float, float]:
     return found / n, float(np.median(sizes)) if sizes else 0.0
 
 
-def start(path: Path, info, *, mode: str, model_dir, warnings_out: list[str]) -> BodyTracker | None:
-    """A tracker when pose should run on this video (see :func:`v2m.analysis.analyze`)."""
+def start(
+    path: Path, info, *, mode: str, model_dir, warnings_out: list[str], notes_out: list[str]
+) -> BodyTracker | None:
+    """A tracker when pose should run on this video (see :func:`v2m.analysis.analyze`);
+    when it does not, ``notes_out`` gets the reason (pose off, not installed, or the probe
+    saw no body filling the picture)."""
     if mode == "off":
+        notes_out.append("pose: off")
         return None
     from .pose import PoseEstimator
 
     try:
         est = PoseEstimator(model_dir=model_dir, num_threads=2)
     except (MissingDependencyError, InputError) as exc:
+        notes_out.append(f"pose: not available ({exc})")
         if mode == "on":
             msg = f"{path}: no pose tracking ({exc}); using optical-flow motion only"
             warnings_out.append(msg)
@@ -162,5 +168,10 @@ def start(path: Path, info, *, mode: str, model_dir, warnings_out: list[str]) ->
         share, size = _probe(path, info, est)
         log.info("pose probe: a body in %.0f %% of probe frames, size %.2f", 100 * share, size)
         if share < PROBE_MIN_SHARE or size < PROBE_MIN_HEIGHT:
+            notes_out.append(
+                f"pose: not tracked: the probe of {PROBE_FRAMES} frames found a body in "
+                f"{100 * share:.0f} % of them, {size:.2f} of the picture's height (tracked "
+                f"from {100 * PROBE_MIN_SHARE:.0f} % and {PROBE_MIN_HEIGHT:.2f})"
+            )
             return None
     return BodyTracker(est, fps=info.fps)

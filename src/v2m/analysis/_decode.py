@@ -13,7 +13,6 @@ colour and the flash / dissolve tests a ``THUMB_WIDTH`` thumbnail.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,18 +55,9 @@ def decode_pass(
     stride = max(1, int(round(info.fps / MAX_ANALYSIS_FPS))) if info.fps > MAX_ANALYSIS_FPS else 1
     cuts = CutTracker(fps=info.fps or 25.0, threshold=cut_threshold)
     out = Pass([], MotionTracker(), [], [], [], {}, 0.0, stride)
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    from .._progress import Progress
 
-        bar = tqdm(
-            total=info.n_frames_hint or None,
-            unit="frame",
-            desc=f"analyse {p.name}",
-            file=sys.stderr,
-            disable=None,
-            leave=False,
-        )
+    bar = Progress(f"analysing {p.name}", info.n_frames_hint or 0, enabled=progress)
     n_hard_seen = 0
     colour_every = max(1, int(round(min(info.fps or 25.0, MAX_ANALYSIS_FPS) / COLOUR_HZ)))
     n_analysed = 0
@@ -111,9 +101,7 @@ def decode_pass(
                 )
                 next_thumb_s = fr.time_s + thumb_every_s
         out.last_t = fr.time_s
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        bar.update(1)
+    bar.close()
     out.cuts = cuts.finish()
     return out

@@ -217,7 +217,10 @@ def _analyze_video(
     # the sound is analysed beside the picture, on its own thread (FFmpeg, numpy and the
     # VAD's runtime release the GIL): it adds little to the analysis' wall time
     sound = _start_sound(p, info, vad=audio)
-    tracker = _body.start(p, info, mode=pose, model_dir=pose_model_dir, warnings_out=warn)
+    notes: list[str] = []
+    tracker = _body.start(
+        p, info, mode=pose, model_dir=pose_model_dir, warnings_out=warn, notes_out=notes
+    )
     ps = decode_pass(
         p,
         info,
@@ -294,6 +297,7 @@ def _analyze_video(
             "arousal": curve(va[:, 1]),
         },
         warnings=warn,
+        notes=notes,
     )
     if tracker is not None:
         tl.pose, tl.kinematics = tracker.finish(duration_s=duration)

@@ -104,10 +104,11 @@ class _Composer(AccompanimentMixin, MelodyMixin, HitsMixin, EndingMixin, Dialogu
                 if s.start_s - 1e-3 <= t:
                     si = k
             self.bar_sections.append(si)
+        given = cue.bar_energy() if cue.energy else []
         self.bar_energy = []
         for i in range(len(bar_t)):
-            if i < len(cue.energy):
-                e = cue.energy[i]
+            if i < len(given):
+                e = given[i]
             elif secs:
                 e = secs[self.bar_sections[i]].energy
             else:

@@ -341,7 +341,15 @@ def project(
     if not dance:
         beats = _slow_ending(beats, cuts_s=anchors.tolist(), hits_s=hits_s or [], dur=dur, why=why)
     mean_bpm = 60 / float(np.median(np.diff(beats)))
-    why.append(_tempo_map_note(beats, n_irregular=len(grid.irregular_bars), n_bars=len(downbeats)))
+    why.append(
+        _tempo_map_note(
+            beats,
+            n_irregular=len(grid.irregular_bars),
+            n_bars=len(downbeats),
+            target_bpm=target,
+            follows="the dancer's movement" if dance else "the cuts",
+        )
+    )
 
     # every cut: on a beat, caught by an accent at its exact time, or let go
     b_arr = np.asarray(beats)
@@ -497,15 +505,20 @@ def _target_tempo(
     return target, why_t, (max(40.0, lo * 0.8), min(200.0, hi * 1.2))
 
 
-def _tempo_map_note(beats, *, n_irregular: int, n_bars: int) -> str:
+def _tempo_map_note(
+    beats, *, n_irregular: int, n_bars: int, target_bpm: float | None = None, follows: str = ""
+) -> str:
     """The report's line on the tempo map: mean and local tempo, largest beat-to-beat
-    change, irregular bars."""
+    change, irregular bars; and why it is not the tempo aimed at, when it is not."""
     periods = np.diff(beats)
     bpm_lo, bpm_hi = 60 / periods.max(), 60 / periods.min()
     mean_bpm = 60 / float(np.median(periods))
     change = np.abs(np.diff(np.log(periods))) if len(periods) > 1 else np.zeros(1)
+    moved = ""
+    if target_bpm and abs(mean_bpm / target_bpm - 1) > 0.03 and follows:
+        moved = f" (not the {target_bpm:.0f} BPM aimed at: the beat grid follows {follows})"
     return (
-        f"tempo map: {mean_bpm:.0f} BPM (local {bpm_lo:.0f}-{bpm_hi:.0f}), largest "
+        f"tempo map: {mean_bpm:.0f} BPM{moved} (local {bpm_lo:.0f}-{bpm_hi:.0f}), largest "
         f"beat-to-beat change {100 * (math.exp(change.max()) - 1):.1f} %, "
         f"{n_irregular} irregular bar(s) of {n_bars}"
     )

@@ -212,6 +212,17 @@ DANCE_MAX_CUTS_PER_MIN = 6.0
 DANCE_MIN_TEMPO_CONFIDENCE = 0.15
 
 
+def _why_no_body(timeline: Timeline) -> str:
+    """Why the timeline has no kinematics: the analysis' own note, or what the pose saw."""
+    for n in timeline.notes:
+        if n.startswith("pose: "):
+            return n[len("pose: ") :]
+    if timeline.pose is not None:
+        share = 100 * timeline.pose.get("coverage", 0)
+        return f"the pose model found a body in {share:.0f} % of frames"
+    return "no pose analysis in this timeline"
+
+
 def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[bool, str]:
     """Whether the beat grid follows a dancer, and why (one sentence for the report)."""
     pose = timeline.pose or {}
@@ -224,14 +235,14 @@ def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[bool, str]:
     if mode == "dance":
         if kin is None:
             return True, (
-                "mode dance (chosen by the user) without a tracked body (no pose: install "
-                "the 'pose' extra): the grid follows the optical-flow visual beats"
+                f"mode dance (chosen by the user) without a tracked body ({_why_no_body(timeline)}"
+                "): the grid follows the optical-flow visual beats"
             )
         return True, "mode dance (chosen by the user): the beat grid follows the dancer"
     if timeline.source.kind != "video":
         return False, "mode cuts: a still picture (no movement to follow)"
     if kin is None:
-        return False, "mode cuts: no body was tracked (pose off, not installed, or none seen)"
+        return False, f"mode cuts: no body was tracked ({_why_no_body(timeline)})"
     if cov < DANCE_MIN_COVERAGE or height < DANCE_MIN_BODY_HEIGHT:
         return False, (
             f"mode cuts: the body is seen in {100 * cov:.0f} % of the frames at "

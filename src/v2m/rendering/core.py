@@ -146,7 +146,17 @@ def _synth_settings(score) -> dict:
 
 
 def _synthesis_pass(
-    score, choice, groups, roles, stem_stores, mix_store, mastering, *, ending: str, leads
+    score,
+    choice,
+    groups,
+    roles,
+    stem_stores,
+    mix_store,
+    mastering,
+    *,
+    ending: str,
+    leads,
+    progress: bool = False,
 ) -> None:
     """Pass 1: synthesise every group chunk by chunk, fade the ending, EQ, sum, analyse
     the mix for mastering and keep the raw mix (and stems) in their stores."""
@@ -158,6 +168,9 @@ def _synthesis_pass(
     # the EQ is linear: on each stem when stems are kept (they still sum to the mix),
     # else once on the mix
     eqs = [Equalizer(bands, sr) for _ in groups] if stem_stores else [Equalizer(bands, sr)]
+    from .._progress import Progress
+
+    bar = Progress("rendering the music", n / sr, enabled=progress, unit="s")
     start = 0
     for parts in synthesize(
         str(choice.path),
@@ -185,6 +198,8 @@ def _synthesis_pass(
         mastering.feed(mix)
         mix_store.append(mix)
         start += k
+        bar.update(k / sr)
+    bar.close()
 
 
 def _attack_leads(choice, enabled: bool) -> dict[int, float]:
@@ -212,6 +227,7 @@ def _render(
     levels: bool,
     make_sinks,
     attack_leads: bool = True,
+    progress: bool = False,
 ) -> RenderInfo:
     """Synthesise, master and hand the result to the sinks that ``make_sinks(roles, n)``
     returns (a list of objects with ``write(start, mix, stems)``)."""
@@ -245,7 +261,16 @@ def _render(
             stack.callback(st.close)
         mix_store = stores.pop(None)
         _synthesis_pass(
-            score, choice, groups, roles, stores, mix_store, mastering, ending=ending, leads=leads
+            score,
+            choice,
+            groups,
+            roles,
+            stores,
+            mix_store,
+            mastering,
+            ending=ending,
+            leads=leads,
+            progress=progress,
         )
         mastering.plan(mix_store.read)
         chunk = mastering.chunk
@@ -362,6 +387,7 @@ def render_to_file(
     levels: bool = False,
     subtype: str | None = None,
     attack_leads: bool = True,
+    progress: bool = False,
 ) -> RenderInfo:
     """Synthesise and master a score straight to WAV/FLAC files, in bounded memory.
 
@@ -375,6 +401,9 @@ def render_to_file(
         Collect what :func:`v2m.plotting.plot_render` draws (``RenderInfo.levels``).
     subtype : str, optional
         libsndfile subtype of the mix (default 24-bit PCM; ``"FLOAT"`` for 32-bit float).
+    progress : bool
+        Show the synthesis' progress on stderr (a bar on a terminal, else a line every
+        few seconds).
 
     Other parameters as :func:`render`. Peak memory does not depend on the length: the
     audio is synthesised, measured and written in one-second chunks, and the raw audio
@@ -406,6 +435,7 @@ def render_to_file(
             levels=levels,
             make_sinks=make,
             attack_leads=attack_leads,
+            progress=progress,
         )
 
 

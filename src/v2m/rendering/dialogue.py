@@ -339,7 +339,8 @@ def mix_dialogue(
             d = Path(stems_dir)
             d.mkdir(parents=True, exist_ok=True)
             stem_paths = {k: d / f"{k}.wav" for k in stores}
-        sink = FileSinks(stack, sr, Path(out), stem_paths, subtype="FLOAT")
+        sub = "FLOAT" if Path(out).suffix.lower() == ".wav" else None
+        sink = FileSinks(stack, sr, Path(out), stem_paths, subtype=sub)
         mastering.apply(chunks, mix_store.read, sink.write, sink.restart)
         sink.finish()
     g_db = mastering.make_up_gain_db
