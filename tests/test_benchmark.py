@@ -124,8 +124,10 @@ def test_symbolic_and_diffbgm_on_another_systems_midi(tmp_path):
     root = tmp_path / "SymMV"
     root.mkdir()
     (root / "SymMV.csv").write_text(
-        "index\tyoutube_url\ttonality\tshazam_id\n001\tu1\tC major\t\n002\tu2\tA minor\t\n"
-        "003\tu3\tC major\t\n"
+        "index\tyoutube_url\ttonality\tshazam_id\n"
+        "001\thttps://www.youtube.com/watch?v=aaaaaaaaaa1\tC major\t\n"
+        "002\thttps://www.youtube.com/watch?v=aaaaaaaaaa2\tA minor\t\n"
+        "003\thttps://www.youtube.com/watch?v=aaaaaaaaaa3\tC major\t\n"
     )
     gen = tmp_path / "gen"
     gen.mkdir()

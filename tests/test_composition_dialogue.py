@@ -174,9 +174,10 @@ def test_a_section_energy_edit_takes_effect_and_is_said(caplog, tmp_path):
         return [n for r in sc.roles for n in sc.parts[r] if t0 <= _t(sc.cue, n.start) < t1]
 
     before, after = in_section(a), in_section(b)
-    assert len(after) < len(before) or np.mean([n.velocity for n in after]) < np.mean(
-        [n.velocity for n in before]
-    ) - 5
+    assert (
+        len(after) < len(before)
+        or np.mean([n.velocity for n in after]) < np.mean([n.velocity for n in before]) - 5
+    )
     # a cue sheet from before schema 1.3 keeps its per-bar list as written
     old = dict(d, schema_version="1.2")
     assert CueSheet.from_dict(old).bar_energy() == pytest.approx(cue.energy)

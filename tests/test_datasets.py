@@ -384,3 +384,107 @@ def test_emomv_bad_rows_are_named(tmp_path):
         list(datasets.items("emomv-c", root))
     with pytest.raises(InputError, match="DS1_EmoMV_A"):
         list(datasets.items("emomv-a", tmp_path))
+
+
+# ---------------------------------------------------------------- garbled files (real rows)
+
+SYMMV_HEAD = "index\tyoutube_url\ttonality\tshazam_id\n"
+SYMMV_ROW = "00001\thttps://www.youtube.com/watch?v=SJOKlqJho8U\tC major\t555683241\n"
+MUVI_ROW = "001-Luis Fonsi - Despacito ft. Daddy Yankee\tkJQP7kiw5Fk\n"
+CAPS_HEAD = ("ytid,start_s,end_s,audioset_positive_labels,aspect_list,caption,author_id,"
+             "is_balanced_subset,is_audioset_eval\n")  # fmt: skip
+CAPS_ROW = '-0SdAVK79lg,30,40,/m/0155w,"[\'guitar song\']","A guitar plays.",0,False,False\n'
+V2M_REC = {"path": "audio/dQw4w9WgXcQ.wav", "video_path": "video/dQw4w9WgXcQ.mp4",
+           "duration": 30.0, "sample_rate": 32000}  # fmt: skip
+
+
+def _garbled_cases():
+    latin = (SYMMV_HEAD + SYMMV_ROW.replace("C major", "Dó maior")).encode("latin-1")
+    yield "symmv non-UTF-8", "symmv", {"SymMV.csv": latin}, ["SymMV.csv", "line 2", "UTF-8"]
+    yield ("symmv cut mid-URL", "symmv",
+           {"SymMV.csv": SYMMV_HEAD + SYMMV_ROW + "00002\thttps://www.you"},
+           ["SymMV.csv", "line 3", "columns"])  # fmt: skip
+    yield ("symmv header renamed", "symmv",
+           {"SymMV.csv": SYMMV_HEAD.replace("youtube_url", "url") + SYMMV_ROW},
+           ["SymMV.csv", "line 1", "youtube_url"])  # fmt: skip
+    yield ("symmv columns swapped", "symmv",
+           {"SymMV.csv": "index\ttonality\tyoutube_url\tshazam_id\n" + SYMMV_ROW},
+           ["SymMV.csv", "line 2", "not a URL"])  # fmt: skip
+    yield ("symmv commas", "symmv",
+           {"SymMV.csv": (SYMMV_HEAD + SYMMV_ROW).replace("\t", ",")},
+           ["SymMV.csv", "separated by ','"])  # fmt: skip
+    muvi = {"vevo_meta/split/v1/train.txt": "001\n", "vevo_meta/split/v1/val.txt": "",
+            "vevo_meta/split/v1/test.txt": ""}  # fmt: skip
+    yield ("muvi idlist non-UTF-8", "muvi-sync",
+           {**muvi, "vevo_meta/idlist.txt": "001-Caf\xe9\tkJQP7kiw5Fk\n".encode("latin-1")},
+           ["idlist.txt", "line 1", "UTF-8"])  # fmt: skip
+    yield ("muvi idlist truncated", "muvi-sync",
+           {**muvi, "vevo_meta/idlist.txt": MUVI_ROW + "002-Ed Sheeran - Shape of You\tJGwW"},
+           ["idlist.txt", "line 2"])  # fmt: skip
+    yield ("muvi idlist swapped", "muvi-sync",
+           {**muvi, "vevo_meta/idlist.txt": "kJQP7kiw5Fk\t001-Luis Fonsi - Despacito\n"},
+           ["idlist.txt", "line 1"])  # fmt: skip
+    yield ("musiccaps bad number", "musiccaps",
+           {"musiccaps-public.csv": CAPS_HEAD + CAPS_ROW.replace(",30,40,", ",10s,40,")},
+           ["musiccaps-public.csv", "line 2", "10s"])  # fmt: skip
+    yield ("musiccaps short row", "musiccaps",
+           {"musiccaps-public.csv": CAPS_HEAD + "-0SdAVK79lg,30,40\n"},
+           ["musiccaps-public.csv", "line 2"])  # fmt: skip
+    yield ("musiccaps cut in a quoted field", "musiccaps",
+           {"musiccaps-public.csv": CAPS_HEAD + CAPS_ROW + '-0Gj8-vB1q4,30,40,"/m/01'},
+           ["musiccaps-public.csv", "line 3"])  # fmt: skip
+    yield ("musiccaps columns missing", "musiccaps",
+           {"musiccaps-public.csv": "ytid,start_s\n-0SdAVK79lg,30\n"},
+           ["musiccaps-public.csv", "missing column"])  # fmt: skip
+    yield ("v2m line not an object", "v2m", {"test/data.jsonl": "[1, 2]\n"},
+           ["data.jsonl", "line 1", "object"])  # fmt: skip
+    yield ("v2m bad duration", "v2m",
+           {"test/data.jsonl": json.dumps(dict(V2M_REC, duration="1:00")) + "\n"},
+           ["data.jsonl", "line 1", "duration"])  # fmt: skip
+    yield ("v2m path not text", "v2m",
+           {"test/data.jsonl": json.dumps(dict(V2M_REC, path=5)) + "\n"},
+           ["data.jsonl", "line 1", "path"])  # fmt: skip
+    yield ("v2m garbled sidecar", "v2m",
+           {"test/data.jsonl": json.dumps(V2M_REC) + "\n", "audio/dQw4w9WgXcQ.wav": "x",
+            "audio/dQw4w9WgXcQ.json": '{"genre": "tra'},
+           ["dQw4w9WgXcQ.json", "not JSON"])  # fmt: skip
+    solo = json.dumps({"videos": {"accordion": ["cbHsgQO_A2E"]}})
+    yield ("music truncated", "music", {"MUSIC_solo_videos.json": solo[:-5]},
+           ["MUSIC_solo_videos.json", "not JSON"])  # fmt: skip
+    yield ("music a list", "music", {"MUSIC_solo_videos.json": "[]"},
+           ["MUSIC_solo_videos.json", "'videos'"])  # fmt: skip
+    yield ("music key renamed", "music",
+           {"MUSIC_solo_videos.json": solo.replace("videos", "clips")},
+           ["MUSIC_solo_videos.json", "'videos'"])  # fmt: skip
+    yield ("music ids as a string", "music",
+           {"MUSIC_solo_videos.json": json.dumps({"videos": {"erhu": "ZQZ2FcF8_ug"}})},
+           ["MUSIC_solo_videos.json", "YouTube ids"])  # fmt: skip
+    yield "urmp empty root", "urmp", {"readme.txt": "x"}, ["no items"]
+
+
+@pytest.mark.parametrize("case", list(_garbled_cases()), ids=lambda c: c[0])
+def test_garbled_files_get_one_line_naming_file_and_line(case, tmp_path, capsys):
+    _name, dataset, files, wants = case
+    root = tmp_path / "root"
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+    assert main(["datasets", "check", dataset, str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for w in wants:
+        assert w in err, (w, err)
+
+
+def test_v2m_reads_data_jsonl_gz(tmp_path):
+    import gzip
+
+    root = tmp_path / "V2M" / "test"
+    root.mkdir(parents=True)
+    (root / "data.jsonl.gz").write_bytes(gzip.compress((json.dumps(V2M_REC) + "\n").encode()))
+    items = list(datasets.items("v2m", tmp_path / "V2M"))
+    assert [(i.id, i.split) for i in items] == [("dQw4w9WgXcQ", "test")]

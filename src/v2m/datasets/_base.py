@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .._registry import Registry
-from ..errors import InputError, ParameterError
+from ..errors import InputError, ParameterError, V2MError
 
 #: Media kinds an item may carry, in the order of the export's keys.
 MEDIA = ("video", "image", "audio", "midi")
@@ -140,6 +140,51 @@ names = _REGISTRY.names
 get = _REGISTRY.get
 
 
+def read_text(path: Path) -> str:
+    """A dataset file's text (UTF-8, a BOM allowed, ``.gz`` read through gzip), or
+    InputError naming the file and where it stops being text."""
+    import gzip
+
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: line {line}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+
+
+def _guarded(ad: Adapter, root: Path, split: str | None) -> Iterator[Item]:
+    """The adapter's items; a file it cannot make sense of is an InputError naming the
+    dataset (the adapters name the file and line where they can), and no item at all from
+    a root that has the dataset's files is an error too."""
+    import csv
+    import json
+
+    n = 0
+    try:
+        for it in ad.items(root, split=split):
+            n += 1
+            yield it
+    except V2MError:  # the adapters' own errors, and bad splits, name what is wrong
+        raise
+    except (csv.Error, json.JSONDecodeError, KeyError, TypeError, ValueError,
+            AttributeError, IndexError) as exc:  # fmt: skip
+        raise InputError(
+            f"{root}: {ad.title}: a file is not in the published layout ({type(exc).__name__}: "
+            f"{exc})"
+        ) from None
+    if n == 0 and split is None:
+        raise InputError(
+            f"{root}: no items of {ad.title} found: its list is empty, or its header or "
+            "layout is not the published one"
+        )
+
+
 def _root(root: str | Path) -> Path:
     p = Path(root)
     if not p.is_dir():
@@ -149,7 +194,7 @@ def _root(root: str | Path) -> Path:
 
 def items(name: str, root: str | Path, *, split: str | None = None) -> Iterator[Item]:
     """The items of dataset ``name`` under ``root`` (all splits, or one)."""
-    return get(name).items(_root(root), split=split)
+    return _guarded(get(name), _root(root), split)
 
 
 def check(name: str, root: str | Path, *, split: str | None = None, examples: int = 10):
@@ -162,7 +207,7 @@ def check(name: str, root: str | Path, *, split: str | None = None, examples: in
     ad = get(name)
     r = _root(root)
     cov = Coverage(dataset=ad.name, root=str(r))
-    for it in ad.items(r, split=split):
+    for it in _guarded(ad, r, split):
         c = cov.splits.setdefault(it.split, {"items": 0, **{m: 0 for m in MEDIA}})
         c["items"] += 1
         for m in MEDIA:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import InputError, ParameterError
-from ._base import Adapter, Item, present, register, require_file
+from ._base import Adapter, Item, present, read_text, register, require_file
 
 VIDEO_EXT = (".mp4", ".mkv", ".webm", ".avi", ".mov")
 AUDIO_EXT = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
@@ -32,7 +32,34 @@ def _media(item: Item, kind: str, folder: Path, stem: str, exts: tuple[str, ...]
 
 
 def _lines(path: Path) -> list[str]:
-    return [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [x.strip() for x in read_text(path).splitlines() if x.strip()]
+
+
+def _rows(path: Path, *, delimiter: str = ",", need: tuple[str, ...] = ()):
+    """(line number, row dict) of a CSV/TSV file with a header; InputError naming the file
+    when it is not text, lacks a column of ``need``, or uses another separator."""
+    import io
+
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""), delimiter=delimiter)
+    header = reader.fieldnames or []
+    missing = [c for c in need if c not in header]
+    if missing:
+        other = "," if delimiter == "\t" else "\t"
+        hint = (
+            f" (the header is separated by {other!r}, not {delimiter!r})"
+            if header and other in header[0]
+            else f" (its header: {', '.join(header[:8])})"
+        )
+        raise InputError(f"{path}: line 1: missing column(s) {', '.join(missing)}{hint}")
+    for n, row in enumerate(reader, 2):
+        if None in row or any(v is None for k, v in row.items() if k in need):
+            raise InputError(f"{path}: line {n}: {len(header)} columns expected, the row has "
+                             f"{sum(v is not None for v in row.values())}")  # fmt: skip
+        yield n, row
+
+
+_URL = re.compile(r"^https?://[\w.-]+\.[a-z]{2,}/\S+$", re.I)
+_YT_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
 
 @register
@@ -51,26 +78,29 @@ class SymMV(Adapter):
     def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
         self._check_split(split)
         table = require_file(root / "SymMV.csv", "SymMV's index of videos")
-        with table.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f, delimiter="\t"):
-                idx = (row.get("index") or "").strip()
-                if not idx:
-                    continue
-                it = Item(id=idx, split="all", source_url=(row.get("youtube_url") or "").strip())
-                it.labels = {"tonality": (row.get("tonality") or "").strip()}
-                if (row.get("shazam_id") or "").strip():
-                    it.labels["shazam_id"] = row["shazam_id"].strip()
-                it.midi = present(root / "midi" / f"{idx}.mid", it)
-                for name, p in (
-                    ("chord", root / "chord" / f"{idx}.txt"),
-                    ("texture_midi", root / "midi" / "texture" / f"{idx}_new.mid"),
-                ):
-                    if present(p, it):
-                        it.annotations[name] = str(p)
-                _media(it, "video", root / "video", idx, VIDEO_EXT)
-                a = _first(root / "audio", idx, AUDIO_EXT)
-                it.audio = str(a) if a else None
-                yield it
+        need = ("index", "youtube_url", "tonality")
+        for n, row in _rows(table, delimiter="\t", need=need):
+            idx = (row.get("index") or "").strip()
+            if not idx:
+                continue
+            url = (row.get("youtube_url") or "").strip()
+            if not _URL.match(url):
+                raise InputError(f"{table}: line {n}: youtube_url {url!r} is not a URL")
+            it = Item(id=idx, split="all", source_url=url)
+            it.labels = {"tonality": (row.get("tonality") or "").strip()}
+            if (row.get("shazam_id") or "").strip():
+                it.labels["shazam_id"] = row["shazam_id"].strip()
+            it.midi = present(root / "midi" / f"{idx}.mid", it)
+            for name, p in (
+                ("chord", root / "chord" / f"{idx}.txt"),
+                ("texture_midi", root / "midi" / "texture" / f"{idx}_new.mid"),
+            ):
+                if present(p, it):
+                    it.annotations[name] = str(p)
+            _media(it, "video", root / "video", idx, VIDEO_EXT)
+            a = _first(root / "audio", idx, AUDIO_EXT)
+            it.audio = str(a) if a else None
+            yield it
 
 
 def symmv_chords(path: str | Path) -> list[tuple[float, float, str]]:
@@ -116,10 +146,15 @@ class MuViSync(Adapter):
         meta = root / "vevo_meta"
         titles: dict[str, tuple[str, str]] = {}
         idlist = require_file(meta / "idlist.txt", "MuVi-Sync's list of ids and YouTube ids")
-        for line in _lines(idlist):
+        for n, line in enumerate(_lines(idlist), 1):
             name, _, yt = line.partition("\t")
             num, _, title = name.partition("-")
-            titles[num] = (title, yt.strip())
+            yt = yt.strip()
+            if not num.strip().isdigit() or (yt and not _YT_ID.match(yt)):
+                raise InputError(
+                    f"{idlist}: line {n}: {line[:60]!r} is not 'NUMBER-title<TAB>YouTube id'"
+                )
+            titles[num] = (title, yt)
         emo = self._emotion_dir(root)
         for sp in splits:
             path = require_file(meta / "split" / "v1" / f"{sp}.txt", f"the {sp} split")
@@ -131,7 +166,8 @@ class MuViSync(Adapter):
                 chord = root.joinpath(*self.LABS["chord"], f"{vid}.lab")
                 if present(chord, it):
                     it.annotations["chord"] = str(chord)
-                    key = _lines(chord)[0].split() if chord.stat().st_size else []
+                    lab = _lines(chord)
+                    key = lab[0].split() if lab else []
                     if key and key[0] == "key":
                         it.labels["key"] = " ".join(key[1:3])
                 for name, parts in self.LABS.items():
@@ -236,28 +272,37 @@ class MusicCaps(Adapter):
     def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
         splits = self._check_split(split)
         table = require_file(root / "musiccaps-public.csv", "MusicCaps' captions")
-        with table.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                sp = "eval" if row.get("is_audioset_eval", "").strip() == "True" else "train"
-                if sp not in splits:
-                    continue
-                yt = row["ytid"].strip()
-                it = Item(
-                    id=yt,
-                    split=sp,
-                    source_url=f"https://www.youtube.com/watch?v={yt}",
-                    start_s=float(row["start_s"]),
-                    end_s=float(row["end_s"]),
-                    labels={
-                        "caption": row.get("caption", ""),
-                        "aspect_list": row.get("aspect_list", ""),
-                        "audioset_positive_labels": row.get("audioset_positive_labels", ""),
-                        "author_id": row.get("author_id", ""),
-                        "is_balanced_subset": row.get("is_balanced_subset", "") == "True",
-                    },
-                )
-                _media(it, "audio", root / "audio", yt, AUDIO_EXT)
-                yield it
+        need = ("ytid", "start_s", "end_s", "caption", "is_audioset_eval")
+        for n, row in _rows(table, need=need):
+            sp = "eval" if row.get("is_audioset_eval", "").strip() == "True" else "train"
+            if sp not in splits:
+                continue
+            yt = row["ytid"].strip()
+            if not _YT_ID.match(yt):
+                raise InputError(f"{table}: line {n}: ytid {yt!r} is not a YouTube id")
+            try:
+                start, end = float(row["start_s"]), float(row["end_s"])
+            except ValueError:
+                raise InputError(
+                    f"{table}: line {n}: start_s/end_s must be seconds, got "
+                    f"{row['start_s']!r}, {row['end_s']!r}"
+                ) from None
+            it = Item(
+                id=yt,
+                split=sp,
+                source_url=f"https://www.youtube.com/watch?v={yt}",
+                start_s=start,
+                end_s=end,
+                labels={
+                    "caption": row.get("caption", ""),
+                    "aspect_list": row.get("aspect_list", ""),
+                    "audioset_positive_labels": row.get("audioset_positive_labels", ""),
+                    "author_id": row.get("author_id", ""),
+                    "is_balanced_subset": row.get("is_balanced_subset", "") == "True",
+                },
+            )
+            _media(it, "audio", root / "audio", yt, AUDIO_EXT)
+            yield it
 
 
 #: The text fields of AudioCraft's ``MusicInfo`` sidecar (``{audio stem}.json`` beside the
@@ -297,10 +342,13 @@ class V2MJsonl(Adapter):
     splits = ("train", "valid", "test", "evaluate", "generate", "all")
 
     def _files(self, root: Path) -> dict[str, Path]:
-        out = {sp: root / sp / "data.jsonl" for sp in self.splits if sp != "all"}
-        out = {sp: p for sp, p in out.items() if p.is_file()}
-        if (root / "data.jsonl").is_file():
-            out["all"] = root / "data.jsonl"
+        out = {}
+        for sp in self.splits:
+            folder = root if sp == "all" else root / sp
+            for name in ("data.jsonl", "data.jsonl.gz"):  # AudioCraft reads both
+                if (folder / name).is_file():
+                    out[sp] = folder / name
+                    break
         return out
 
     @staticmethod
@@ -314,6 +362,19 @@ class V2MJsonl(Adapter):
             return root / p
         parts = p.parts
         return root.joinpath(*parts[-2:]) if len(parts) >= 2 else root / p.name
+
+    @staticmethod
+    def _check_record(rec, path: Path, n: int) -> None:
+        if not isinstance(rec, dict):
+            raise InputError(f"{path}: line {n}: must be a JSON object, got {type(rec).__name__}")
+        for key in ("path", "video_path", "info_path"):
+            if rec.get(key) is not None and not isinstance(rec[key], str):
+                raise InputError(f"{path}: line {n}: {key} must be a path, got {rec[key]!r}")
+        if not rec.get("path") and not rec.get("video_path"):
+            raise InputError(f"{path}: line {n}: neither path nor video_path")
+        d = rec.get("duration")
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, float)) or d < 0):
+            raise InputError(f"{path}: line {n}: duration must be seconds, got {d!r}")
 
     def items(self, root: Path, *, split: str | None = None) -> Iterator[Item]:
         import json
@@ -330,6 +391,7 @@ class V2MJsonl(Adapter):
                     rec = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"{path}: line {n} is not JSON ({exc.msg})") from None
+                self._check_record(rec, path, n)
                 audio = self._resolve(root, rec.get("path"))
                 video = self._resolve(root, rec.get("video_path"))
                 stem = video.stem if video else (audio.stem if audio else f"line{n}")
@@ -341,7 +403,15 @@ class V2MJsonl(Adapter):
                 if rec.get("duration") is not None:
                     it.labels["duration_s"] = float(rec["duration"])
                 if audio is not None and audio.with_suffix(".json").is_file():
-                    side = json.loads(audio.with_suffix(".json").read_text(encoding="utf-8"))
+                    side_path = audio.with_suffix(".json")
+                    try:
+                        side = json.loads(read_text(side_path))
+                    except json.JSONDecodeError as exc:
+                        raise InputError(
+                            f"{side_path}: line {exc.lineno}: not JSON ({exc.msg})"
+                        ) from None
+                    if not isinstance(side, dict):
+                        raise InputError(f"{side_path}: a MusicInfo sidecar must be an object")
                     it.labels.update({k: side[k] for k in MUSIC_INFO_FIELDS if k in side})
                     it.annotations["music_info"] = str(audio.with_suffix(".json"))
                 if len(it.id) == 11:
@@ -373,8 +443,22 @@ class MUSIC(Adapter):
             require_file(root / self.FILES[0], "MUSIC's lists of YouTube ids per instrument")
         seen: set[str] = set()
         for path in found:
-            table = json.loads(path.read_text(encoding="utf-8"))
-            for category, ids in table.get("videos", {}).items():
+            try:
+                table = json.loads(read_text(path))
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}: line {exc.lineno}: not JSON ({exc.msg})") from None
+            if not isinstance(table, dict) or not isinstance(table.get("videos"), dict):
+                raise InputError(
+                    f"{path}: must be an object with a 'videos' object of category: [ids]"
+                )
+            for category, ids in table["videos"].items():
+                if not isinstance(ids, list) or not all(
+                    isinstance(y, str) and _YT_ID.match(y) for y in ids
+                ):
+                    raise InputError(
+                        f"{path}: videos[{category!r}] must be a list of YouTube ids, got "
+                        f"{str(ids)[:60]}"
+                    )
                 for yt in ids:
                     if yt in seen:
                         continue
@@ -497,11 +581,13 @@ class EmoMV(Adapter):
                 table = folder / "annotation" / f"{pre}_{sp.upper()}_MATCH_MISMATCH_labels.csv"
                 if not table.is_file():
                     continue  # B and C have no test split
-                with table.open(encoding="utf-8", newline="") as f:
-                    for n, row in enumerate(csv.reader(f)):
-                        if not any(c.strip() for c in row):
-                            continue
-                        yield self._item(root, folder, pre, letter, sp, table, n, row)
+                import io
+
+                rows = csv.reader(io.StringIO(read_text(table), newline=""))
+                for n, row in enumerate(rows):
+                    if not any(c.strip() for c in row):
+                        continue
+                    yield self._item(root, folder, pre, letter, sp, table, n, row)
 
     def _item(self, root, folder, pre, letter, sp, table, n, row) -> Item:
         if len(row) != 7:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from ..errors import V2MError
-from ._base import Adapter, Item, present, register, require_file
+from ._base import Adapter, Item, present, read_text, register, require_file
 from .adapters import parse_aist_name
 
 #: A modality folder inside a segment path: ``audio_s2``, ``motion_s6``, ``pose2d_s50``.
@@ -80,7 +80,7 @@ class SegmentLists(Adapter):
                 if modality == "audio":
                     require_file(root / name, f"{self.title}'s {split} list of audio segments")
                 continue
-            lines = [x for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
+            lines = [x for x in read_text(p).splitlines() if x.strip()]
             out[modality] = [root / self._relative(x) for x in lines]
         return out
 
