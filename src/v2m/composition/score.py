@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
-import numpy as np
 
 from .._io import write_bytes_atomic
 from ..cuesheet import CueSheet, Key, time_to_beat
@@ -22,6 +21,7 @@ __all__ = [
     "HIT_MARKER",
     "SPEECH_MARKER",
     "SPEECH_END_MARKER",
+    "marker_spans",
 ]
 
 PPQ = 480
@@ -70,17 +70,24 @@ class Score:
 
     @property
     def breaths_s(self) -> list[tuple[float, float]]:
-        """The breaths in seconds: (start, hit) pairs."""
+        """The breaths in seconds: (start, hit) pairs, as the MIDI file's markers place
+        them (on its tick grid, through its tempo map: a rendered file and its score give
+        the same samples)."""
         if not self.breaths:
             return []
-        beats = np.asarray(self.cue.beats_s, float)
-        ab = np.interp(np.asarray(self.breaths, float), np.arange(len(beats)), beats)
-        return [(float(a), float(b)) for a, b in ab if b > a]
+        return marker_spans(self._conductor_file(), BREATH_MARKER, HIT_MARKER)
 
     @property
     def dialogue_s(self) -> list[tuple[float, float]]:
-        """The cue's dialogue spans in seconds: (start, end) pairs."""
-        return [(float(d.start_s), float(d.end_s)) for d in self.cue.dialogue]
+        """The cue's dialogue spans in seconds, as the MIDI file's markers place them."""
+        if not self.cue.dialogue:
+            return []
+        return marker_spans(self._conductor_file(), SPEECH_MARKER, SPEECH_END_MARKER)
+
+    def _conductor_file(self) -> mido.MidiFile:
+        mf = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+        mf.tracks.append(self._conductor())
+        return mf
 
     @property
     def ticks_per_beat(self) -> int:
@@ -104,7 +111,9 @@ class Score:
         # Read back by the renderer so a rendered .mid keeps the cue's exact length and ending.
         tr.append(
             mido.MetaMessage(
-                "text", text=f"v2m:duration_s={cue.duration_s!r};ending={cue.ending}", time=0
+                "text",
+                text=f"v2m:duration_s={cue.duration_s!r};ending={cue.ending};style={cue.style}",
+                time=0,
             )
         )
         beats = list(cue.beats_s)
@@ -131,11 +140,11 @@ class Score:
         for a, b in self.breaths:
             if b > a:
                 for beat, text in ((a, BREATH_MARKER), (b, HIT_MARKER)):
-                    msgs.append((self.beat_to_tick(beat), 1, mido.MetaMessage("marker", text=text)))
-        for a, b in self.dialogue_s:
+                    msgs.append((self.beat_to_tick(beat), 1, mido.MetaMessage("text", text=text)))
+        for a, b in [(d.start_s, d.end_s) for d in cue.dialogue]:
             for t_s, text in ((a, SPEECH_MARKER), (b, SPEECH_END_MARKER)):
                 beat = float(time_to_beat(t_s, cue.beats_s))
-                msgs.append((self.beat_to_tick(beat), 2, mido.MetaMessage("marker", text=text)))
+                msgs.append((self.beat_to_tick(beat), 2, mido.MetaMessage("text", text=text)))
         last_tick = 0
         for tick, _, msg in sorted(msgs, key=lambda m: m[:2]):
             msg.time = tick - last_tick
@@ -167,6 +176,7 @@ class Score:
                 b = a + 1
             ev.append((a, 3, n.pitch, n.velocity))
             ev.append((b, 0, n.pitch, 0))
+        ev = _robust_start(ev)
         # controllers at the start keep the order they were written in (an NRPN is a
         # sequence); everything else sorts by controller/pitch and value
         ev.sort(key=lambda e: e[:2] if e[:2] == (0, 2) else e)
@@ -211,6 +221,50 @@ class Score:
         """A synthesis-cost estimate for ``role``: its sounding time plus a release per
         note, in beats (the renderer balances its threads with it)."""
         return float(sum(n.end - n.start + 1.0 for n in self.parts.get(role, [])))
+
+
+#: Meta events that carry v2m's annotations: text events (pretty_midi and most tools keep
+#: them; files before this wrote markers, still read).
+_NOTES = ("text", "marker")
+
+
+def marker_spans(midi, start_text: str, end_text: str) -> list[tuple[float, float]]:
+    """(start, end) seconds of the spans marked on the conductor track (first track) by a
+    ``start_text`` marker and the ``end_text`` marker after it (see
+    :class:`v2m.composition.Score`)."""
+    out: list[tuple[float, float]] = []
+    if not midi.tracks:
+        return out
+    tempo, t_s, start = 500_000, 0.0, None
+    for msg in midi.tracks[0]:
+        t_s += mido.tick2second(msg.time, midi.ticks_per_beat, tempo)
+        if msg.type == "set_tempo":
+            tempo = msg.tempo
+        elif msg.type in _NOTES and msg.text == start_text:
+            start = t_s
+        elif msg.type in _NOTES and msg.text == end_text and start is not None:
+            if t_s > start:
+                out.append((start, t_s))
+            start = None
+    return out
+
+
+#: The controllers of an NRPN: parameter select (99, 98) and data entry (6, 38).
+_NRPN_CCS = {99, 98, 6, 38}
+
+
+def _robust_start(ev: list[tuple]) -> list[tuple]:
+    """The start of a track made independent of the order of its plain controllers at
+    tick 0 (tools such as pretty_midi sort controllers at a tick by number when they save
+    a file): of each only the last value is kept. An NRPN's steps stay as written, in
+    order (pretty_midi's sort breaks them; spreading them over ticks would leave the first
+    notes without the offset)."""
+    start = [e for e in ev if e[0] == 0 and e[1] == 2]
+    if not start:
+        return ev
+    last = {e[2]: e for e in start if e[2] not in _NRPN_CCS}
+    drop = {id(e) for e in start if e[2] not in _NRPN_CCS and last[e[2]] is not e}
+    return [e for e in ev if id(e) not in drop]
 
 
 def _key_signature(key: Key) -> str:

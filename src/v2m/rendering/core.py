@@ -124,16 +124,23 @@ def _groups(score: Score | MidiFileSource, n: int) -> list[tuple[str, ...]]:
     return [tuple(g) for g in groups if g]
 
 
+def _style_of(score) -> str | None:
+    """The v2m style of a score, or of a MIDI file v2m wrote (None for other files)."""
+    return score.cue.style if isinstance(score, Score) else getattr(score, "style", None)
+
+
 def _style_eq(score) -> tuple:
     from ..styles import get_style
 
-    return get_style(score.cue.style).eq if isinstance(score, Score) else ()
+    style = _style_of(score)
+    return get_style(style).eq if style else ()
 
 
 def _synth_settings(score) -> dict:
     from ..styles import Room, get_style
 
-    room = get_style(score.cue.style).room if isinstance(score, Score) else Room()
+    style = _style_of(score)
+    room = get_style(style).room if style else Room()
     return {
         "synth.reverb.room-size": room.size,
         "synth.reverb.damp": room.damp,

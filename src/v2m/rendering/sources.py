@@ -7,9 +7,16 @@ import os
 from pathlib import Path
 
 from ..composition import Score, compose
-from ..composition.score import BREATH_MARKER, HIT_MARKER, SPEECH_END_MARKER, SPEECH_MARKER
+from ..composition.score import (
+    BREATH_MARKER,
+    HIT_MARKER,
+    SPEECH_END_MARKER,
+    SPEECH_MARKER,
+    marker_spans,
+)
 from ..cuesheet import CueSheet
 from ..errors import InputError
+from ..styles import STYLE_NAMES
 
 __all__ = ["MidiFileSource", "as_source"]
 
@@ -40,6 +47,8 @@ class MidiFileSource:
         ):
             raise InputError(f"{p}: MIDI file has no notes")
         self.ending = "cadence"
+        #: the v2m style that wrote the file (its room and mastering EQ), or None
+        self.style: str | None = None
         for msg in self.midi.tracks[0] if self.midi.tracks else []:
             if msg.type == "text" and msg.text.startswith("v2m:"):
                 fields = dict(kv.split("=", 1) for kv in msg.text[4:].split(";") if "=" in kv)
@@ -49,8 +58,10 @@ class MidiFileSource:
                     pass
                 if fields.get("ending") in ("cadence", "fade", "stop"):
                     self.ending = fields["ending"]
-        self.breaths_s = _marker_spans(self.midi, BREATH_MARKER, HIT_MARKER)
-        self.dialogue_s = _marker_spans(self.midi, SPEECH_MARKER, SPEECH_END_MARKER)
+                if fields.get("style") in STYLE_NAMES:
+                    self.style = fields["style"]
+        self.breaths_s = marker_spans(self.midi, BREATH_MARKER, HIT_MARKER)
+        self.dialogue_s = marker_spans(self.midi, SPEECH_MARKER, SPEECH_END_MARKER)
         self._names = []
         for i, tr in enumerate(self.midi.tracks):
             if any(m.type == "note_on" for m in tr):
@@ -63,14 +74,23 @@ class MidiFileSource:
         return [n for n in self._names if n]
 
     def role_cost(self, role: str) -> float:
-        """Synthesis-cost estimate: the number of notes of the track(s) called ``role``."""
-        return float(
-            sum(
-                sum(m.type == "note_on" for m in tr)
-                for tr, name in zip(self.midi.tracks, self._names, strict=True)
-                if name == role
-            )
-        )
+        """A synthesis-cost estimate for the track(s) called ``role``: their sounding time
+        plus a release per note, in beats, as :meth:`v2m.composition.Score.role_cost`
+        counts it (so a v2m file is split into the same synthesiser groups as its score,
+        and renders to the same samples)."""
+        tpb = self.midi.ticks_per_beat or 480
+        total = 0.0
+        for tr, name in zip(self.midi.tracks, self._names, strict=True):
+            if name != role:
+                continue
+            t, open_ = 0, {}
+            for m in tr:
+                t += m.time
+                if m.type == "note_on" and m.velocity > 0:
+                    open_.setdefault((m.channel, m.note), []).append(t)
+                elif m.type in ("note_on", "note_off") and open_.get((m.channel, m.note)):
+                    total += (t - open_[(m.channel, m.note)].pop(0)) / tpb + 1.0
+        return total
 
     def to_bytes(self, roles: tuple[str, ...] | None = None) -> bytes:
         import mido
@@ -82,29 +102,6 @@ class MidiFileSource:
         buf = io.BytesIO()
         mf.save(file=buf)
         return buf.getvalue()
-
-
-def _marker_spans(midi, start_text: str, end_text: str) -> list[tuple[float, float]]:
-    """(start, end) seconds of the spans marked on the conductor track (first track) by a
-    ``start_text`` marker and the ``end_text`` marker after it (see
-    :class:`v2m.composition.Score`)."""
-    import mido
-
-    out: list[tuple[float, float]] = []
-    if not midi.tracks:
-        return out
-    tempo, t_s, start = 500_000, 0.0, None
-    for msg in midi.tracks[0]:
-        t_s += mido.tick2second(msg.time, midi.ticks_per_beat, tempo)
-        if msg.type == "set_tempo":
-            tempo = msg.tempo
-        elif msg.type == "marker" and msg.text == start_text:
-            start = t_s
-        elif msg.type == "marker" and msg.text == end_text and start is not None:
-            if t_s > start:
-                out.append((start, t_s))
-            start = None
-    return out
 
 
 def as_source(score) -> Score | MidiFileSource:
