@@ -50,11 +50,17 @@ def test_eval_scored_video_and_reference(tmp_path):
     vid = synth.cuts_video(tmp_path / "v.mp4", cut_frames=(30, 70, 110, 160), n_frames=200)
     gen = tmp_path / "gen"
     gen.mkdir()
-    score(vid, output=gen / "v.mp4", style="pop", seed=0)
+    res = score(vid, output=gen / "v.mp4", style="pop", seed=0, cue=gen / "v.cue.json")
     score(vid, output=tmp_path / "ref.wav", style="pop", seed=0)
     rep = evaluate_files(gen / "v.mp4", reference=tmp_path / "ref.wav")
     vals = rep.files[str(gen / "v.mp4")]
-    assert vals["cut_beat_hit_rate_70ms"] >= 0.75
+    assert vals["heard_cut_beat_hit_rate_70ms"] >= 0.75
+    # written: the cue sheet beside it, the same figure as score's own report
+    s = res.projection.summary()
+    assert vals["written_cut_beat_hit_rate_35ms"] == pytest.approx(
+        s["cuts_on_beat_35ms"] / s["n_cuts"]
+    )
+    assert "↑" in rep.to_markdown() and "what it measures" in rep.to_markdown()
     # the same music as the reference: onsets cover and hit everything
     assert vals["bhs_loris"] == pytest.approx(1.0) and vals["bcs_loris"] == pytest.approx(1.0)
     assert 0 <= vals["av_align"] <= 1
@@ -70,9 +76,9 @@ def test_eval_audio_paired_with_videos_by_name(tmp_path):
     (gen / "unpaired.wav").write_bytes((gen / "clip.wav").read_bytes())
     rep = evaluate_files(gen, videos=vids)
     paired = rep.files[str(gen / "clip.wav")]
-    assert paired["cut_beat_hit_rate_70ms"] >= 2 / 3
+    assert paired["heard_cut_beat_hit_rate_70ms"] >= 2 / 3
     assert "beat_align_score_music" in paired or "av_align" in paired
-    assert "cut_beat_hit_rate_70ms" not in rep.files[str(gen / "unpaired.wav")]
+    assert "heard_cut_beat_hit_rate_70ms" not in rep.files[str(gen / "unpaired.wav")]
 
 
 def test_eval_dance_keys_and_the_videos_own_soundtrack(tmp_path, monkeypatch):

@@ -551,7 +551,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--open", action="store_true", help="open the page in a browser")
     ap.set_defaults(func=_cmd_app)
 
-    e = sub.add_parser("eval", help="objective metrics for generated music (files or folders)")
+    e = sub.add_parser(
+        "eval", help="objective metrics for generated music (files or folders)",
+        description="Objective metrics for generated music. Cut-to-beat figures come in two "
+        "kinds: heard_* use the beats librosa's tracker hears in the audio; written_* use "
+        "the beats of a cue sheet (<name>.cue.json or <name>.json) or MIDI file (<name>.mid) "
+        "beside it, as v2m's own report does ('4 of 5 cuts on beats'). The table says which "
+        "way each figure is better; docs/metrics.md describes every metric.",
+    )  # fmt: skip
     e.add_argument(
         "--generated",
         type=Path,

@@ -121,10 +121,15 @@ class EvalReport:
         return buf.getvalue()
 
     def to_markdown(self) -> str:
-        lines = ["| metric | mean | 95% CI | n |", "|---|---|---|---|"]
+        arrows = {"+": "↑", "-": "↓", "=": "≈ ref"}
+        lines = ["| metric | mean | 95% CI | n | better | what it measures |",
+                 "|---|---|---|---|---|---|"]  # fmt: skip
         for name, s in self.summary().items():
             ci = "" if not np.isfinite(s["ci95"]) else f"± {s['ci95']:.4f}"
-            lines.append(f"| {name} | {s['mean']:.4f} | {ci} | {s['n']} |")
+            way, what = METRIC_INFO.get(name, ("", ""))
+            lines.append(
+                f"| {name} | {s['mean']:.4f} | {ci} | {s['n']} | {arrows.get(way, '')} | {what} |"
+            )
         for name, v in self.set_metrics.items():
             lines.append(f"| {name} (whole set) | {v:.4f} | | {len(self.files)} |")
         for f, note in self.notes.items():
@@ -234,6 +239,58 @@ def _si(key: str, y: np.ndarray, sr: int, notes: dict[str, str]) -> dict[str, fl
         return {}
 
 
+def _written_beats(audio_src: Path) -> np.ndarray | None:
+    """The beat times written in a cue sheet (``<stem>.json`` or ``<stem>.cue.json``) or a
+    v2m MIDI file (``<stem>.mid``) beside ``audio_src``; None when there is none."""
+    import json
+
+    from .cuesheet import CueSheet
+
+    for cand in (audio_src.with_suffix(".cue.json"), audio_src.with_suffix(".json")):
+        if cand.is_file():
+            try:
+                d = json.loads(cand.read_text(encoding="utf-8"))
+                if isinstance(d, dict) and "beats_s" in d:
+                    return np.asarray(CueSheet.from_dict(d).beats_s, float)
+            except (ValueError, V2MError):
+                continue
+    for cand in (audio_src.with_suffix(".mid"), audio_src.with_suffix(".midi")):
+        if cand.is_file():
+            return _midi_beats(cand)
+    return None
+
+
+def _midi_beats(path: Path) -> np.ndarray | None:
+    """Beat times of a MIDI file through its tempo map (one beat per ``ticks_per_beat``)."""
+    import mido
+
+    try:
+        mf = mido.MidiFile(str(path))
+    except (OSError, ValueError, EOFError, KeyError, IndexError):
+        return None
+    tpb = mf.ticks_per_beat
+    tempos = [(0, 500000)]
+    end = 0
+    for tr in mf.tracks:
+        t = 0
+        for m in tr:
+            t += m.time
+            if m.type == "set_tempo":
+                tempos.append((t, m.tempo))
+        end = max(end, t)
+    tempos.sort()
+    ticks = np.arange(0, end + 1, tpb)
+    out, now, last_tick, tempo = [], 0.0, 0, 500000
+    j = 0
+    for tk in ticks:
+        while j < len(tempos) and tempos[j][0] <= tk:
+            now += (tempos[j][0] - last_tick) * tempo / tpb / 1e6
+            last_tick, tempo = tempos[j]
+            j += 1
+        out.append(now + (tk - last_tick) * tempo / tpb / 1e6)
+    return np.asarray(out)
+
+
 def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:
     from .analysis import analyze
     from .metrics import rhythm
@@ -245,10 +302,21 @@ def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:
     cuts = np.array([c.time_s for c in tl.cuts])
     out: dict[str, float] = {}
     if cuts.size:
-        out["cut_beat_hit_rate_35ms"] = rhythm.cut_beat_hit_rate(cuts, beats, tolerance_s=0.035)
-        out["cut_beat_hit_rate_70ms"] = rhythm.cut_beat_hit_rate(cuts, beats, tolerance_s=0.07)
+        # heard: the beats a tracker finds in the audio (what a listener hears)
+        out["heard_cut_beat_hit_rate_35ms"] = rhythm.cut_beat_hit_rate(
+            cuts, beats, tolerance_s=0.035
+        )
+        out["heard_cut_beat_hit_rate_70ms"] = rhythm.cut_beat_hit_rate(
+            cuts, beats, tolerance_s=0.07
+        )
         off = rhythm.cut_beat_offsets(cuts, beats)
-        out["cut_beat_mean_abs_offset_ms"] = float(np.nanmean(np.abs(off)) * 1000)
+        out["heard_cut_beat_mean_abs_offset_ms"] = float(np.nanmean(np.abs(off)) * 1000)
+        # written: the beats of the cue sheet or MIDI file v2m wrote beside the audio
+        written = _written_beats(audio_src)
+        if written is not None and written.size:
+            out["written_cut_beat_hit_rate_35ms"] = rhythm.cut_beat_hit_rate(
+                cuts, written, tolerance_s=0.035
+            )
     vb = np.array([b.time_s for b in tl.visual_beats])
     if vb.size and beats.size:
         out["beat_align_score_motion"] = rhythm.beat_align_score_motion(vb, beats, fps=25.0)
@@ -504,9 +572,10 @@ _ALL_NAMES = {
     "bhs_loris",
     "beats_f1_loris",
     "beat_f_measure",
-    "cut_beat_hit_rate_35ms",
-    "cut_beat_hit_rate_70ms",
-    "cut_beat_mean_abs_offset_ms",
+    "heard_cut_beat_hit_rate_35ms",
+    "heard_cut_beat_hit_rate_70ms",
+    "heard_cut_beat_mean_abs_offset_ms",
+    "written_cut_beat_hit_rate_35ms",
     "beat_align_score_motion",
     "beat_align_score_music",
     "kinematic_beat_align_score",
@@ -521,3 +590,28 @@ _ALL_NAMES = {
 }
 #: Every per-file metric name :func:`evaluate_files` can report, sorted.
 METRIC_NAMES = tuple(sorted(_ALL_NAMES))
+
+#: What a metric measures and which way is better ("+" higher, "-" lower, "=" closer to
+#: the reference), for the tables and ``v2m eval --help``; metrics not listed are the
+#: survey's, described in docs/metrics.md.
+METRIC_INFO = {
+    "heard_cut_beat_hit_rate_35ms": (
+        "+", "share of the video's cuts within 35 ms of a beat that librosa's tracker hears "
+        "in the audio"),
+    "heard_cut_beat_hit_rate_70ms": ("+", "the same within 70 ms"),
+    "heard_cut_beat_mean_abs_offset_ms": ("-", "mean distance from a cut to the nearest heard "
+                                          "beat (ms)"),
+    "written_cut_beat_hit_rate_35ms": (
+        "+", "share of cuts within 35 ms of a beat written in the cue sheet or MIDI file beside "
+        "the audio (what v2m's report calls 'cuts on beats')"),
+    "beat_f_measure": ("+", "beat F-measure of the generated against the reference beats"),
+    "bcs_d2mgan": ("+", "beats coverage score (D2M-GAN)"),
+    "bhs_d2mgan": ("+", "beats hit score (D2M-GAN)"),
+    "bcs_loris": ("+", "beats coverage score (LORIS)"),
+    "bhs_loris": ("+", "beats hit score (LORIS)"),
+    "kinematic_beat_align_score": ("+", "AIST++ beat align score against the body's beats; "
+                                   "compare with its _chance"),
+    "pitch_class_entropy": ("=", "entropy of the pitch-class histogram (bits)"),
+    "scale_consistency": ("+", "share of notes in the best-fitting scale"),
+    "empty_beat_rate": ("-", "share of beats with no onset"),
+}  # fmt: skip
