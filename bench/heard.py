@@ -1,0 +1,129 @@
+"""The beat and key a listener hears in v2m's renders, by trackers no one here wrote.
+
+Every style x {60, 84, 100, 128, 140} BPM x two keys (30 s cues from ``make_cue``), rendered
+and given to two independent beat trackers: Essentia's RhythmExtractor2013 (multifeature)
+and librosa's beat tracker; and to Essentia's KeyExtractor for the key. Per piece it prints
+the tempo each tracker hears (exact within 4 %, an octave off, or wrong), the beat
+F-measure against the written beats (mir_eval, 70 ms), the phase of the heard beats
+(median offset from the nearest written beat in beats: 0 on the beat, 0.5 on the
+off-beat) and the key heard (a mode's tonic counts as exact). Then the totals against the
+targets: tempo exact >= 90 % and within an octave 100 %, beat F >= 0.8 median and >= 0.5 in
+every piece, key exact >= 90 %.
+
+Needs the ``essentia`` wheel (pip install essentia; not a v2m dependency).
+
+    python bench/heard.py [--styles pop,lofi] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+TEMPI = (60, 84, 100, 128, 140)
+KEYS = ("A minor", "D major")
+SR = 44100
+PCS = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#"}
+
+
+def _tempo_class(heard: float, written: float) -> str:
+    for factor, name in ((1, "exact"), (2, "octave"), (0.5, "octave"), (3, "wrong"),
+                         (1 / 3, "wrong")):  # fmt: skip
+        if abs(heard / (written * factor) - 1) <= 0.04:
+            return name
+    return "wrong"
+
+
+def _phase(heard: np.ndarray, written: np.ndarray) -> float:
+    """Median offset of heard beats from the nearest written beat, in beats (0..0.5)."""
+    if not len(heard):
+        return float("nan")
+    period = float(np.median(np.diff(written)))
+    idx = np.clip(np.searchsorted(written, heard), 1, len(written) - 1)
+    near = np.where(
+        np.abs(written[idx] - heard) < np.abs(written[idx - 1] - heard),
+        written[idx],
+        written[idx - 1],
+    )
+    return float(np.median(np.abs(heard - near)) / period)
+
+
+def _tonic(name: str) -> str:
+    t = name.split()[0]
+    return FLATS.get(t, t)
+
+
+def measure(style: str, tempo: int, key: str, seconds: float) -> dict:
+    import essentia.standard as es
+    import librosa
+    import mir_eval
+
+    from v2m.cuesheet import make_cue
+    from v2m.rendering import render
+
+    cue = make_cue(duration_s=seconds, tempo_bpm=tempo, style=style, key=key, seed=1,
+                   ending="fade")  # fmt: skip
+    mix = render(cue, sample_rate=44100).mix
+    mono = mix.mean(axis=1).astype(np.float32)
+    written = np.asarray(cue.beats_s)
+    written = written[written < seconds - 1.0]
+    bpm_e, beats_e, *_ = es.RhythmExtractor2013(method="multifeature")(mono)
+    tempo_l, beats_l = librosa.beat.beat_track(y=mono, sr=SR, units="time")
+    tempo_l = float(np.atleast_1d(tempo_l)[0])
+    key_e, scale_e, _strength = es.KeyExtractor()(mono)
+    ref = mir_eval.beat.trim_beats(written)
+    out = {"style": style, "tempo": tempo, "key": key, "key_heard": f"{key_e} {scale_e}",
+           "key_ok": _tonic(key_e) == _tonic(key)}  # fmt: skip
+    for name, bpm, beats in (("essentia", bpm_e, np.asarray(beats_e)),
+                             ("librosa", tempo_l, np.asarray(beats_l))):  # fmt: skip
+        est = mir_eval.beat.trim_beats(beats[beats < seconds - 1.0])
+        out[name] = {
+            "bpm": float(bpm),
+            "tempo": _tempo_class(float(bpm), tempo),
+            "f": float(mir_eval.beat.f_measure(ref, est, f_measure_threshold=0.07)),
+            "phase": _phase(est, ref),
+        }
+    return out
+
+
+def main() -> int:
+    from v2m.styles import STYLE_NAMES
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--styles", default=",".join(STYLE_NAMES))
+    ap.add_argument("--seconds", type=float, default=30.0)
+    a = ap.parse_args()
+    rows = []
+    print(f"{'style':11} {'BPM':>4} {'key':8} | {'essentia':>22} | {'librosa':>22} | key heard")
+    for style in a.styles.split(","):
+        for tempo in TEMPI:
+            for key in KEYS:
+                r = measure(style, tempo, key, a.seconds)
+                rows.append(r)
+                cols = " | ".join(
+                    f"{r[t]['bpm']:6.1f} {r[t]['tempo']:6} F{r[t]['f']:.2f} ph{r[t]['phase']:.2f}"
+                    for t in ("essentia", "librosa")
+                )
+                print(f"{style:11} {tempo:4d} {key:8} | {cols} | {r['key_heard']}"
+                      f"{'' if r['key_ok'] else ' (wrong)'}", flush=True)  # fmt: skip
+    for t in ("essentia", "librosa"):
+        exact = np.mean([r[t]["tempo"] == "exact" for r in rows])
+        octave = np.mean([r[t]["tempo"] in ("exact", "octave") for r in rows])
+        fs = np.array([r[t]["f"] for r in rows])
+        offbeat = sum(r[t]["phase"] > 0.35 for r in rows)
+        print(
+            f"{t}: tempo exact {100 * exact:.0f} % (target 90), within an octave "
+            f"{100 * octave:.0f} % (100); beat F median {np.median(fs):.2f} (0.8), min "
+            f"{fs.min():.2f} (0.5); heard on the off-beat in {offbeat} of {len(rows)}"
+        )
+    print(f"key exact (tonic) {100 * np.mean([r['key_ok'] for r in rows]):.0f} % (target 90)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    sys.exit(main())
