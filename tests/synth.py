@@ -197,3 +197,39 @@ def montage_timeline(seconds: float, *, seed: int = 0):
         motion={"hop_s": hop, "energy": list(np.clip(motion, 0, 1))},
         impact={"hop_s": hop, "envelope": [0.0] * len(t)},
     )
+
+
+def video_with_audio(path: Path, audio: np.ndarray, *, sr: int, layout: str,
+                     codec: str = "aac", fps: int = 10) -> Path:  # fmt: skip
+    """A small grey video as long as ``audio`` (frames, channels; float -1..1), with it as
+    ``codec`` (``aac`` or ``pcm_s16le``) in ``layout`` (mono, stereo, 5.1, ...)."""
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim == 1:
+        audio = audio[:, None]
+    pcm = codec.startswith("pcm_s16")
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = 96, 64, "yuv420p"
+        a = c.add_stream(codec, rate=sr)
+        a.layout = layout
+        for i in range(int(audio.shape[0] / sr * fps)):
+            f = av.VideoFrame.from_ndarray(np.full((64, 96, 3), 90, np.uint8), format="rgb24")
+            f.pts = i
+            for p in vs.encode(f):
+                c.mux(p)
+        for p in vs.encode():
+            c.mux(p)
+        for i in range(0, audio.shape[0], 1024):
+            chunk = audio[i : i + 1024]
+            if pcm:
+                data = np.ascontiguousarray((chunk * 32767).astype(np.int16).reshape(1, -1))
+                fr = av.AudioFrame.from_ndarray(data, format="s16", layout=layout)
+            else:
+                fr = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk.T), format="fltp",
+                                                layout=layout)  # fmt: skip
+            fr.sample_rate, fr.pts, fr.time_base = sr, i, Fraction(1, sr)
+            for p in a.encode(fr):
+                c.mux(p)
+        for p in a.encode():
+            c.mux(p)
+    return path

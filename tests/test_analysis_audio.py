@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
-import av
 import numpy as np
 import pytest
 import synth
@@ -18,29 +15,7 @@ SR = 48000
 
 def _write_audio_video(path, audio: np.ndarray, *, sr: int, layout: str, seconds: float):
     """A small video (one grey shot) with ``audio`` (frames, channels) as AAC."""
-    frames = [np.full((64, 96, 3), 90, np.uint8)] * int(seconds * 10)
-    with av.open(str(path), "w") as c:
-        vs = c.add_stream("libx264", rate=10)
-        vs.width, vs.height, vs.pix_fmt = 96, 64, "yuv420p"
-        a = c.add_stream("aac", rate=sr)
-        a.layout = layout
-        for i, img in enumerate(frames):
-            f = av.VideoFrame.from_ndarray(img, format="rgb24")
-            f.pts = i
-            for p in vs.encode(f):
-                c.mux(p)
-        for p in vs.encode():
-            c.mux(p)
-        hop = 1024
-        for i in range(0, audio.shape[0], hop):
-            chunk = np.ascontiguousarray(audio[i : i + hop].T, dtype=np.float32)
-            fr = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
-            fr.sample_rate, fr.pts, fr.time_base = sr, i, Fraction(1, sr)
-            for p in a.encode(fr):
-                c.mux(p)
-        for p in a.encode():
-            c.mux(p)
-    return path
+    return synth.video_with_audio(path, audio[: int(seconds * sr)], sr=sr, layout=layout)
 
 
 # ---------------------------------------------------------------- spans and F1

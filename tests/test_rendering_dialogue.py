@@ -3,12 +3,10 @@ away from speech."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
-import av
 import numpy as np
 import pytest
 import soundfile as sf
+import synth
 
 from v2m.rendering import dialogue as D
 from v2m.rendering import integrated_loudness, true_peak_dbtp
@@ -49,36 +47,14 @@ def _voice_like(n: int, spans, rng) -> np.ndarray:
     return x
 
 
-def _video_with_audio(path, mono: np.ndarray):
-    with av.open(str(path), "w") as c:
-        vs = c.add_stream("libx264", rate=10)
-        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
-        a = c.add_stream("pcm_s16le", rate=SR)
-        a.layout = "mono"
-        for i in range(int(len(mono) / SR * 10)):
-            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 80, np.uint8), format="rgb24")
-            f.pts = i
-            for p in vs.encode(f):
-                c.mux(p)
-        for p in vs.encode():
-            c.mux(p)
-        for i in range(0, len(mono), 1024):
-            fr = av.AudioFrame.from_ndarray(mono[None, i : i + 1024], format="s16", layout="mono")
-            fr.sample_rate, fr.pts, fr.time_base = SR, i, Fraction(1, SR)
-            for p in a.encode(fr):
-                c.mux(p)
-        for p in a.encode():
-            c.mux(p)
-    return path
-
-
 def test_mix_keeps_the_voice_and_ducks_the_music(tmp_path):
     rng = np.random.default_rng(0)
     dur = 12.0
     n = int(dur * SR)
     spans = [(1.0, 4.0), (6.0, 9.5)]
     voice = _voice_like(n, spans, rng) * 0.3
-    video = _video_with_audio(tmp_path / "v.mkv", (voice * 32767).astype(np.int16))
+    video = synth.video_with_audio(tmp_path / "v.mkv", voice, sr=SR, layout="mono",
+                                   codec="pcm_s16le")  # fmt: skip
     # the music: steady chords-like noise at -14 LUFS-ish
     t = np.arange(n) / SR
     m = 0.2 * (np.sin(2 * np.pi * 220 * t) + 0.5 * np.sin(2 * np.pi * 330 * t))

@@ -264,31 +264,14 @@ def _midi_beats(path: Path) -> np.ndarray | None:
     """Beat times of a MIDI file through its tempo map (one beat per ``ticks_per_beat``)."""
     import mido
 
+    from .metrics.symbolic import ticks_to_s
+
     try:
         mf = mido.MidiFile(str(path))
     except (OSError, ValueError, EOFError, KeyError, IndexError):
         return None
-    tpb = mf.ticks_per_beat
-    tempos = [(0, 500000)]
-    end = 0
-    for tr in mf.tracks:
-        t = 0
-        for m in tr:
-            t += m.time
-            if m.type == "set_tempo":
-                tempos.append((t, m.tempo))
-        end = max(end, t)
-    tempos.sort()
-    ticks = np.arange(0, end + 1, tpb)
-    out, now, last_tick, tempo = [], 0.0, 0, 500000
-    j = 0
-    for tk in ticks:
-        while j < len(tempos) and tempos[j][0] <= tk:
-            now += (tempos[j][0] - last_tick) * tempo / tpb / 1e6
-            last_tick, tempo = tempos[j]
-            j += 1
-        out.append(now + (tk - last_tick) * tempo / tpb / 1e6)
-    return np.asarray(out)
+    end = max((sum(m.time for m in tr) for tr in mf.tracks), default=0)
+    return ticks_to_s(mf, np.arange(0, end + 1, mf.ticks_per_beat))
 
 
 def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:

@@ -175,18 +175,12 @@ def notes_from_midi(path: str | Path) -> Notes:
         raise InputError(f"{p}: not a MIDI file ({why})") from None
     check_midi_length(mf, p)
     res = mf.ticks_per_beat
-    tempos: list[tuple[int, int]] = [(0, 500000)]
     bpb = 4.0
-    found_ts = False
     for tr in mf.tracks:
-        t = 0
-        for m in tr:
-            t += m.time
-            if m.type == "set_tempo":
-                tempos.append((t, m.tempo))
-            elif m.type == "time_signature" and not found_ts:
-                bpb, found_ts = m.numerator * 4.0 / m.denominator, True
-    tempos.sort()
+        ts = next((m for m in tr if m.type == "time_signature"), None)
+        if ts is not None:
+            bpb = ts.numerator * 4.0 / ts.denominator
+            break
     on, en, pi, dr = [], [], [], []
     for tr in mf.tracks:
         t = 0
@@ -206,13 +200,29 @@ def notes_from_midi(path: str | Path) -> Notes:
     if not on:
         raise InputError(f"{p}: MIDI file has no notes")
     onset = np.asarray(on, np.int64)
-    # seconds through the tempo map
-    ticks = np.array([tk for tk, _ in tempos], float)
-    us = np.array([tp for _, tp in tempos], float)
-    seg_s = np.r_[0.0, np.cumsum(np.diff(ticks) * us[:-1] / res / 1e6)]
-    i = np.searchsorted(ticks, onset, side="right") - 1
-    onset_s = seg_s[i] + (onset - ticks[i]) * us[i] / res / 1e6 if onset.size else onset * 1.0
-    return _from_lists(on, en, pi, dr, res, onset_s, bpb)
+    return _from_lists(on, en, pi, dr, res, ticks_to_s(mf, onset), bpb)
+
+
+def ticks_to_s(mf, ticks) -> np.ndarray:
+    """Seconds of ``ticks`` (array of tick times) through the tempo map of the mido
+    ``MidiFile`` ``mf`` (every track's ``set_tempo`` events; 120 BPM before the first)."""
+    res = mf.ticks_per_beat
+    tempos: list[tuple[int, int]] = [(0, 500000)]
+    for tr in mf.tracks:
+        t = 0
+        for m in tr:
+            t += m.time
+            if m.type == "set_tempo":
+                tempos.append((t, m.tempo))
+    tempos.sort()
+    tk = np.array([a for a, _ in tempos], float)
+    us = np.array([b for _, b in tempos], float)
+    seg_s = np.r_[0.0, np.cumsum(np.diff(tk) * us[:-1] / res / 1e6)]
+    x = np.asarray(ticks, np.int64)
+    if not x.size:
+        return x * 1.0
+    i = np.searchsorted(tk, x, side="right") - 1
+    return seg_s[i] + (x - tk[i]) * us[i] / res / 1e6
 
 
 def check_midi_length(mf, path) -> float:
