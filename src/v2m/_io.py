@@ -87,24 +87,30 @@ def _why_not_writable(d: Path) -> str | None:
     return None
 
 
+def _orphans(folder, pattern: re.Pattern, *, dirs: bool) -> list[str]:
+    """Entries of ``folder`` named by ``pattern`` (group 1: the process id) whose process
+    no longer runs: folders when ``dirs``, else files."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    out = []
+    for e in entries:
+        m = pattern.match(e.name)
+        kind_ok = e.is_dir(follow_symlinks=False) if dirs else e.is_file(follow_symlinks=False)
+        if m and kind_ok and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            out.append(e.path)
+    return out
+
+
 def sweep_stale_temps(folder: Path) -> list[Path]:
     """Remove temporary files in ``folder`` left by v2m processes that no longer run
     (killed with SIGKILL, or a machine that went down). Returns what was removed."""
     removed = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for e in entries:
-        m = _TMP_RE.match(e.name)
-        if not m or not e.is_file(follow_symlinks=False):
-            continue
-        pid = int(m.group(1))
-        if pid == os.getpid() or _alive(pid):
-            continue
+    for path in _orphans(folder, _TMP_RE, dirs=False):
         with contextlib.suppress(OSError):
-            os.unlink(e.path)
-            removed.append(Path(e.path))
+            os.unlink(path)
+            removed.append(Path(path))
     return removed
 
 
@@ -127,21 +133,10 @@ def sweep_work_dirs(folder: str | os.PathLike | None = None) -> list[Path]:
     Returns what was removed."""
     import shutil
 
-    root = Path(folder or tempfile.gettempdir())
     removed = []
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return removed
-    for e in entries:
-        m = _WORK_RE.match(e.name)
-        if not m or not e.is_dir(follow_symlinks=False):
-            continue
-        pid = int(m.group(1))
-        if pid == os.getpid() or _alive(pid):
-            continue
-        shutil.rmtree(e.path, ignore_errors=True)
-        removed.append(Path(e.path))
+    for path in _orphans(Path(folder or tempfile.gettempdir()), _WORK_RE, dirs=True):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(Path(path))
     return removed
 
 
