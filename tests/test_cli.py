@@ -437,3 +437,13 @@ def test_progress_lines_when_not_on_a_terminal(bikes, tmp_path):
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0 and "cuts on beats" not in r.stderr.splitlines()[-1]
     assert r.stderr.strip().endswith("s") and "done in" in r.stderr.splitlines()[-1]
+
+
+def test_verbose_and_quiet_anywhere():
+    from v2m._cli import build_parser
+
+    p = build_parser()
+    assert p.parse_args(["-v", "analyze", "a.mp4"]).verbose
+    assert p.parse_args(["analyze", "a.mp4", "-v"]).verbose
+    assert p.parse_args(["datasets", "check", "symmv", "r", "-q"]).quiet
+    assert not p.parse_args(["analyze", "a.mp4"]).verbose

@@ -158,7 +158,9 @@ def test_cli_score_errors_and_no_clobber(cut_video, tmp_path, capsys):
     out.write_text("keep me")
     assert main(["score", str(cut_video), "-o", str(out)]) == 2
     assert out.read_text() == "keep me"
-    assert main(["score", str(cut_video), "-o", str(tmp_path / "x.mp4"), "--energy", "9"]) == 2
+    assert (
+        main(["score", str(cut_video), "-o", str(tmp_path / "x.mp4"), "--energy-scale", "9"]) == 2
+    )
     assert (
         main(
             [

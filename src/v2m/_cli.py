@@ -334,6 +334,30 @@ def _positive(x: str) -> float:
 SEED_HELP = "0..4294967295: the same cue and seed always give the same music"
 
 
+def _loud_anywhere(sub) -> None:
+    """``-v``/``-q`` after the subcommand too (and on nested ones): every parser made from
+    ``sub`` gets them, defaulting to what was given before the subcommand."""
+    add = sub.add_parser
+
+    def add_parser(*a, **k):
+        sp = add(*a, **k)
+        sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log more on stderr")  # fmt: skip
+        sp.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="log only errors on stderr")  # fmt: skip
+        orig = sp.add_subparsers
+
+        def add_subparsers(**kw):
+            nested = orig(**kw)
+            _loud_anywhere(nested)
+            return nested
+
+        sp.add_subparsers = add_subparsers
+        return sp
+
+    sub.add_parser = add_parser
+
+
 SOUNDFONT_HELP = (
     "a .sf2/.sf3 SoundFont (default: MuseScore General from Debian, else the small General "
     "MIDI font that ships with pip)"
@@ -346,7 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="v2m", description="Vision-to-music: soundtracks for video.")
     p.add_argument("--version", action="version", version=f"v2m {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log more on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="log only errors on stderr")
     sub = p.add_subparsers(dest="command", required=True)
+    _loud_anywhere(sub)
 
     a = sub.add_parser("analyze", help="video or image -> timeline JSON")
     a.add_argument("input", type=Path, help="a video (any FFmpeg container) or a still image")
@@ -458,7 +484,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--key", default=None, help='e.g. "A minor" (default: from the colours)')
     s.add_argument(
         "--energy-scale",
-        "--energy",
         dest="energy_scale",
         type=float,
         default=1.0,
@@ -472,7 +497,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the same music and different inputs different music)",
     )
     s.add_argument("--hit", type=float, action="append", help="accent at TIME s (repeatable)")
-    s.add_argument("--duration-s", type=_positive, default=None, help="for still images")
+    s.add_argument(
+        "--duration-s", type=_positive, default=None,
+        help="length of the music for a still image, seconds (default 30; a video sets its "
+        "own length)",
+    )  # fmt: skip
     s.add_argument(
         "--mode",
         default="auto",
@@ -851,9 +880,8 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="v2m: %(message)s"
-    )
+    level = logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING
+    logging.basicConfig(level=level, format="v2m: %(message)s")
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
