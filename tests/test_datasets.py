@@ -488,3 +488,23 @@ def test_v2m_reads_data_jsonl_gz(tmp_path):
     (root / "data.jsonl.gz").write_bytes(gzip.compress((json.dumps(V2M_REC) + "\n").encode()))
     items = list(datasets.items("v2m", tmp_path / "V2M"))
     assert [(i.id, i.split) for i in items] == [("dQw4w9WgXcQ", "test")]
+
+
+def test_d2mgan_in_the_authors_layout_and_a_list_cut_short(tmp_path):
+    """The authors' checkout: lists in dataset/, media at dataset/<line> (their loaders
+    read it so); given the checkout or its dataset/ folder, the media are found. A list
+    whose last line is cut short is an error naming the line."""
+    seg = ["gPO_sBM_c01_d11_mPO1_ch02_seg1", "gLH_sBM_c01_d17_mLH4_ch02_seg2"]
+    repo = tmp_path / "D2M-GAN"
+    _write(repo / "dataset" / "aist_audio_test_segment.txt",
+           "".join(f"./aistplus/audio_s2/test/{s}.wav\n" for s in seg))  # fmt: skip
+    for s in seg:
+        _write(repo / "dataset" / "aistplus" / "audio_s2" / "test" / f"{s}.wav", "x")
+    for root in (repo, repo / "dataset"):
+        items = list(datasets.items("d2mgan-aist", root, split="test"))
+        assert [i.id for i in items] == seg
+        assert all(i.audio and i.audio.endswith(".wav") and not i.missing for i in items), root
+    cut = f"./aistplus/audio_s2/test/{seg[0]}.wav\n./aistplus/audio_s2/test/gLH_sBM_c01_d1"
+    _write(repo / "dataset" / "aist_audio_test_segment.txt", cut)
+    with pytest.raises(InputError, match=r"aist_audio_test_segment.txt: line 2: .*cut short"):
+        list(datasets.items("d2mgan-aist", repo, split="test"))

@@ -44,6 +44,25 @@ def split_segment(stem: str) -> tuple[str, int | None]:
     return (m["source"], int(m["k"])) if m else (stem, None)
 
 
+def _check_suffixes(path: Path, lines: list[str]) -> None:
+    """Every line of a list names a file of one kind (``.wav``, ``.npy``, ...): a line that
+    does not (a list cut short in its last line) is an error naming it."""
+    from collections import Counter
+
+    from ..errors import InputError
+
+    kinds = Counter(PurePosixPath(x.strip()).suffix for x in lines)
+    if len(kinds) <= 1:
+        return
+    usual = kinds.most_common(1)[0][0]
+    for n, x in enumerate(lines, 1):
+        if PurePosixPath(x.strip()).suffix != usual:
+            raise InputError(
+                f"{path}: line {n}: {x.strip()[-60:]!r} does not end in {usual} as the other "
+                "lines do (a line cut short?)"
+            )
+
+
 class SegmentLists(Adapter):
     """Base of the segment-list adapters (see the module docstring). Subclasses set the
     list file names and what each modality is."""
@@ -81,8 +100,25 @@ class SegmentLists(Adapter):
                     require_file(root / name, f"{self.title}'s {split} list of audio segments")
                 continue
             lines = [x for x in read_text(p).splitlines() if x.strip()]
-            out[modality] = [root / self._relative(x) for x in lines]
+            _check_suffixes(p, lines)
+            out[modality] = [self._resolve(root, x) for x in lines]
         return out
+
+    def _resolve(self, root: Path, line: str) -> Path:
+        """Where a list line's file is: under ``root`` from its modality folder (v2m's
+        layout), or as the authors' loaders read it, ``<root>/<line>`` or
+        ``<root>/dataset/<line>`` (their checkout or its ``dataset/`` folder), with the
+        folder above the modality folder kept (``aistplus/``, ``tiktok/``)."""
+        rel = self._relative(line)
+        clean = PurePosixPath(line.strip().replace("\\", "/"))
+        parts = [x for x in clean.parts if x not in (".", "/")]
+        cands = [root / rel]
+        if not clean.is_absolute() and parts:
+            cands += [root.joinpath(*parts), root.joinpath("dataset", *parts)]
+        for i, part in enumerate(parts):
+            if _MODALITY_DIR.match(part) and i > 0:
+                cands += [root.joinpath(*parts[i - 1 :]), root.joinpath("dataset", *parts[i - 1 :])]
+        return next((c for c in cands if c.exists()), cands[0])
 
     def labels(self, source: str) -> dict:
         """Labels parsed from a recording's name (override per dataset)."""
