@@ -163,3 +163,19 @@ def test_eval_with_panns_gives_fad_is_and_kl(tmp_path):
     sm = rep.set_metrics
     assert sm["inception_score"] >= 1.0 and sm["kl_ref_gen"] >= 0 and "fad" in sm
     assert "| inception_score (whole set) |" in rep.to_markdown()
+
+
+def test_a_file_that_is_not_a_checkpoint_is_a_clear_error(tmp_path):
+    from v2m._cli import main
+
+    fake = tmp_path / "w.pt"
+    fake.write_text("not a checkpoint")
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(tmp_path / "g.wav", np.random.default_rng(0).standard_normal(48000) * 0.1, 48000)
+    for emb in ("panns", "vggish"):
+        rc = main(["eval", "--generated", str(tmp_path / "g.wav"), "--reference",
+                   str(tmp_path / "g.wav"), "--embedder", emb, "--embedder-weights", str(fake),
+                   "-o", str(tmp_path / f"{emb}.json")])  # fmt: skip
+        assert rc == 2 and not (tmp_path / f"{emb}.json").exists()

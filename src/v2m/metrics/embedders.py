@@ -87,7 +87,19 @@ def _read_state(weights, what: str):
     if isinstance(weights, Mapping):
         return "state dict", dict(weights)
     p = _weights_path(weights, what)
-    return p, _torch().load(str(p), map_location="cpu", weights_only=True)
+    torch = _torch()
+    try:
+        state = torch.load(str(p), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - narrowed below
+        known = (RuntimeError, ValueError, EOFError, OSError, KeyError, IndexError)
+        if not isinstance(exc, known) and type(exc).__name__ != "UnpicklingError":
+            raise
+        raise InputError(
+            f"{p}: not a {what} checkpoint (torch.load cannot read it: {type(exc).__name__})"
+        ) from None
+    if not isinstance(state, Mapping):
+        raise InputError(f"{p}: not a {what} checkpoint (no state dict in it)")
+    return p, state
 
 
 def _load_weights(
