@@ -508,3 +508,17 @@ def test_d2mgan_in_the_authors_layout_and_a_list_cut_short(tmp_path):
     _write(repo / "dataset" / "aist_audio_test_segment.txt", cut)
     with pytest.raises(InputError, match=r"aist_audio_test_segment.txt: line 2: .*cut short"):
         list(datasets.items("d2mgan-aist", repo, split="test"))
+
+
+def test_v2m_published_id_lists(tmp_path):
+    root = tmp_path / "V2M"
+    _write(root / "V2M-bench.txt", "dQw4w9WgXcQ\n9bZkp7q19f0\n")
+    _write(root / "V2M-20k.txt", "kJQP7kiw5Fk\n")
+    _write(root / "video" / "dQw4w9WgXcQ.mp4", "x")
+    items = list(datasets.items("v2m", root))
+    assert sorted((i.split, i.id) for i in items) == [
+        ("bench", "9bZkp7q19f0"), ("bench", "dQw4w9WgXcQ"), ("v2m-20k", "kJQP7kiw5Fk")]  # fmt: skip
+    assert [i.id for i in datasets.items("v2m", root, split="bench") if i.video] == ["dQw4w9WgXcQ"]
+    _write(root / "V2M-bench.txt", "dQw4w9WgXcQ\nnot an id at all\n")
+    with pytest.raises(InputError, match=r"V2M-bench.txt: line 2"):
+        list(datasets.items("v2m", root, split="bench"))

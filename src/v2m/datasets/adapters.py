@@ -334,12 +334,17 @@ class V2MJsonl(Adapter):
     ``root/audio/x.wav``). The id is the video's stem (the YouTube id), else the audio's
     (``_no_vocals`` dropped). AudioCraft's ``MusicInfo`` sidecar ``{audio stem}.json``
     (title, artist, key, bpm, genre, moods, keywords, description, name, instrument), when
-    present, becomes labels."""
+    present, becomes labels. Without any ``data.jsonl``, the published lists of YouTube
+    ids are read instead (``V2M.txt``, ``V2M-20k.txt``, ``V2M-bench.txt``: splits ``v2m``,
+    ``v2m-20k``, ``bench``)."""
 
     name = "v2m"
     title = "V2M / V2M-bench (VidMuse)"
     url = "https://github.com/ZeyueT/VidMuse"
-    splits = ("train", "valid", "test", "evaluate", "generate", "all")
+    splits = ("train", "valid", "test", "evaluate", "generate", "all", "v2m", "v2m-20k", "bench")
+    #: The published lists of YouTube ids (one per line), read when there is no data.jsonl:
+    #: file -> split. Media are looked for as ``video/{id}.*`` and ``audio/{id}.*``.
+    ID_LISTS = {"V2M.txt": "v2m", "V2M-20k.txt": "v2m-20k", "V2M-bench.txt": "bench"}
 
     def _files(self, root: Path) -> dict[str, Path]:
         out = {}
@@ -364,6 +369,21 @@ class V2MJsonl(Adapter):
         return root.joinpath(*parts[-2:]) if len(parts) >= 2 else root / p.name
 
     @staticmethod
+    def _id_lists(root: Path, lists: dict[str, Path], wanted) -> Iterator[Item]:
+        """Items of the published YouTube id lists (V2M.txt, V2M-20k.txt, V2M-bench.txt)."""
+        for sp, path in lists.items():
+            if sp not in wanted:
+                continue
+            for n, line in enumerate(_lines(path), 1):
+                yt = line.split()[0]
+                if not _YT_ID.match(yt):
+                    raise InputError(f"{path}: line {n}: {yt[:40]!r} is not a YouTube id")
+                it = Item(id=yt, split=sp, source_url=f"https://www.youtube.com/watch?v={yt}")
+                _media(it, "video", root / "video", yt, VIDEO_EXT)
+                _media(it, "audio", root / "audio", yt, AUDIO_EXT)
+                yield it
+
+    @staticmethod
     def _check_record(rec, path: Path, n: int) -> None:
         if not isinstance(rec, dict):
             raise InputError(f"{path}: line {n}: must be a JSON object, got {type(rec).__name__}")
@@ -382,6 +402,10 @@ class V2MJsonl(Adapter):
         wanted = self._check_split(split)
         files = self._files(root)
         if not files:
+            lists = {sp: root / f for f, sp in self.ID_LISTS.items() if (root / f).is_file()}
+            if lists:
+                yield from self._id_lists(root, lists, wanted)
+                return
             require_file(root / "data.jsonl", "the V2M list of audio and video (or train/...)")
         for sp, path in files.items():
             if sp not in wanted:
