@@ -8,6 +8,7 @@ import shutil
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from synth import SHARED
 
@@ -113,6 +114,29 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
 
     piano = get_style("piano").programs
     assert new["sections"][0]["instruments"]["melody"] == piano["melody"]  # piano's programs
+    # an energy edit alone changes the audio of its section (the per-bar curve follows it)
+    import io
+
+    import soundfile as sf
+
+    def music(src):
+        url = server.url + src.replace("video.mp4", "music.wav")
+        return sf.read(io.BytesIO(urllib.request.urlopen(url).read()), dtype="float32")[0]
+
+    second_video = page.get_attribute("#player", "src")
+    before = music(second_video)
+    end_s = new["sections"][0]["end_s"]
+    page.fill("#sect tbody tr:first-child .energy", "0.95")
+    page.click("#rerender")
+    page.wait_for_function(
+        f"() => document.getElementById('player').getAttribute('src') !== '{second_video}' || "
+        "document.getElementById('error').textContent !== ''",
+        timeout=180_000,
+    )
+    assert page.inner_text("#error") == ""
+    after = music(page.get_attribute("#player", "src"))
+    k = int(end_s * 48000)
+    assert not np.array_equal(before[:k], after[: min(k, len(after))])
     page.close()
 
 
