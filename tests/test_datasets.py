@@ -522,3 +522,9 @@ def test_v2m_published_id_lists(tmp_path):
     _write(root / "V2M-bench.txt", "dQw4w9WgXcQ\nnot an id at all\n")
     with pytest.raises(InputError, match=r"V2M-bench.txt: line 2"):
         list(datasets.items("v2m", root, split="bench"))
+
+
+def test_aistpp_truncated_split_file_names_file_and_line(aist):
+    _write(aist / "splits" / "crossmodal_test.txt", "gPO_sFM_cAll_d12_mPO3_ch21\ngPO_sBM_cAll\n")
+    with pytest.raises(InputError, match=r"crossmodal_test.txt: line 2: .*gPO_sBM_cAll"):
+        list(datasets.items("aist++", aist, split="test"))

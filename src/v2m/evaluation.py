@@ -183,6 +183,13 @@ def _load_audio(path: Path, *, sample_rate: int = AUDIO_SR) -> tuple[np.ndarray,
         if not c.streams.audio:
             raise InputError(f"{path}: no audio stream")
         dur = float(c.duration / 1e6) if c.duration else 0.0
+    from .cuesheet import MAX_DURATION_S
+
+    if dur > MAX_DURATION_S:
+        raise InputError(
+            f"{path}: lasts {dur / 3600:.1f} hours; v2m evaluates at most "
+            f"{MAX_DURATION_S / 3600:g} hours"
+        )
     y = read_audio(path, sample_rate=sample_rate, duration_s=dur)
     if y is None or y.size == 0:
         raise InputError(f"{path}: no audio decoded")

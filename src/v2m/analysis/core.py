@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _media
 from ..cuesheet import MAX_DURATION_S
-from ..errors import ParameterError
+from ..errors import InputError, ParameterError
 from ..timeline import Shot, Source, Timeline
 from . import _body
 from ._decode import MAX_ANALYSIS_FPS, decode_pass
@@ -213,6 +213,11 @@ def _analyze_video(
     audio: str = "off",
 ) -> Timeline:
     info = _media.probe_video(p)
+    if info.duration_s > MAX_DURATION_S:
+        raise InputError(
+            f"{p}: the video lasts {info.duration_s / 3600:.1f} hours; v2m scores at most "
+            f"{MAX_DURATION_S / 3600:g} hours (cut it into parts)"
+        )
     warn: list[str] = []
     # the sound is analysed beside the picture, on its own thread (FFmpeg, numpy and the
     # VAD's runtime release the GIL): it adds little to the analysis' wall time

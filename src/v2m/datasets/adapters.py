@@ -242,10 +242,14 @@ class AISTpp(Adapter):
         )
         for sp in splits:
             path = require_file(root / "splits" / f"crossmodal_{sp}.txt", f"AIST++'s {sp} split")
-            for seq in _lines(path):
+            for n, seq in enumerate(_lines(path), 1):
                 if seq in ignore:
                     continue
-                it = Item(id=seq, split=sp, labels=parse_aist_name(seq))
+                try:
+                    labels = parse_aist_name(seq)
+                except ParameterError as exc:
+                    raise InputError(f"{path}: line {n}: {exc}") from None
+                it = Item(id=seq, split=sp, labels=labels)
                 for kind in ("motions", "keypoints2d", "keypoints3d"):
                     p = root / kind / f"{seq}.pkl"
                     if present(p, it):
