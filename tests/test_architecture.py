@@ -40,3 +40,31 @@ def test_faces_are_thin(package):
     face = (SRC / package / "__init__.py").read_text().splitlines()
     assert len(face) <= 60
     assert not any(line.startswith(("def ", "class ")) for line in face)
+
+
+def _imports(path: Path):
+    import ast
+
+    rel = path.relative_to(SRC).parts
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level >= 1:
+            base = list(rel[:-1])
+            target = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+            full = target + [m for m in (node.module or "").split(".") if m]
+            for alias in node.names:
+                yield full, alias.name
+
+
+def test_no_private_names_cross_packages():
+    """A package uses another's public names only (shared private infrastructure lives in
+    the top-level ``v2m._*`` modules)."""
+    bad = []
+    for f in SRC.rglob("*.py"):
+        here = f.relative_to(SRC).parts
+        pkg = here[0] if len(here) > 1 else None
+        for full, name in _imports(f):
+            other = full[0] if full else None
+            private = name.startswith("_") or any(p.startswith("_") for p in full[1:])
+            if other is not None and other != pkg and private:
+                bad.append(f"{'/'.join(here)}: {'.'.join(full)}.{name}")
+    assert not bad, bad

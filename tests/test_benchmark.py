@@ -11,7 +11,7 @@ import synth
 from v2m import OutputExistsError, ParameterError, benchmark
 from v2m._cli import main
 from v2m.benchmark.protocols import PROTOCOLS
-from v2m.evaluation import AUDIO_SR, _load_audio
+from v2m.evaluation import AUDIO_SR, load_audio
 from v2m.metrics import rhythm, symbolic
 
 
@@ -65,8 +65,8 @@ def test_loris_protocol_equals_the_metrics_and_writes_the_table(serial_run, v2m_
     out, res = serial_run
     assert res.ran == 3 and not res.errors
     for vid, r in res.items.items():
-        gen, dg = _load_audio(out / "outputs" / f"{vid}.wav")
-        ref, dr = _load_audio(v2m_set / "audio" / f"{vid}.wav")
+        gen, dg = load_audio(out / "outputs" / f"{vid}.wav")
+        ref, dr = load_audio(v2m_set / "audio" / f"{vid}.wav")
         og = rhythm.detect_onsets(gen, AUDIO_SR, variant="loris")
         orf = rhythm.detect_onsets(ref, AUDIO_SR, variant="loris")
         kw = {"ref_duration_s": dr, "gen_duration_s": dg}
@@ -189,9 +189,9 @@ def test_vidmuse_protocol_with_tiny_random_models(v2m_set, serial_run, tmp_path)
     emb = embedders.VGGish(vgg, width=1 / 64)
     from v2m.metrics import embedding
 
-    g = np.concatenate([emb.embed(_load_audio(out / "outputs" / f"clip{i}.wav")[0], AUDIO_SR)
+    g = np.concatenate([emb.embed(load_audio(out / "outputs" / f"clip{i}.wav")[0], AUDIO_SR)
                         for i in range(3)])  # fmt: skip
-    r = np.concatenate([emb.embed(_load_audio(v2m_set / "audio" / f"clip{i}.wav")[0], AUDIO_SR)
+    r = np.concatenate([emb.embed(load_audio(v2m_set / "audio" / f"clip{i}.wav")[0], AUDIO_SR)
                         for i in range(3)])  # fmt: skip
     want = embedding.frechet_distance_from_embeddings(g, r)
     assert res.set_metrics["fad_vggish"] == pytest.approx(want)
@@ -226,8 +226,8 @@ def test_vidmuse_kl_on_a_tiny_random_passt(v2m_set, serial_run, tmp_path):
     model = passt.PaSST(w["passt"])  # 12 heads, as the protocol loads it
     kls = []
     for i in range(3):
-        yg, _ = _load_audio(out / "outputs" / f"clip{i}.wav", sample_rate=32000)
-        yr, _ = _load_audio(v2m_set / "audio" / f"clip{i}.wav", sample_rate=32000)
+        yg, _ = load_audio(out / "outputs" / f"clip{i}.wav", sample_rate=32000)
+        yr, _ = load_audio(v2m_set / "audio" / f"clip{i}.wav", sample_rate=32000)
         kl = passt.kl_segments(model.classify(yg, 32000), model.classify(yr[: yg.size], 32000))
         assert kl.size >= 1
         got = res.items[f"clip{i}"]["values"]["kl_passt"]

@@ -290,13 +290,13 @@ def test_eval_fails_when_every_file_fails(tmp_path, capsys):
 
 def test_plot_thumbnails_follow_shots_after_a_dissolve(tmp_path):
     from v2m.analysis import analyze
-    from v2m.plotting import _shot_thumbnail
+    from v2m.plotting import shot_thumbnail
 
     p, _truth = synth.fade_flash_video(tmp_path / "ff.mp4")
     tl = analyze(p, keep_thumbnails=True)
     assert len(tl.shots) >= 3
     for shot in tl.shots:
-        img = _shot_thumbnail(tl.thumbnails, shot.start_s, shot.end_s)
+        img = shot_thumbnail(tl.thumbnails, shot.start_s, shot.end_s)
         assert img is not None
         t = min(
             (t for t in tl.thumbnails if shot.start_s <= t < shot.end_s),

@@ -87,7 +87,7 @@ def test_eval_dance_keys_and_the_videos_own_soundtrack(tmp_path, monkeypatch):
     import dataclasses
 
     import v2m.analysis
-    from v2m.evaluation import _beats, _load_audio
+    from v2m.evaluation import _beats, load_audio
 
     vids = tmp_path / "videos"
     vids.mkdir()
@@ -96,7 +96,7 @@ def test_eval_dance_keys_and_the_videos_own_soundtrack(tmp_path, monkeypatch):
     gen = tmp_path / "gen"
     gen.mkdir()
     score(silent, output=gen / "clip.wav", style="pop", seed=1)  # the same music, as audio
-    beats = _beats(_load_audio(gen / "clip.wav")[0])
+    beats = _beats(load_audio(gen / "clip.wav")[0])
     assert beats.size > 8
 
     real_analyze = v2m.analysis.analyze

@@ -135,9 +135,9 @@ def test_eval_cli_imagebind_score(tmp_path):
     assert main([*args, *ib, "--metrics", "imagebind_score"]) == 0
     score = json.loads(out.read_text())["files"][str(gen / "clip.wav")]["imagebind_score"]
     model = IB.ImageBind(path)  # sizes read from the checkpoint
-    from v2m.evaluation import AUDIO_SR, _load_audio
+    from v2m.evaluation import AUDIO_SR, load_audio
 
-    y, _ = _load_audio(gen / "clip.wav")
+    y, _ = load_audio(gen / "clip.wav")
     expected = model.video_audio_score(
         model.embed_video(vids / "clip.mp4"), model.embed(y, AUDIO_SR)
     )

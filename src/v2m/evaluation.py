@@ -174,7 +174,7 @@ def _collect(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix.lower() in MIDI | AUDIO | VIDEO)
 
 
-def _load_audio(path: Path, *, sample_rate: int = AUDIO_SR) -> tuple[np.ndarray, float]:
+def load_audio(path: Path, *, sample_rate: int = AUDIO_SR) -> tuple[np.ndarray, float]:
     """Mono audio of ``path`` at ``sample_rate`` and its duration in seconds."""
     from . import _media
     from .muxing import read_audio
@@ -207,7 +207,7 @@ def _has_audio(path: Path) -> bool:
 
 
 def _load_audio_sr(path: Path) -> tuple[np.ndarray, int]:
-    return _load_audio(path)[0], AUDIO_SR
+    return load_audio(path)[0], AUDIO_SR
 
 
 def _beats(y: np.ndarray) -> np.ndarray:
@@ -220,8 +220,8 @@ def _beats(y: np.ndarray) -> np.ndarray:
 def _audio_vs_reference(gen: Path, ref: Path) -> dict[str, float]:
     from .metrics import rhythm
 
-    yg, dg = _load_audio(gen)
-    yr, dr = _load_audio(ref)
+    yg, dg = load_audio(gen)
+    yr, dr = load_audio(ref)
     out: dict[str, float] = {}
     for variant in ("d2mgan", "loris"):
         og = rhythm.detect_onsets(yg, AUDIO_SR, variant=variant)
@@ -285,7 +285,7 @@ def _music_vs_video(audio_src: Path, video: Path) -> dict[str, float]:
     from .analysis import analyze
     from .metrics import rhythm
 
-    y, _ = _load_audio(audio_src)
+    y, _ = load_audio(audio_src)
     beats = _beats(y)
     onsets = rhythm.detect_onsets(y, AUDIO_SR, variant="loris")
     tl = analyze(video)
@@ -489,7 +489,7 @@ def _cross_modal_scores(embedder, gen_files, vid_path, captions, report, metrics
         if not (want_clap or want_ib):
             continue
         try:
-            y, _ = _load_audio(f)
+            y, _ = load_audio(f)
             if want_clap:
                 report.files[key]["clap_score"] = embedder.text_audio_score(
                     y, AUDIO_SR, captions[f.stem]
@@ -516,7 +516,7 @@ def _embedding_metrics(embedder, gen_files, ref_files, report: EvalReport) -> di
             if f.suffix.lower() not in AUDIO | VIDEO:
                 continue
             try:
-                y, _ = _load_audio(f)
+                y, _ = load_audio(f)
                 emb[side][f.stem] = embedder.embed(y, AUDIO_SR)
                 if classify is not None:
                     probs[side][f.stem] = classify(y, AUDIO_SR)

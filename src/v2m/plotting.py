@@ -10,7 +10,7 @@ from ._io import atomic_path
 from .timeline import Timeline
 
 
-def _shot_thumbnail(thumbs: dict, start_s: float, end_s: float):
+def shot_thumbnail(thumbs: dict, start_s: float, end_s: float):
     """The thumbnail nearest the middle of the shot, among those taken inside it."""
     inside = [t for t in thumbs if start_s - 1e-6 <= t < end_s]
     if not inside:
@@ -81,7 +81,7 @@ def plot_timeline(timeline: Timeline, path: str | Path) -> None:
         if kin and timeline.pose and thumbs:
             _pose_strip(ax_t, timeline, thumbs, shot.start_s, shot.end_s)
         else:
-            img = _shot_thumbnail(thumbs, shot.start_s, shot.end_s)
+            img = shot_thumbnail(thumbs, shot.start_s, shot.end_s)
             if img is not None:
                 ax_t.imshow(img[..., ::-1], extent=(shot.start_s, shot.end_s, 0, 1), aspect="auto")
         ax_t.axvline(shot.start_s, color="k", lw=1)
@@ -383,7 +383,7 @@ def plot_scored(timeline: Timeline, projection, path: str | Path, *, melody=None
     ax_p.set_ylim(0, 1)
     ax_p.set_yticks([])
     for shot in timeline.shots:
-        img = _shot_thumbnail(thumbs, shot.start_s, shot.end_s)
+        img = shot_thumbnail(thumbs, shot.start_s, shot.end_s)
         if img is not None:
             ax_p.imshow(img[..., ::-1], extent=(shot.start_s, shot.end_s, 0, 1), aspect="auto")
     s = projection.summary()

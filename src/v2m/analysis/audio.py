@@ -457,7 +457,7 @@ def analyze_audio(
         to keep clear), ``voice_dominance_db`` and ``events`` (list of {time_s, strength},
         outside speech).
     """
-    from ..rendering.mastering import KMeter, _gated_loudness
+    from ..rendering.mastering import KMeter, gated_loudness
 
     p = Path(path)
     detector = _vad(vad)
@@ -481,7 +481,7 @@ def analyze_audio(
     duration = n * HOP_S
     floor_db = float(np.percentile(rms, 10)) if n else SILENT_DBFS
     silent = not n or float(np.percentile(rms, 95)) < SILENT_DBFS
-    lufs = _gated_loudness(meter.energies())
+    lufs = gated_loudness(meter.energies())
     kind = detector.name if detector is not None else "energy"
     if silent:
         prob = np.zeros(n)

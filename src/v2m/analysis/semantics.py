@@ -52,8 +52,8 @@ class ClipTagger:
     def __init__(self, model_dir: str | Path, *, device: str = "auto"):
         torch = require("torch", purpose="CLIP tags")
         transformers = require("transformers", purpose="CLIP tags")
-        from ..backends._windowed import device as pick_device
-        from ..backends._windowed import model_folder, offline
+        from .._models import device as pick_device
+        from .._models import model_folder, offline
 
         p = model_folder(model_dir, "CLIP", "openai/clip-vit-base-patch32", option="--clip-dir")
         offline()
@@ -101,12 +101,12 @@ class ClipTagger:
     def tag_timeline(self, timeline) -> list[dict]:
         """Tags per shot from the timeline's thumbnails (analyse with
         ``keep_thumbnails=True``): ``[{"start_s", "end_s", "mood", "scene", ...}]``."""
-        from ..plotting import _shot_thumbnail
+        from ..plotting import shot_thumbnail
 
         thumbs = getattr(timeline, "thumbnails", {}) or {}
         shots, imgs = [], []
         for s in timeline.shots:
-            img = _shot_thumbnail(thumbs, s.start_s, s.end_s)
+            img = shot_thumbnail(thumbs, s.start_s, s.end_s)
             if img is not None:
                 shots.append(s)
                 imgs.append(np.ascontiguousarray(img[:, :, ::-1]))  # BGR -> RGB

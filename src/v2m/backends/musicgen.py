@@ -30,9 +30,10 @@ import math
 import numpy as np
 
 from .._deps import require
+from .._models import check_tokenizer, device, model_folder, offline
 from ..errors import InputError, ParameterError
 from . import BACKENDS
-from ._windowed import WindowedBackend, check_tokenizer, device, model_folder, offline
+from ._windowed import WindowedBackend
 
 __all__ = ["MusicGen", "score_chroma"]
 

@@ -13,9 +13,10 @@ and seeded in sequence; the warp onto the cue's beats follows, as for MusicGen.
 from __future__ import annotations
 
 from .._deps import require
+from .._models import device, model_folder, offline
 from ..errors import InputError
 from . import BACKENDS
-from ._windowed import WindowedBackend, device, model_folder, offline
+from ._windowed import WindowedBackend
 
 __all__ = ["StableAudio"]
 

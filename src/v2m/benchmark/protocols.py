@@ -177,11 +177,11 @@ class DiffBGM(Protocol):
 
 
 def _onset_scores(item: dict, out: Outputs, protocol: str, variant: str) -> dict[str, float]:
-    from ..evaluation import AUDIO_SR, _load_audio
+    from ..evaluation import AUDIO_SR, load_audio
     from ..metrics import rhythm
 
-    yg, dg = _load_audio(Path(out.need("audio", item["id"], protocol)))
-    yr, dr = _load_audio(Path(_reference(item, protocol)))
+    yg, dg = load_audio(Path(out.need("audio", item["id"], protocol)))
+    yr, dr = load_audio(Path(_reference(item, protocol)))
     og = rhythm.detect_onsets(yg, AUDIO_SR, variant=variant)
     orf = rhythm.detect_onsets(yr, AUDIO_SR, variant=variant)
     kw = {"ref_duration_s": dr, "gen_duration_s": dg}
@@ -301,13 +301,13 @@ class VidMuse(Protocol):
         return self._ib
 
     def _kl(self, item: dict, gen: str) -> dict[str, float]:
-        from ..evaluation import _load_audio
+        from ..evaluation import load_audio
         from ..metrics.passt import PASST_SR, PaSST, kl_segments
 
         if self._passt is None:
             self._passt = PaSST(self.weights["passt"])
-        yg, _ = _load_audio(Path(gen), sample_rate=PASST_SR)
-        yr, _ = _load_audio(Path(_reference(item, self.name)), sample_rate=PASST_SR)
+        yg, _ = load_audio(Path(gen), sample_rate=PASST_SR)
+        yr, _ = load_audio(Path(_reference(item, self.name)), sample_rate=PASST_SR)
         pg = self._passt.classify(yg, PASST_SR)
         pr = self._passt.classify(yr[: yg.size], PASST_SR)
         kl = kl_segments(pg, pr)
@@ -316,11 +316,11 @@ class VidMuse(Protocol):
         return {"kl_passt": float(kl.mean()), "passt_segments": float(kl.size)}
 
     def item(self, item: dict, out: Outputs) -> dict[str, float]:
-        from ..evaluation import AUDIO_SR, _load_audio
+        from ..evaluation import AUDIO_SR, load_audio
 
         video = out.need("video", item["id"], self.name)
         audio = out.need("audio", item["id"], self.name)
-        y, _ = _load_audio(Path(audio))
+        y, _ = load_audio(Path(audio))
         ib = self._imagebind()
         s = float(ib.video_audio_score(ib.embed_video(video), ib.embed(y, AUDIO_SR)))
         vals = {"imagebind_score": s, "imagebind_score_x100": 100.0 * s}
@@ -329,7 +329,7 @@ class VidMuse(Protocol):
         return vals
 
     def finish(self, items, outputs, results) -> dict:
-        from ..evaluation import AUDIO_SR, _load_audio
+        from ..evaluation import AUDIO_SR, load_audio
         from ..metrics import embedding
         from ..metrics.embedders import VGGish
 
@@ -345,8 +345,8 @@ class VidMuse(Protocol):
             o = outputs.get(it["id"])
             if it["id"] not in results or o is None or not o.audio or not it.get("audio"):
                 continue
-            gen.append(self._vggish.embed(_load_audio(Path(o.audio))[0], AUDIO_SR))
-            ref.append(self._vggish.embed(_load_audio(Path(it["audio"]))[0], AUDIO_SR))
+            gen.append(self._vggish.embed(load_audio(Path(o.audio))[0], AUDIO_SR))
+            ref.append(self._vggish.embed(load_audio(Path(it["audio"]))[0], AUDIO_SR))
         if len(gen) < 1 or sum(g.shape[0] for g in gen) < 2:
             return out
         vals = embedding.evaluate(generated=np.concatenate(gen), reference=np.concatenate(ref))

@@ -43,6 +43,8 @@ __all__ = [
     "gain_to_db",
     "true_peak_dbtp",
     "integrated_loudness",
+    "gated_loudness",
+    "KMeter",
     "Mastering",
     "Equalizer",
     "biquad",
@@ -198,7 +200,7 @@ def _join_once(parts: list[np.ndarray]) -> np.ndarray:
     return parts[0] if parts else np.zeros(0)
 
 
-def _gated_loudness(seg_energy: np.ndarray) -> float:
+def gated_loudness(seg_energy: np.ndarray) -> float:
     """Integrated loudness (LUFS) from 100 ms segment energies: 400 ms blocks with 75 %
     overlap, absolute gate -70 LUFS, relative gate -10 LU (BS.1770-4)."""
     if seg_energy.size < 4:
@@ -218,7 +220,7 @@ def integrated_loudness(x: np.ndarray, sr: int) -> float:
     meter = KMeter(sr, max(1, sr // 10), channels=x.shape[1])
     for a in range(0, x.shape[0], meter.block * 50):
         meter.feed(x[a : a + meter.block * 50])
-    return _gated_loudness(meter.energies())
+    return gated_loudness(meter.energies())
 
 
 def _sample_peaks(x: np.ndarray, block: int) -> np.ndarray:
@@ -386,7 +388,7 @@ class Mastering:
         n_seg = len(e_blocks) // 100
         energy = e_blocks[: n_seg * 100].reshape(n_seg, 100).mean(axis=1)
         keep = self._measured(n_seg)
-        lufs0 = _gated_loudness(energy[keep])
+        lufs0 = gated_loudness(energy[keep])
         if not np.isfinite(lufs0):  # silence: nothing to normalise
             self._plan = _Plan(1.0, np.ones(len(sp)), sp)
             return
@@ -410,7 +412,7 @@ class Mastering:
                 gb = np.ones(n_seg * 100)
                 gb[: len(g_blocks)] = g_blocks
             seg_e = (e_blocks[: n_seg * 100] * gb * gb).reshape(n_seg, 100).mean(axis=1)
-            err = self.target - _gated_loudness(seg_e[keep] * g0 * g0)
+            err = self.target - gated_loudness(seg_e[keep] * g0 * g0)
             if abs(err) <= 0.02 or err > 3.0:
                 break
             g0 *= db_to_gain(err)
@@ -559,7 +561,7 @@ class Mastering:
             start = b
         e = meter.energies()
         keep = self._measured(len(e))
-        return _gated_loudness(e[keep]), self._true_peak_out()
+        return gated_loudness(e[keep]), self._true_peak_out()
 
     def _true_peak_out(self) -> float:
         """True peak of the output from the block figures: within block i the gain lies
