@@ -291,13 +291,13 @@ def test_key_lift_on_long_pieces():
 
 
 def test_style_from_movement_in_long_shots():
-    from v2m.projection import _choose_style
+    from v2m.projection.choices import choose_style
 
     calm = dict(arousal=0.0, valence=0.05, brightness=0.5, saturation=0.4, warmth=0.0)
-    assert _choose_style(cut_rate_per_min=2, motion=0.1, **calm)[0] == "lofi"
-    style, why = _choose_style(cut_rate_per_min=2, motion=0.5, **calm)
+    assert choose_style(cut_rate_per_min=2, motion=0.1, **calm)[0] == "lofi"
+    style, why = choose_style(cut_rate_per_min=2, motion=0.5, **calm)
     assert style == "pop" and "movement" in why
-    assert _choose_style(cut_rate_per_min=30, motion=0.5, **calm)[0] != "pop"
+    assert choose_style(cut_rate_per_min=30, motion=0.5, **calm)[0] != "pop"
 
 
 def _scene_montage(duration_s: float):
