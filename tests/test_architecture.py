@@ -72,3 +72,41 @@ def test_no_private_names_cross_packages():
             if other is not None and other != pkg and private:
                 bad.append(f"{'/'.join(here)}: {'.'.join(full)}.{name}")
     assert not bad, bad
+
+
+def test_no_import_circles():
+    """No module imports (even inside a function) a module that imports it back, directly
+    or through others (a package's face counts as the package)."""
+    import ast
+
+    mods = {}
+    for f in SRC.rglob("*.py"):
+        parts = list(f.relative_to(SRC).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        mods[".".join(parts)] = f
+    edges: dict[str, set[str]] = {}
+    for m, f in mods.items():
+        pkg = m.split(".") if f.name == "__init__.py" else m.split(".")[:-1]
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level >= 1:
+                base = pkg[: len(pkg) - (node.level - 1)] if node.level > 1 else pkg
+                tgt = ".".join(base + ([node.module] if node.module else []))
+                for a in node.names:
+                    sub = f"{tgt}.{a.name}" if tgt else a.name
+                    dep = sub if sub in mods else tgt
+                    if dep in mods and dep != m:
+                        edges.setdefault(m, set()).add(dep)
+
+    def reaches(start: str) -> bool:
+        seen, todo = set(), list(edges.get(start, ()))
+        while todo:
+            n = todo.pop()
+            if n == start:
+                return True
+            if n not in seen:
+                seen.add(n)
+                todo.extend(edges.get(n, ()))
+        return False
+
+    assert not [m for m in mods if reaches(m)]

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from ..errors import ParameterError
-from . import Generated, MusicBackend
+from .base import Generated, MusicBackend
 from .prompt import prompt_for, section_prompts
 from .windows import join_windows, plan_windows
 

@@ -32,8 +32,8 @@ import numpy as np
 from .._deps import require
 from .._models import check_tokenizer, device, model_folder, offline
 from ..errors import InputError, ParameterError
-from . import BACKENDS
 from ._windowed import WindowedBackend
+from .base import BACKENDS
 
 __all__ = ["MusicGen", "score_chroma"]
 

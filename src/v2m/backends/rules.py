@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import BACKENDS, Generated, MusicBackend
+from .base import BACKENDS, Generated, MusicBackend
 
 
 @BACKENDS.register(aliases=("default", "soundfont"))

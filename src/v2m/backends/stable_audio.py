@@ -15,8 +15,8 @@ from __future__ import annotations
 from .._deps import require
 from .._models import device, model_folder, offline
 from ..errors import InputError
-from . import BACKENDS
 from ._windowed import WindowedBackend
+from .base import BACKENDS
 
 __all__ = ["StableAudio"]
 

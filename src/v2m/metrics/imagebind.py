@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._deps import require
 from ..errors import InputError, ParameterError
+from ._loading import _torch
 
 __all__ = [
     "ImageBind",
@@ -64,10 +64,6 @@ HUGE = {
     "audio_heads": 12,
     "out_dim": 1024,
 }
-
-
-def _torch():
-    return require("torch", purpose="ImageBind")
 
 
 def clip_starts(duration_s: float, *, clip_s: float = 2.0, n_clips: int) -> np.ndarray:
@@ -123,7 +119,7 @@ def kaldi_fbank(
 
 def audio_inputs(y: np.ndarray, sr: int, *, n_clips: int = 3) -> np.ndarray:
     """The audio tower's inputs: (n_clips, 1, 128, 204) normalised log-mel clips."""
-    from .embedders import _to_mono_sr
+    from ._loading import _to_mono_sr
 
     x = _to_mono_sr(y, sr, AUDIO_SR).astype(np.float64)
     out = []
@@ -351,7 +347,7 @@ class ImageBind:
 
     def __init__(self, weights: str | Path | Mapping, *, batch: int = 4, **dims):
         _torch()  # a clear error without the neural extra
-        from .embedders import _read_state, _weights_path
+        from ._loading import _read_state, _weights_path
 
         unknown = set(dims) - set(HUGE)
         if unknown:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from .embedders import _read_state, _to_mono_sr, _torch
+from ._loading import _read_state, _to_mono_sr, _torch
 
 __all__ = ["PaSST", "kaldi_mel_banks", "passt_log_mel", "build_passt", "kl_segments"]
 
