@@ -217,21 +217,35 @@ def _beats(y: np.ndarray) -> np.ndarray:
     return np.asarray(beats, float)
 
 
+def onset_scores(gen, ref, *, variant: str) -> dict[str, float]:
+    """BCS and BHS of ``gen`` against ``ref`` (and the LORIS F1), with the onset
+    parameters of ``variant`` ("d2mgan" or "loris"; :mod:`v2m.metrics.rhythm`).
+
+    ``gen`` and ``ref`` are paths, or ``(mono audio at AUDIO_SR, duration_s)`` pairs."""
+    from .metrics import rhythm
+
+    yg, dg = load_audio(gen) if isinstance(gen, (str, Path)) else gen
+    yr, dr = load_audio(ref) if isinstance(ref, (str, Path)) else ref
+    og = rhythm.detect_onsets(yg, AUDIO_SR, variant=variant)
+    orf = rhythm.detect_onsets(yr, AUDIO_SR, variant=variant)
+    kw = {"ref_duration_s": dr, "gen_duration_s": dg}
+    out = {
+        f"bcs_{variant}": rhythm.beats_coverage_score(orf, og, formula=variant, **kw),
+        f"bhs_{variant}": rhythm.beats_hit_score(orf, og, **kw),
+    }
+    if variant == "loris":
+        out["beats_f1_loris"] = rhythm.beats_f1(orf, og, **kw)
+    return {k: float(v) for k, v in out.items()}
+
+
 def _audio_vs_reference(gen: Path, ref: Path) -> dict[str, float]:
     from .metrics import rhythm
 
-    yg, dg = load_audio(gen)
-    yr, dr = load_audio(ref)
+    g, r = load_audio(gen), load_audio(ref)
     out: dict[str, float] = {}
     for variant in ("d2mgan", "loris"):
-        og = rhythm.detect_onsets(yg, AUDIO_SR, variant=variant)
-        orf = rhythm.detect_onsets(yr, AUDIO_SR, variant=variant)
-        kw = {"ref_duration_s": dr, "gen_duration_s": dg}
-        out[f"bcs_{variant}"] = rhythm.beats_coverage_score(orf, og, formula=variant, **kw)
-        out[f"bhs_{variant}"] = rhythm.beats_hit_score(orf, og, **kw)
-        if variant == "loris":
-            out["beats_f1_loris"] = rhythm.beats_f1(orf, og, **kw)
-    out["beat_f_measure"] = rhythm.beat_f_measure(_beats(yr), _beats(yg))
+        out.update(onset_scores(g, r, variant=variant))
+    out["beat_f_measure"] = rhythm.beat_f_measure(_beats(r[0]), _beats(g[0]))
     return out
 
 

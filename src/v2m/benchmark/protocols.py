@@ -177,21 +177,10 @@ class DiffBGM(Protocol):
 
 
 def _onset_scores(item: dict, out: Outputs, protocol: str, variant: str) -> dict[str, float]:
-    from ..evaluation import AUDIO_SR, load_audio
-    from ..metrics import rhythm
+    from ..evaluation import onset_scores
 
-    yg, dg = load_audio(Path(out.need("audio", item["id"], protocol)))
-    yr, dr = load_audio(Path(_reference(item, protocol)))
-    og = rhythm.detect_onsets(yg, AUDIO_SR, variant=variant)
-    orf = rhythm.detect_onsets(yr, AUDIO_SR, variant=variant)
-    kw = {"ref_duration_s": dr, "gen_duration_s": dg}
-    vals = {
-        f"bcs_{variant}": rhythm.beats_coverage_score(orf, og, formula=variant, **kw),
-        f"bhs_{variant}": rhythm.beats_hit_score(orf, og, **kw),
-    }
-    if variant == "loris":
-        vals["beats_f1_loris"] = rhythm.beats_f1(orf, og, **kw)
-    return {k: float(v) for k, v in vals.items()}
+    gen = Path(out.need("audio", item["id"], protocol))
+    return onset_scores(gen, Path(_reference(item, protocol)), variant=variant)
 
 
 @PROTOCOLS.register(aliases=("d2m-gan", "cdcd"))
