@@ -31,6 +31,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             progress=True,
             keep_thumbnails=bool(args.plot),
             pose=args.pose,
+            audio=args.sound,
         )
         text = tl.to_json()
         if args.output:
@@ -55,10 +56,25 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         )
     print(
         f"{args.input}: {len(tl.cuts)} cuts, {len(tl.shots)} shots, "
-        f"{len(tl.visual_beats)} visual beats, {tempo}{body}",
+        f"{len(tl.visual_beats)} visual beats, {tempo}{body}{_sound_summary(tl.audio)}",
         file=sys.stderr,
     )
     return 0
+
+
+def _sound_summary(a: dict | None) -> str:
+    """The analysis' one line about the video's own sound."""
+    if not a:
+        return ""
+    if a.get("silent"):
+        return "; sound: silent"
+    what = "dialogue" if a.get("dialogue") else "a song" if a.get("song") else "no dialogue"
+    lufs = a.get("loudness_lufs")
+    return (
+        f"; sound: {what}, {len(a.get('speech', []))} speech span(s) ({a.get('speech_s', 0):.1f} "
+        f"s, {a.get('vad')} VAD), music in {100 * a.get('music_share', 0):.0f} %"
+        + (f", {lufs:.1f} LUFS" if lufs is not None else "")
+    )
 
 
 def _cmd_cue(args: argparse.Namespace) -> int:
@@ -391,6 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="track the body pose (auto: when one person fills the picture; needs the "
         "'pose' extra)",
     )
+    a.add_argument(
+        "--sound", default="auto", choices=["auto", "silero", "energy", "off"],
+        help="the video's own sound: speech with Silero VAD when the 'speech' extra is "
+        "installed (auto), insist on it (silero), the energy detector (energy), or skip (off)",
+    )  # fmt: skip
     a.add_argument("--force", action="store_true", help="overwrite existing outputs")
     a.set_defaults(func=_cmd_analyze)
 
