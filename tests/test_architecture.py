@@ -17,7 +17,7 @@ API = {
     },
     "v2m.projection": {
         "project", "choose_mode", "MODES", "Projection", "solve_beat_grid", "BeatGrid",
-        "content_seed", "check_controls",
+        "content_seed", "check_controls", "Controls",
     },
     "v2m.rendering": {
         "find_soundfont", "render", "render_to_file", "copy_audio", "write_audio", "Rendered",

@@ -323,3 +323,23 @@ def test_runs_of_alike_sections_alternate_with_a_contrasting_theme():
         "A", "C", "A", "B", "A", "C", "A",
     ]  # fmt: skip
     assert _break_runs(["A", "A", "A"], iter([]), []) == ["A", "A", "A"]  # no letter left
+
+
+def test_controls_are_checked_once_and_carried_whole():
+    """One Controls object: made (and checked) once, given to project as it is."""
+    from v2m.errors import V2MError
+    from v2m.projection import Controls, project
+
+    for bad in ({"energy": 3}, {"tempo_bpm": 10}, {"mode": "ballet"}, {"style": "polka"},
+                {"key": "H minor"}, {"seed": -1}, {"hits_s": (float("nan"),)},
+                {"style": ["pop"]}, {"ending": "abrupt"}, {"duration_s": 0}):  # fmt: skip
+        with pytest.raises(V2MError):
+            Controls(**bad)
+    c = Controls(style="pop", tempo_bpm=100, seed=3, hits_s=[2.5])
+    assert c.hits_s == (2.5,)
+    from synth import montage_timeline
+
+    tl = montage_timeline(20.0, seed=1)
+    a = project(tl, controls=c).cue
+    b = project(tl, style="pop", tempo_bpm=100, seed=3, hits_s=[2.5]).cue
+    assert a.to_dict() == b.to_dict() and a.style == "pop" and a.seed == 3

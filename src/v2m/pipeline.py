@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import _media
@@ -20,7 +20,7 @@ from .analysis import analyze
 from .composition import compose
 from .cuesheet import CueSheet
 from .errors import ParameterError
-from .projection import MODES, Projection, check_controls, project
+from .projection import Controls, Projection, project
 from .rendering import TARGET_LUFS, RenderInfo, copy_audio, find_soundfont, render_to_file
 
 __all__ = ["score", "render_cue", "ScoreResult"]
@@ -265,16 +265,15 @@ def score(
     check_suffix(midi, MIDI_SUFFIXES, "--midi")
     check_suffix(wav, AUDIO_SUFFIXES, "--wav")
     is_image = _media.is_image_path(inp)
-    if mode not in MODES:
-        raise ParameterError(f"mode={mode!r}: must be one of {', '.join(MODES)}")
-    check_controls(
+    controls = Controls(
         style=style,
         tempo_bpm=tempo_bpm,
         key=key,
         energy=energy,
         seed=seed,
         duration_s=duration_s,
-        hits_s=hits_s,
+        hits_s=tuple(hits_s or ()),
+        mode=mode,
     )
     needs_audio = suffix not in MIDI_SUFFIXES or wav is not None
     if needs_audio:
@@ -312,13 +311,7 @@ def score(
             needs_audio=needs_audio,
             engine=engine,
             tagger=tagger,
-            style=style,
-            tempo_bpm=tempo_bpm,
-            key=key,
-            energy=energy,
-            seed=seed,
-            hits_s=hits_s,
-            duration_s=duration_s,
+            controls=controls,
             keep_audio=keep_mode,
             loudness_lufs=loudness_lufs,
             stems=stems,
@@ -330,7 +323,6 @@ def score(
             report=report,
             soundfont=soundfont,
             progress=progress,
-            mode=mode,
         )
 
 
@@ -340,13 +332,7 @@ def _score(
     out: Path,
     is_image: bool,
     needs_audio: bool,
-    style,
-    tempo_bpm,
-    key,
-    energy,
-    seed,
-    hits_s,
-    duration_s,
+    controls: Controls,
     keep_audio,
     midi,
     wav,
@@ -355,7 +341,6 @@ def _score(
     report,
     soundfont,
     progress,
-    mode="auto",
     engine=None,
     tagger=None,
     loudness_lufs=TARGET_LUFS,
@@ -363,15 +348,15 @@ def _score(
     plot=None,
 ) -> ScoreResult:
     suffix = out.suffix.lower()
-    if duration_s is not None and not is_image:
+    if controls.duration_s is not None and not is_image:
         log.info("--duration-s applies to still images; the video sets the length")
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     _say(progress, f"analysing {inp.name}")
-    pose = {"auto": "auto", "cuts": "off", "dance": "on"}[mode]
+    pose = {"auto": "auto", "cuts": "off", "dance": "on"}[controls.mode]
     tl = analyze(
         inp,
-        duration_s=duration_s,
+        duration_s=controls.duration_s,
         progress=progress,
         pose=pose,
         keep_thumbnails=bool(tagger) or plot is not None,
@@ -384,21 +369,12 @@ def _score(
         chosen, votes = suggest_style(tl.semantics)
         semantics = {"tags": tl.semantics, "words": tag_words(tl.semantics),
                      "style_votes": votes, "style": chosen}  # fmt: skip
-        if style is None and chosen is not None:
-            style = chosen
+        if controls.style is None and chosen is not None:
+            controls = replace(controls, style=chosen)
             _say(progress, f"style {chosen} from CLIP's tags {', '.join(semantics['words'])}")
     timings["analyze"] = time.perf_counter() - t0
     t = time.perf_counter()
-    proj = project(
-        tl,
-        style=style,
-        tempo_bpm=tempo_bpm,
-        key=key,
-        energy=energy,
-        seed=seed,
-        hits_s=hits_s,
-        mode=mode,
-    )
+    proj = project(tl, controls=controls)
     for line in proj.explanations:
         _say(progress, line)
     sc = compose(proj.cue)

@@ -211,8 +211,6 @@ def _check_params(p: dict) -> None:
     again); numbers given as text are turned into numbers in ``p``."""
     import math
 
-    from ..projection import check_controls
-
     def num(name):
         v = p.get(name)
         if v in (None, ""):
@@ -243,17 +241,11 @@ def _check_params(p: dict) -> None:
     for h in hits:
         if isinstance(h, bool) or not isinstance(h, (int, float)) or not math.isfinite(h):
             raise ParameterError(f"hits_s: {h!r} is not a time in seconds")
-    check_controls(
-        style=p.get("style") or None,
-        tempo_bpm=num("tempo_bpm"),
-        key=p.get("key") or None,
-        energy=num("energy") if num("energy") is not None else 1.0,
-        seed=None if seed is None else p["seed"],
-        duration_s=None,
-        hits_s=[float(h) for h in hits] or None,
-    )
-    if p.get("mode") not in (None, "", "auto", "cuts", "dance"):
-        raise ParameterError(f"mode={p.get('mode')!r}: must be auto, cuts or dance")
+    num("tempo_bpm")
+    num("energy")
+    from ._jobs import controls_of
+
+    controls_of(p)  # every control checked once, as the pipeline checks them
     if (p.get("backend") or "rules") != "rules" and not p.get("model_dir"):
         raise ParameterError("a neural backend needs a model folder (v2m never downloads one)")
 

@@ -174,16 +174,7 @@ def _work(job: Job, s: Session, p: dict) -> dict:
         summary = None
     else:
         _stage(job, "choosing tempo, key and sections", 0.35)
-        proj = project(
-            tl,
-            style=p.get("style") or None,
-            tempo_bpm=p.get("tempo_bpm") or None,
-            key=p.get("key") or None,
-            energy=float(p.get("energy") or 1.0),
-            seed=None if p.get("seed") in (None, "") else int(p["seed"]),
-            hits_s=[float(h) for h in p.get("hits_s") or []] or None,
-            mode=p.get("mode") or "auto",
-        )
+        proj = project(tl, controls=controls_of(p))
         cue, explanations, summary = proj.cue, proj.explanations, proj.summary()
     _stage(job, "composing", 0.45)
     sc = compose(cue)
@@ -266,3 +257,19 @@ def _prune_runs(s: Session) -> None:
     runs = sorted((d for d in s.folder.glob("run*") if d.is_dir()), key=lambda d: int(d.name[3:]))
     for d in runs[:-KEEP_RUNS]:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def controls_of(p: dict):
+    """The :class:`~v2m.projection.Controls` of a request's checked parameters."""
+    from ..projection import Controls
+
+    energy = p.get("energy")
+    return Controls(
+        style=p.get("style") or None,
+        tempo_bpm=p.get("tempo_bpm") or None,
+        key=p.get("key") or None,
+        energy=1.0 if energy in (None, "") else energy,
+        seed=None if p.get("seed") in (None, "") else p["seed"],
+        hits_s=tuple(float(h) for h in p.get("hits_s") or ()),
+        mode=p.get("mode") or "auto",
+    )

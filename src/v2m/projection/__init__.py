@@ -9,7 +9,8 @@ bar, sections), :mod:`.dialogue` (speech spans), :mod:`.choices` (style, key, te
 
 from __future__ import annotations
 
-from .core import MODES, Projection, check_controls, content_seed, project
+from .controls import MODES, Controls
+from .core import Projection, check_controls, content_seed, project
 from .dance import choose_mode
 from .tempo_map import BeatGrid, solve_beat_grid
 
@@ -22,4 +23,5 @@ __all__ = [
     "BeatGrid",
     "content_seed",
     "check_controls",
+    "Controls",
 ]

@@ -47,22 +47,17 @@ and a grid on a dancer), :mod:`.cuts` (each cut on a beat, caught or let go; the
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..cuesheet import (
-    MAX_DURATION_S,
     METERS,
     SEED_MAX,
     CueSheet,
-    check_seed,
     key_lift,
-    parse_key,
 )
 from ..errors import ParameterError
-from ..styles import get_style
 from ..timeline import Timeline
 from .choices import (
     choose_key,
@@ -71,6 +66,7 @@ from .choices import (
     target_tempo,
     tempo_map_note,
 )
+from .controls import MODES, Controls
 from .cuts import cut_decisions, cut_hits, cuts_note, hits_note, strong_cuts
 from .dance import choose_mode, dance_hits, dance_tempo, follow_dancer
 from .dialogue import dialogue_spans, soften_hits
@@ -130,10 +126,6 @@ class Projection:
         }
 
 
-#: What the beat grid may follow (see :func:`choose_mode`).
-MODES = ("auto", "cuts", "dance")
-
-
 # ------------------------------------------------------------------ projection
 
 
@@ -183,31 +175,11 @@ def check_controls(
     seed: int | None = None,
     duration_s: float | None = None,
     hits_s: list[float] | None = None,
-) -> None:
-    """Raise a :class:`~v2m.errors.V2MError` naming the first user choice that is invalid.
-
-    Ranges: ``energy`` (a factor on the energy curve) 0.25..2, ``tempo_bpm`` 30..240,
-    ``seed`` 0..2**32-1, ``duration_s`` (still images) above 0 and at most 6 hours, hits at
-    or after 0 s.
-    """
-    if not 0.25 <= energy <= 2.0:
-        raise ParameterError(f"energy={energy}: must be in 0.25..2")
-    if meter not in METERS:
-        raise ParameterError(f"meter={meter!r}: must be one of {', '.join(METERS)}")
-    if tempo_bpm is not None and not 30 <= tempo_bpm <= 240:
-        raise ParameterError(f"tempo_bpm={tempo_bpm}: must be in 30..240")
-    check_seed(seed)
-    if duration_s is not None and not (0 < duration_s <= MAX_DURATION_S):
-        raise ParameterError(
-            f"duration_s={duration_s}: must be above 0 and at most {MAX_DURATION_S / 3600:g} hours"
-        )
-    for t in hits_s or []:
-        if not (math.isfinite(t) and t >= 0):
-            raise ParameterError(f"hit at {t} s: must be a time at or after 0 s")
-    if key is not None:
-        parse_key(key)
-    if style is not None:
-        get_style(style)
+) -> Controls:
+    """The :class:`Controls` for these values; a :class:`~v2m.errors.V2MError` names the
+    first user choice that is invalid (ranges: see :class:`Controls`)."""
+    return Controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy, meter=meter,
+                    seed=seed, duration_s=duration_s, hits_s=tuple(hits_s or ()))  # fmt: skip
 
 
 def project(
@@ -222,6 +194,7 @@ def project(
     meter: str = "4/4",
     ending: str | None = None,
     mode: str = "auto",
+    controls: Controls | None = None,
 ) -> Projection:
     """Turn a timeline into a cue sheet whose beats land on the cuts (or on a dancer).
 
@@ -245,14 +218,21 @@ def project(
         the timeline's pose; optical-flow visual beats when there is no pose). "auto"
         chooses dance when one body fills the picture and cuts are rare (see
         :func:`choose_mode`).
+    controls : Controls, optional
+        All of the above, already checked (the pipeline makes one); given, it replaces
+        the separate arguments.
 
     Returns
     -------
     Projection
     """
-    check_controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy, meter=meter, seed=seed)
-    if mode not in MODES:
-        raise ParameterError(f"mode={mode!r}: must be one of {', '.join(MODES)}")
+    if controls is None:  # the separate arguments, checked here
+        controls = Controls(style=style, tempo_bpm=tempo_bpm, key=key, energy=energy,
+                            seed=seed, hits_s=tuple(hits_s or ()), meter=meter, ending=ending,
+                            mode=mode)  # fmt: skip
+    c = controls
+    style, tempo_bpm, key, energy, seed = c.style, c.tempo_bpm, c.key, c.energy, c.seed
+    hits_s, meter, ending, mode = list(c.hits_s) or None, c.meter, c.ending, c.mode
     dur = float(timeline.duration_s)
     if dur <= 0:
         raise ParameterError(f"{timeline.source.path}: zero duration")
