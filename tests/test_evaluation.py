@@ -143,3 +143,25 @@ def test_eval_in_worker_processes_equals_serial(tmp_path):
     assert parallel.files == serial.files and parallel.errors == serial.errors
     with pytest.raises(v2m.ParameterError, match="jobs=0"):
         evaluate_files(d, jobs=0)
+
+
+def test_structure_indicator_of_a_long_midi_is_left_out_before_rendering(tmp_path):
+    """A MIDI file longer than the scape plot takes gets a note, and is not rendered (its
+    memory would follow its time span)."""
+    import time
+
+    import mido
+
+    mf = mido.MidiFile()
+    mf.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", note=60, velocity=80, time=0),
+        mido.Message("note_off", note=60, time=480),
+        mido.Message("note_on", note=64, velocity=80, time=480 * 2 * 60 * 30),  # 30 min on
+        mido.Message("note_off", note=64, time=480),
+    ]))  # fmt: skip
+    f = tmp_path / "long.mid"
+    mf.save(f)
+    t0 = time.perf_counter()
+    rep = evaluate_files(f, metrics=["si_short", "pitch_entropy"])
+    assert time.perf_counter() - t0 < 30
+    assert "left out" in rep.notes[str(f)] and "si_short" not in rep.files[str(f)]

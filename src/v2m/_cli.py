@@ -230,8 +230,9 @@ def _add_backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
         default="rules",
-        help="what makes the audio: rules (composer + SoundFont, default) or musicgen "
-        "(MusicGen / MusicGen-Melody from --model-dir; the 'neural' extra)",
+        help="what makes the audio: rules (composer + SoundFont, default), musicgen "
+        "(MusicGen / MusicGen-Melody) or stable-audio (Stable Audio Open), the neural ones "
+        "from --model-dir (the 'neural' extra)",
     )
     p.add_argument(
         "--model-dir", type=Path, default=None,

@@ -249,6 +249,25 @@ def _audio_vs_reference(gen: Path, ref: Path) -> dict[str, float]:
     return out
 
 
+def _si_midi(key: str, f: Path, notes: dict[str, str]) -> dict[str, float]:
+    """The structure indicator of a MIDI file's render; a file longer than the scape plot
+    takes is noted before any rendering (memory follows the notes, not the time span)."""
+    import mido
+
+    from .metrics import structure
+    from .metrics.symbolic import check_midi_length
+    from .rendering.cache import render_mix
+
+    length = check_midi_length(mido.MidiFile(str(f)), f)
+    if length > structure.MAX_DURATION_S:
+        notes[key] = (
+            f"structure indicator left out: {length:.0f} s is longer than the "
+            f"{structure.MAX_DURATION_S:.0f} s the fitness scape plot takes"
+        )
+        return {}
+    return _si(key, *render_mix(f, sample_rate=44100), notes)
+
+
 def _si(key: str, y: np.ndarray, sr: int, notes: dict[str, str]) -> dict[str, float]:
     """The structure indicator, or a note (not an error) when the audio is too long."""
     from .metrics import structure
@@ -361,9 +380,7 @@ def _evaluate_one(
         if suffix in MIDI:
             vals.update(symbolic.evaluate(symbolic.notes_from_midi(f)))
             if want_si():
-                from .rendering.cache import render_mix
-
-                vals.update(_si(key, *render_mix(f, sample_rate=44100), notes))
+                vals.update(_si_midi(key, f, notes))
         elif suffix in AUDIO:
             if want_si():
                 vals.update(_si(key, *_load_audio_sr(f), notes))
