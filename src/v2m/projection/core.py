@@ -66,23 +66,14 @@ from .choices import (
     target_tempo,
     tempo_map_note,
 )
-from .controls import MODES, Controls
+from .controls import Controls
 from .cuts import cut_decisions, cut_hits, cuts_note, hits_note, strong_cuts
 from .dance import choose_mode, dance_hits, dance_tempo, follow_dancer
 from .dialogue import dialogue_spans, soften_hits
 from .form import bar_energy, contrast_colours, sections_from_picture
-from .tempo_map import BeatGrid, solve_beat_grid
+from .tempo_map import solve_beat_grid
 
-__all__ = [
-    "project",
-    "choose_mode",
-    "MODES",
-    "Projection",
-    "solve_beat_grid",
-    "BeatGrid",
-    "content_seed",
-    "check_controls",
-]
+__all__ = ["project", "Projection", "content_seed", "check_controls"]
 
 
 @dataclass
