@@ -141,3 +141,30 @@ def test_music_only_is_not_dialogue(talk_plain, media_dir):
     for vad in ("auto", "energy"):
         a = A.analyze_audio(path, vad=vad)
         assert a["holds_music"] and not a["dialogue"], (vad, a)
+
+
+def test_a_damaged_sound_track_is_survived_in_step(talk_plain, tmp_path, caplog):
+    """Bytes damaged in the middle of the file: the bad audio packets become silence of
+    their own length (the sound stays in step with the picture), with a warning; the
+    speech is still found."""
+    import logging
+    from pathlib import Path
+
+    data = bytearray(talk_plain.path.read_bytes())
+    rng = np.random.default_rng(0)
+    for off in (len(data) // 3, len(data) // 2, 2 * len(data) // 3):
+        data[off : off + 2048] = rng.integers(0, 256, 2048, dtype=np.uint8).tobytes()
+    bad = tmp_path / "damaged.mp4"
+    bad.write_bytes(bytes(data))
+
+    def samples(path):
+        n = [0]
+        A._decode(Path(path), lambda x: n.__setitem__(0, n[0] + len(x)), lambda x: None,
+                  max_s=None)  # fmt: skip
+        return n[0]
+
+    with caplog.at_level(logging.WARNING, logger="v2m"):
+        assert samples(bad) == samples(talk_plain.path)
+        a = A.analyze_audio(bad)
+    assert "damaged audio packet" in caplog.text
+    assert A.frame_f1(talk_plain.spans, [tuple(s) for s in a["speech"]]) >= 0.8

@@ -433,3 +433,36 @@ def load_image(path: str | Path) -> np.ndarray:
         except (av.error.FFmpegError, StopIteration, IndexError):
             raise InputError(f"{p}: not an image that can be read") from None
     return img
+
+
+def audio_frames(container, stream, *, skipped: list[int] | None = None):
+    """The decoded frames of audio ``stream``, packet by packet: a packet that does not
+    decode (damaged data) becomes silence of its own length (so the sound stays in step
+    with the picture) and is counted in ``skipped`` (a one-item list); a few bad packets
+    cost a few milliseconds of sound, not the whole track."""
+    cc = stream.codec_context
+    for packet in container.demux(stream):
+        try:
+            yield from packet.decode()
+        except av.error.FFmpegError:
+            if skipped is not None:
+                skipped[0] += 1
+            silent = _silence(packet, cc)
+            if silent is not None:
+                yield silent
+
+
+def _silence(packet, cc):
+    """A silent frame as long as ``packet``, in the decoder's format, or None."""
+    if not packet.duration or not packet.time_base or not cc.sample_rate or cc.format is None:
+        return None
+    n = int(round(float(packet.duration * packet.time_base) * cc.sample_rate))
+    if n <= 0:
+        return None
+    fr = av.AudioFrame(format=cc.format.name, layout=cc.layout.name, samples=n)
+    for plane in fr.planes:
+        plane.update(bytes(plane.buffer_size))
+    fr.sample_rate = cc.sample_rate
+    fr.pts = packet.pts
+    fr.time_base = packet.time_base
+    return fr

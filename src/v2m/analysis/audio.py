@@ -281,8 +281,9 @@ def _decode(path: Path, feed_16k, feed_48k, *, max_s: float | None) -> tuple[int
         r16 = av.AudioResampler(format="flt", layout="mono", rate=SR)
         r48 = av.AudioResampler(format="flt", layout="stereo", rate=48000)
         got = 0.0
+        skipped = [0]
         try:
-            for frame in c.decode(st):
+            for frame in _media.audio_frames(c, st, skipped=skipped):
                 for o in r16.resample(frame):
                     feed_16k(o.to_ndarray().reshape(-1))
                 for o in r48.resample(frame):
@@ -292,6 +293,8 @@ def _decode(path: Path, feed_16k, feed_48k, *, max_s: float | None) -> tuple[int
                     break
         except av.error.FFmpegError as exc:
             raise DecodeError(f"{path}: the audio stream cannot be decoded ({exc})") from None
+        if skipped[0]:
+            log.warning("%s: %d damaged audio packet(s) skipped", path, skipped[0])
         for o in r16.resample(None):
             feed_16k(o.to_ndarray().reshape(-1))
         for o in r48.resample(None):

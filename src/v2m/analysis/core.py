@@ -332,9 +332,18 @@ def _start_sound(p: Path, info, *, vad: str):
 def _finish_sound(fut, *, vad: str, duration_s: float, warn: list[str]) -> dict | None:
     """The audio pass's result (its errors raised here), saying on stderr (and in the
     timeline's warnings) when speech was looked for without Silero."""
+    from ..errors import MissingDependencyError, V2MError
     from .audio import silero_model
 
-    res = fut.result()
+    try:
+        res = fut.result()
+    except MissingDependencyError:
+        raise  # asked for Silero without the extra: the user must know
+    except (V2MError, OSError, ValueError) as exc:  # a damaged sound track
+        msg = f"the video's sound could not be analysed ({exc}); the picture alone is scored"
+        log.warning("%s", msg)
+        warn.append(msg)
+        return None
     if res is not None and vad == "auto" and silero_model() is None:
         msg = (
             "speech found with the energy detector (Silero VAD is not installed: the "

@@ -111,7 +111,7 @@ def _original_chunks(video: Path, sr: int, n: int, chunk: int) -> Iterator[np.nd
         res = av.AudioResampler(format="flt", layout="stereo", rate=sr)
 
         def frames():
-            for frame in c.decode(c.streams.audio[0]):
+            for frame in _media.audio_frames(c, c.streams.audio[0]):
                 yield from res.resample(frame)
             yield from res.resample(None)
 
