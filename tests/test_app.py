@@ -382,3 +382,24 @@ def test_bad_api_requests_never_give_500_nor_server_paths(server, tmp_path):
     for ans in answers:
         text = json.dumps(ans)
         assert str(server.work) not in text and str(server.work.resolve()) not in text, text
+
+
+def test_api_keeps_a_talking_video_s_voice(server, talk_plain, tmp_path):
+    """A vlog through the app: the voice stays clear in the video it gives back."""
+    from pystoi import stoi
+
+    from v2m.muxing import read_audio
+
+    if talk_plain.path.stat().st_size > server.limit_mb * 2**20:
+        pytest.skip("the talking video is larger than this server's upload limit")
+    code, s = _upload(server, talk_plain.path)
+    assert code == 200, s
+    code, job = _job(server, "/api/score", {"session": s["session"], "style": "lofi"})
+    assert job["state"] == "done", job
+    assert job["result"]["sound"]["kept"] and "soundtrack.wav" in job["result"]["files"]
+    out = tmp_path / "v.mp4"
+    out.write_bytes(urllib.request.urlopen(server.url + job["result"]["video"]).read())
+    y = read_audio(out, sample_rate=48000, duration_s=talk_plain.duration_s).mean(axis=1)
+    assert stoi(talk_plain.voice[: len(y)], y, 48000) >= 0.9
+    code, err = _job(server, "/api/score", {"session": s["session"], "keep_audio": "maybe"})
+    assert code == 400 and "keep_audio" in err["error"]

@@ -14,7 +14,8 @@ stops; sessions older than six hours are removed while it runs), and serves file
 from there. Each upload is its own session: two browser tabs work side by side.
 
 API (JSON): ``POST /api/upload`` (multipart ``file``) -> session; ``POST /api/score``
-{session, style, tempo_bpm, key, energy, seed, hits_s, mode, backend, stems} -> job;
+{session, style, tempo_bpm, key, energy, seed, hits_s, mode, backend, stems, keep_audio}
+-> job (a video's dialogue is kept and the music mixed around it, as ``v2m score``);
 ``POST /api/cue`` {session, cue} -> job; ``GET /api/jobs/{id}`` -> state, stage,
 progress, result; ``GET /files/{session}/...`` -> a file of the session.
 """
@@ -246,6 +247,8 @@ def _check_params(p: dict) -> None:
     from ._jobs import controls_of
 
     controls_of(p)  # every control checked once, as the pipeline checks them
+    if p.get("keep_audio") not in (None, "", "auto", "on", "off"):
+        raise ParameterError(f"keep_audio={p.get('keep_audio')!r}: must be auto, on or off")
     if (p.get("backend") or "rules") != "rules" and not p.get("model_dir"):
         raise ParameterError("a neural backend needs a model folder (v2m never downloads one)")
 

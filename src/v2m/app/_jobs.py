@@ -183,11 +183,14 @@ def _work(job: Job, s: Session, p: dict) -> dict:
     run.mkdir()
     _stage(job, "rendering the music", 0.55)
     info = _render(sc, run, p, tl)
+    soundtrack, sound = _dialogue_mix(s, run, p, tl, cue, info, job)
     _stage(job, "writing the video", 0.85)
-    video = _mux(s, run / "music.flac", info.sample_rate, run, cue.duration_s)
+    video = _mux(s, soundtrack or run / "music.flac", info.sample_rate, run, cue.duration_s)
     sc.save(run / "score.mid")
     cue.save(run / "cue.json")
     files = [video.name, "music.flac", "music.wav", "score.mid", "cue.json"]
+    if soundtrack is not None:
+        files.append(soundtrack.name)
     if (run / "stems").is_dir():
         with zipfile.ZipFile(run / "stems.zip", "w") as z:
             for f in sorted((run / "stems").iterdir()):
@@ -210,6 +213,7 @@ def _work(job: Job, s: Session, p: dict) -> dict:
             "true_peak_dbtp": round(info.true_peak_dbtp, 2),
             "soundfont": info.soundfont,
         },
+        "sound": sound,
     }
     (run / "report.json").write_text(json.dumps(json_safe(result), indent=1))
     s.last_cue, s.last_result = cue.to_dict(), result
@@ -233,6 +237,26 @@ def _render(sc, run: Path, p: dict, tl):
     info = render_to_file(sc, run / "music.flac", stems_dir=stems)
     copy_audio(run / "music.flac", run / "music.wav")
     return info
+
+
+def _dialogue_mix(s: Session, run: Path, p: dict, tl, cue, info, job):
+    """The video's own sound kept, the music around it, as ``v2m score`` does
+    (``keep_audio``: auto, on, off; auto keeps dialogue): the soundtrack's path (None when
+    the sound is left out) and what was done and why."""
+    from ..pipeline import keep_decision
+    from ..rendering.dialogue import mix_dialogue
+
+    mode = p.get("keep_audio") or "auto"
+    has_audio = s.kind != "image" and tl.source.has_audio
+    keep, why = keep_decision(mode, has_audio=has_audio, audio=tl.audio, dialogue=cue.dialogue)
+    if not keep:
+        return None, {"kept": False, "why": why}
+    _stage(job, "mixing the video's own sound", 0.8)
+    out = run / "soundtrack.wav"
+    dmix = mix_dialogue(run / "music.wav", s.input, out,
+                        speech_s=[(d.start_s, d.end_s) for d in cue.dialogue],
+                        sample_rate=info.sample_rate, duration_s=cue.duration_s)  # fmt: skip
+    return out, {"kept": True, "why": why, "mix": dmix.report()}
 
 
 def _mux(s: Session, music: Path, sr: int, run: Path, duration_s: float) -> Path:
