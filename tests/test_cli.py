@@ -447,3 +447,17 @@ def test_verbose_and_quiet_anywhere():
     assert p.parse_args(["analyze", "a.mp4", "-v"]).verbose
     assert p.parse_args(["datasets", "check", "symmv", "r", "-q"]).quiet
     assert not p.parse_args(["analyze", "a.mp4"]).verbose
+
+
+def test_inputs_positional_or_as_options():
+    """render-cue's video and eval's generated music: positional, like every other
+    command's input, or as the option they used to be."""
+    from v2m._cli import build_parser
+
+    p = build_parser()
+    a = p.parse_args(["render-cue", "c.json", "v.mp4", "-o", "o.mp4"])
+    b = p.parse_args(["render-cue", "c.json", "--video", "v.mp4", "-o", "o.mp4"])
+    assert str(a.video_pos) == str(b.video) == "v.mp4"
+    e = p.parse_args(["eval", "gen", "-o", "r.json"])
+    assert str(e.generated_pos) == "gen"
+    assert main(["eval", "-o", "r.json"]) == 2

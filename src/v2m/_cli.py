@@ -260,9 +260,20 @@ def _cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_input(args: argparse.Namespace, name: str, what: str) -> Path:
+    """An input given positionally or as ``--name`` (both accepted, once)."""
+    pos, opt = getattr(args, f"{name}_pos"), getattr(args, name)
+    if pos is not None and opt is not None and pos != opt:
+        raise ParameterError(f"{what} given twice ({pos} and --{name} {opt}); give it once")
+    if pos is None and opt is None:
+        raise ParameterError(f"give the {what} (as an argument or --{name})")
+    return pos if pos is not None else opt
+
+
 def _cmd_render_cue(args: argparse.Namespace) -> int:
     from .pipeline import render_cue
 
+    args.video = _one_input(args, "video", "video")
     res = render_cue(
         args.cue,
         video=args.video,
@@ -281,6 +292,7 @@ def _cmd_render_cue(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_files
 
+    args.generated = _one_input(args, "generated", "generated music")
     out = Path(args.output)
     outs = {"-o": out, "-o (csv)": out.with_suffix(".csv"), "-o (md)": out.with_suffix(".md")}
     oset = OutputSet(outs, force=args.force, inputs=(args.generated, args.reference, args.videos))
@@ -568,8 +580,10 @@ def build_parser() -> argparse.ArgumentParser:
     rc = sub.add_parser("render-cue", help="edited cue sheet + video -> video with music")
     rc.add_argument("cue", type=Path, help="the (edited) cue sheet JSON")
     rc.add_argument(
-        "--video", type=Path, required=True, help="the video (or image) to put the music under"
-    )
+        "video_pos", type=Path, nargs="?", metavar="VIDEO",
+        help="the video (or image) to put the music under (or --video)",
+    )  # fmt: skip
+    rc.add_argument("--video", type=Path, default=None, help="the same as VIDEO")
     rc.add_argument(
         "-o",
         "--output",
@@ -611,11 +625,11 @@ def build_parser() -> argparse.ArgumentParser:
         "way each figure is better; docs/metrics.md describes every metric.",
     )  # fmt: skip
     e.add_argument(
-        "--generated",
-        type=Path,
-        required=True,
-        help="the generated music: a file (.wav/.flac/.mid) or a folder of them",
-    )
+        "generated_pos", type=Path, nargs="?", metavar="GENERATED",
+        help="the generated music: a file (.wav/.flac/.mid/video) or a folder of them "
+        "(or --generated)",
+    )  # fmt: skip
+    e.add_argument("--generated", type=Path, default=None, help="the same as GENERATED")
     e.add_argument(
         "--reference",
         type=Path,
