@@ -22,9 +22,11 @@ measures:
   peaks. A frame holds music when that correlation's 1 s median exceeds
   ``MUSIC_PERSISTENCE`` and the frame is above the noise floor.
 * **Dialogue or song** -- speech found inside music is taken for a song's vocals when the
-  music goes on at the voice's level between the vocal spans (voice dominance under
-  ``SONG_DOMINANCE_DB``): a song is reported as music and not kept under new music by
-  default; a voice over a quieter bed is dialogue.
+  speech covers most of the music, or when the music goes on at the voice's level between
+  the vocal spans (voice dominance under ``SONG_DOMINANCE_DB``) and the voice holds its
+  notes (harmonic persistence inside the spans over ``SUNG_PERSISTENCE``): a song is
+  reported as music and not kept under new music by default; a voice over a bed, even a
+  loud one, is dialogue.
 * **Sound events** -- onsets of broadband energy (spectral flux peaks that rise at least
   ``EVENT_RISE_DB`` over the last half second), such as a door slam, a hit or applause:
   candidate accents.
@@ -66,8 +68,12 @@ PAD_S = 0.05
 #: sounding time that makes it "a track with music".
 MUSIC_PERSISTENCE = 0.5
 MUSIC_SHARE = 0.3
-#: A voice less than this much louder than the music between its spans is a song's.
+#: A voice less than this much louder than the music between its spans, and whose partials
+#: persist like sung notes (``SUNG_PERSISTENCE``), is a song's.
 SONG_DOMINANCE_DB = 6.0
+SUNG_PERSISTENCE = 0.5
+#: Speech (s) Silero must hear inside loud music to take it for dialogue over a bed.
+MIN_SPEECH_IN_MUSIC_S = 3.0
 EVENT_RISE_DB = 15.0
 SILENT_DBFS = -60.0
 #: Frames above this level sound (music is looked for there).
@@ -502,9 +508,20 @@ def analyze_audio(
         free = sounding
     music_share = float((music & free).sum() / free.sum()) if free.any() and not silent else 0.0
     holds_music = music_share >= MUSIC_SHARE
-    dominance, song = _dominance(rms, speech, music)
+    dominance, quiet_voice = _dominance(rms, speech, music)
     speech_s = float(sum(b - a for a, b in speech))
-    song = holds_music and (song or _covered(speech, music) >= SONG_COVER)
+    # a song's voice holds its notes (its partials persist like the music's); a voice that
+    # speaks over a loud bed changes them with every phoneme. Only Silero's speech is
+    # trusted inside loud music (the energy detector picks the music's own dips), and only
+    # a few seconds of it (a cartoon's cries in its score are not a monologue).
+    speechlike = (
+        detector is not None
+        and speech_s >= MIN_SPEECH_IN_MUSIC_S
+        and _persistence_in(fr, speech) <= SUNG_PERSISTENCE
+    )
+    song = holds_music and (
+        _covered(speech, music) >= SONG_COVER or (quiet_voice and not speechlike)
+    )
     dialogue = bool(speech_s >= MIN_DIALOGUE_S and not song)
     level = _coarse_level(rms)
     return {
@@ -525,6 +542,17 @@ def analyze_audio(
         "voice_dominance_db": None if dominance is None else round(dominance, 2),
         "events": _events(fr, speech) if not silent else [],
     }
+
+
+def _persistence_in(fr: _Frames, spans: list[tuple[float, float]]) -> float:
+    """Median harmonic persistence (over ~0.3 s) of the frames inside ``spans``."""
+    from scipy.ndimage import median_filter
+
+    if not spans:
+        return 0.0
+    pers = median_filter(np.asarray(fr.persist), size=9, mode="nearest")
+    inside = _span_mask(spans, len(pers))
+    return float(np.median(pers[inside])) if inside.any() else 0.0
 
 
 def _span_mask(spans: list[tuple[float, float]], n: int) -> np.ndarray:
