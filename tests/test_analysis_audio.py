@@ -168,3 +168,18 @@ def test_a_damaged_sound_track_is_survived_in_step(talk_plain, tmp_path, caplog)
         a = A.analyze_audio(bad)
     assert "damaged audio packet" in caplog.text
     assert A.frame_f1(talk_plain.spans, [tuple(s) for s in a["speech"]]) >= 0.8
+
+
+def test_a_voice_over_a_loud_bed_is_dialogue(media_dir):
+    """Music only 6 dB under the voice: still dialogue (the voice's partials move like
+    speech), not a song."""
+    if A.silero_model() is None:
+        pytest.skip("Silero VAD not installed (the 'speech' extra)")
+    import talking
+
+    if not talking.have_espeak():
+        pytest.skip("espeak-ng is not installed")
+    t = talking.talking_video(media_dir / "loud-bed.mp4", bed_db=-6.0)
+    a = A.analyze_audio(t.path)
+    assert a["holds_music"] and a["dialogue"] and not a["song"]
+    assert A.frame_f1(t.spans, [tuple(s) for s in a["speech"]]) >= 0.9
