@@ -46,6 +46,16 @@ def browser():
         b.close()
 
 
+def _wait_uploaded(page, timeout_ms=120_000):
+    """The upload is in (the controls show), or the page said why not (then fail with it)."""
+    page.wait_for_function(
+        "() => !document.getElementById('controls').hidden || "
+        "document.getElementById('error').textContent !== ''",
+        timeout=timeout_ms,
+    )
+    assert page.inner_text("#error") == "", page.inner_text("#error")
+
+
 def _wait_done(page, timeout_ms=180_000):
     page.wait_for_function(
         "() => document.getElementById('stage').textContent === 'done' || "
@@ -60,7 +70,7 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1200, "height": 1400})
     page.goto(server.url)
     page.set_input_files("#file", str(CLIP))
-    page.wait_for_selector("#controls:not([hidden])")
+    _wait_uploaded(page)
     assert "bikes.mp4: video" in page.inner_text("#uploaded")
     page.select_option("#style", "electronic")
     page.check("#stems")
@@ -186,8 +196,9 @@ def test_two_tabs_work_at_once(server, browser):
     pages = [ctx.new_page(), ctx.new_page()]
     for p, style in zip(pages, ("folk", "ambient"), strict=True):
         p.goto(server.url)
+        p.wait_for_function("() => document.getElementById('version').textContent !== ''")
         p.set_input_files("#file", str(CLIP))
-        p.wait_for_selector("#controls:not([hidden])")
+        _wait_uploaded(p)
         p.select_option("#style", style)
     for p in pages:
         p.click("#score")
