@@ -46,6 +46,18 @@ def browser():
         b.close()
 
 
+def _rerender(page, timeout_ms=180_000):
+    """Click re-render and wait for the new run's video (or the page's error: fail)."""
+    before = page.get_attribute("#player", "src")
+    page.click("#rerender")
+    page.wait_for_function(
+        f"() => document.getElementById('player').getAttribute('src') !== '{before}' || "
+        "document.getElementById('error').textContent !== ''",
+        timeout=timeout_ms,
+    )
+    assert page.inner_text("#error") == ""
+
+
 def _wait_uploaded(page, timeout_ms=120_000):
     """The upload is in (the controls show), or the page said why not (then fail with it)."""
     page.wait_for_function(
@@ -104,16 +116,9 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
     if os.environ.get("V2M_SCREENSHOTS"):  # the docs' screenshot (see docs/app.md)
         page.screenshot(path=str(Path(os.environ["V2M_SCREENSHOTS"]) / "app.png"), full_page=True)
     # edit a section's energy and colour, re-render (no new analysis), get a new run
-    first_video = page.get_attribute("#player", "src")
     page.fill("#sect tbody tr:first-child .energy", "0.2")
     page.select_option("#sect tbody tr:first-child .colour", "piano")
-    page.click("#rerender")
-    page.wait_for_function(
-        f"() => document.getElementById('player').getAttribute('src') !== '{first_video}' || "
-        "document.getElementById('error').textContent !== ''",
-        timeout=180_000,
-    )
-    assert page.inner_text("#error") == ""
+    _rerender(page)
     new = json.loads(
         urllib.request.urlopen(
             server.url + page.get_attribute("#player", "src").replace("video.mp4", "cue.json")
@@ -137,13 +142,7 @@ def test_upload_score_play_download_and_rerender(server, browser, tmp_path):
     before = music(second_video)
     end_s = new["sections"][0]["end_s"]
     page.fill("#sect tbody tr:first-child .energy", "0.95")
-    page.click("#rerender")
-    page.wait_for_function(
-        f"() => document.getElementById('player').getAttribute('src') !== '{second_video}' || "
-        "document.getElementById('error').textContent !== ''",
-        timeout=180_000,
-    )
-    assert page.inner_text("#error") == ""
+    _rerender(page)
     after = music(page.get_attribute("#player", "src"))
     k = int(end_s * 48000)
     assert not np.array_equal(before[:k], after[: min(k, len(after))])

@@ -229,7 +229,7 @@ class CueSheet:
                 f"duration_s: {self.duration_s} s is longer than {MAX_DURATION_S / 3600:g} hours"
             )
         if self.tempo_bpm is not None:
-            _number(self.tempo_bpm, "tempo_bpm", 20.0, 400.0)
+            check_number(self.tempo_bpm, "tempo_bpm", 20.0, 400.0)
         if not isinstance(self.style, str):
             raise CueSheetError(f"style: must be a style's name, got {self.style!r}")
         if not isinstance(self.notes, list) or not all(isinstance(n, str) for n in self.notes):
@@ -265,9 +265,9 @@ class CueSheet:
             raise CueSheetError(f"ending: {self.ending!r} is not one of {', '.join(ENDINGS)}")
         prev_end = 0.0
         for i, s in enumerate(self.sections):
-            _number(s.start_s, f"sections[{i}].start_s", 0.0, MAX_DURATION_S)
-            _number(s.end_s, f"sections[{i}].end_s", 0.0, MAX_DURATION_S)
-            _number(s.energy, f"sections[{i}].energy", 0.0, 1.0)
+            check_number(s.start_s, f"sections[{i}].start_s", 0.0, MAX_DURATION_S)
+            check_number(s.end_s, f"sections[{i}].end_s", 0.0, MAX_DURATION_S)
+            check_number(s.energy, f"sections[{i}].energy", 0.0, 1.0)
             if not isinstance(s.label, str) or not s.label:
                 raise CueSheetError(
                     f"sections[{i}].label: must be a name such as 'A', got {s.label!r}"
@@ -297,8 +297,8 @@ class CueSheet:
             )
         self._check_dialogue()
         for i, h in enumerate(self.hits):
-            _number(h.time_s, f"hits[{i}].time_s", 0.0, MAX_DURATION_S)
-            _number(h.strength, f"hits[{i}].strength", 0.0, 1.0)
+            check_number(h.time_s, f"hits[{i}].time_s", 0.0, MAX_DURATION_S)
+            check_number(h.strength, f"hits[{i}].strength", 0.0, 1.0)
             if not 0 <= h.time_s <= self.duration_s:
                 raise CueSheetError(f"hits[{i}].time_s: {h.time_s} outside 0..duration_s")
             if h.kind not in HIT_KINDS:
@@ -378,7 +378,8 @@ class CueSheet:
                     for i, s in enumerate(_list(d, "sections"))
                 ],
                 energy=[
-                    _number(e, f"energy[{i}]", 0.0, 1.0) for i, e in enumerate(_list(d, "energy"))
+                    check_number(e, f"energy[{i}]", 0.0, 1.0)
+                    for i, e in enumerate(_list(d, "energy"))
                 ],
                 hits=[_record(Hit, h, f"hits[{i}]") for i, h in enumerate(_list(d, "hits"))],
                 dialogue=[
@@ -480,12 +481,12 @@ def _record(cls, item, where: str):
     return cls(**item)
 
 
-def _number(v, where: str, lo: float, hi: float) -> float:
-    """``v`` as a float in ``lo..hi``, or a :class:`CueSheetError` naming ``where``."""
+def check_number(v, where: str, lo: float, hi: float, *, error=CueSheetError) -> float:
+    """``v`` as a float in ``lo..hi``, or ``error`` (a V2MError class) naming ``where``."""
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise CueSheetError(f"{where}: must be a number, got {v!r}")
+        raise error(f"{where}: must be a number, got {v!r}")
     if not math.isfinite(float(v)) or not lo <= float(v) <= hi:
-        raise CueSheetError(f"{where}: {v!r} is not in {lo:g}..{hi:g}")
+        raise error(f"{where}: {v!r} is not in {lo:g}..{hi:g}")
     return float(v)
 
 

@@ -294,6 +294,6 @@ def controls_of(p: dict):
         key=p.get("key") or None,
         energy=1.0 if energy in (None, "") else energy,
         seed=None if p.get("seed") in (None, "") else p["seed"],
-        hits_s=tuple(float(h) for h in p.get("hits_s") or ()),
+        hits_s=tuple(p.get("hits_s") or ()),
         mode=p.get("mode") or "auto",
     )

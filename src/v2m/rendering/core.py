@@ -214,10 +214,10 @@ def _attack_leads(choice, enabled: bool) -> dict[int, float]:
     return attack.leads_s(choice.path) if enabled and choice.synth == "fluidsynth" else {}
 
 
-def _attack_guard_s(score, leads: dict[int, float]) -> float:
+def _attack_guard_s(score, leads: dict[int, float], breaths_s) -> float:
     """The longest attack lead among the programs the piece selects (the renderer starts
     their notes that much early, see :mod:`v2m.rendering.attack`)."""
-    if not leads or not score.breaths_s:
+    if not leads or not breaths_s:
         return 0.0
     programs = {p for bank, p in presets_of([score.to_bytes()]) if bank == 0}
     return max((leads.get(p, 0.0) for p in programs), default=0.0)
@@ -253,12 +253,13 @@ def _render(
     groups = [(r,) for r in score.roles] if stems else _groups(score, _n_groups())
     roles = [g[0] for g in groups] if stems else []
     leads = _attack_leads(choice, attack_leads)
+    breaths = score.breaths_s  # read once: a score finds them through its MIDI conductor
     mastering = Mastering(
         sample_rate,
         n,
         target_lufs=target_lufs,
-        breaths_s=score.breaths_s,
-        breath_guard_s=_attack_guard_s(score, leads),
+        breaths_s=breaths,
+        breath_guard_s=_attack_guard_s(score, leads, breaths),
         loudness_exclude_s=score.dialogue_s,
     )
     with ExitStack() as stack:
