@@ -499,6 +499,34 @@ def analyze_audio(
     else:
         prob = _energy_vad(fr, floor_db)
     speech = speech_spans(prob) if n else []
+    held = _what_it_holds(fr, rms, speech, silent=silent, trusted=detector is not None)
+    speech_s = held["speech_s"]
+    level = _coarse_level(rms)
+    return {
+        "channels": int(channels),
+        "sample_rate": int(rate),
+        "duration_s": round(duration, 3),
+        "hop_s": 0.1,
+        "level_db": level,
+        "loudness_lufs": round(lufs, 2) if np.isfinite(lufs) else None,
+        "silent": bool(silent),
+        "vad": kind,
+        "speech": [[a, b] for a, b in speech],
+        "speech_s": round(speech_s, 3),
+        "music_share": round(held["music_share"], 3),
+        "holds_music": held["holds_music"],
+        "song": held["song"],
+        "dialogue": held["dialogue"],
+        "voice_dominance_db": None if held["dominance"] is None else round(held["dominance"], 2),
+        "events": _events(fr, speech) if not silent else [],
+    }
+
+
+def _what_it_holds(fr: _Frames, rms: np.ndarray, speech, *, silent: bool, trusted: bool) -> dict:
+    """Music in the track, song or dialogue (see the module docstring): ``music_share``,
+    ``holds_music``, ``song``, ``dialogue``, ``dominance`` (dB or None), ``speech_s``.
+    ``trusted``: the speech comes from Silero (not the energy detector)."""
+    n = len(rms)
     music = _music(fr) if n else np.zeros(0, bool)
     # music is looked for where no one speaks: a voice over it hides its partials
     # (unless "speech" covers nearly all of it: then the speech may be the music itself)
@@ -515,7 +543,7 @@ def analyze_audio(
     # trusted inside loud music (the energy detector picks the music's own dips), and only
     # a few seconds of it (a cartoon's cries in its score are not a monologue).
     speechlike = (
-        detector is not None
+        trusted
         and speech_s >= MIN_SPEECH_IN_MUSIC_S
         and _persistence_in(fr, speech) <= SUNG_PERSISTENCE
     )
@@ -523,24 +551,13 @@ def analyze_audio(
         _covered(speech, music) >= SONG_COVER or (quiet_voice and not speechlike)
     )
     dialogue = bool(speech_s >= MIN_DIALOGUE_S and not song)
-    level = _coarse_level(rms)
     return {
-        "channels": int(channels),
-        "sample_rate": int(rate),
-        "duration_s": round(duration, 3),
-        "hop_s": 0.1,
-        "level_db": level,
-        "loudness_lufs": round(lufs, 2) if np.isfinite(lufs) else None,
-        "silent": bool(silent),
-        "vad": kind,
-        "speech": [[a, b] for a, b in speech],
-        "speech_s": round(speech_s, 3),
-        "music_share": round(music_share, 3),
+        "music_share": music_share,
         "holds_music": bool(holds_music),
         "song": bool(song),
         "dialogue": dialogue,
-        "voice_dominance_db": None if dominance is None else round(dominance, 2),
-        "events": _events(fr, speech) if not silent else [],
+        "dominance": dominance,
+        "speech_s": speech_s,
     }
 
 
