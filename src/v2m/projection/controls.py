@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from ..cuesheet import MAX_DURATION_S, METERS, check_number, check_seed, parse_key
+from ..cuesheet import MAX_DURATION_S, METERS, check_seed, parse_key
 from ..errors import ParameterError
 from ..styles import get_style
 
@@ -18,9 +18,14 @@ ENDINGS = (None, "cadence", "fade", "stop")
 
 
 def _number(name: str, v, *, lo: float, hi: float, allow_none: bool = True):
+    """``v`` checked as a command-line value: messages read ``name=value: ...``."""
     if v is None and allow_none:
         return None
-    return check_number(v, name, lo, hi, error=ParameterError)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ParameterError(f"{name}={v!r}: must be a number")
+    if not math.isfinite(v) or not lo <= v <= hi:
+        raise ParameterError(f"{name}={v}: must be in {lo:g}..{hi:g}")
+    return float(v)
 
 
 @dataclass(frozen=True)
