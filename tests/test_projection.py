@@ -177,8 +177,8 @@ def test_auto_mode_follows_a_dancer():
 
     beats = np.arange(0.3, 30.0, 60 / 112)  # a dancer at 112 BPM, phase 0.3 s
     tl = _dance_timeline(beats, 30.0)
-    dance, why = choose_mode(tl)
-    assert dance and "mode dance" in why
+    kind, why = choose_mode(tl)
+    assert kind == "dance" and "mode dance" in why
     proj = project(tl)
     cue = proj.cue
     assert cue.style in ("pop", "electronic")
@@ -210,12 +210,12 @@ def test_mode_choice_needs_a_dominant_body_and_few_cuts():
     from v2m.projection import choose_mode
 
     beats = np.arange(0.0, 20.0, 0.5)
-    assert not choose_mode(_dance_timeline(beats, 20.0, coverage=0.3))[0]
-    assert not choose_mode(_dance_timeline(beats, 20.0, height=0.2))[0]
+    assert choose_mode(_dance_timeline(beats, 20.0, coverage=0.3))[0] == "cuts"
+    assert choose_mode(_dance_timeline(beats, 20.0, height=0.2))[0] == "cuts"
     busy = _dance_timeline(beats, 20.0, cuts=[2.0, 5.0, 9.0])  # 9 cuts/min
-    dance, why = choose_mode(busy)
-    assert not dance and "cuts/min" in why
-    assert not choose_mode(_dance_timeline(beats, 20.0), mode="cuts")[0]
+    kind, why = choose_mode(busy)
+    assert kind == "cuts" and "cuts/min" in why
+    assert choose_mode(_dance_timeline(beats, 20.0), mode="cuts")[0] == "cuts"
     with pytest.raises(ParameterError, match="mode"):
         project(_dance_timeline(beats, 20.0), mode="ballet")
 

@@ -428,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="overwrite existing outputs")
     a.set_defaults(func=_cmd_analyze)
 
+    from .projection.controls import MODES
     from .styles import STYLE_NAMES
 
     c = sub.add_parser("cue", help="write a cue sheet without a video")
@@ -539,9 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--mode",
         default="auto",
-        choices=["auto", "cuts", "dance"],
-        help="what the beats follow: the cuts, or a dancer's movement (auto: dance when one "
-        "person fills the picture and cuts are rare; pose needs the 'pose' extra)",
+        choices=list(MODES),
+        help="what the beats follow: the cuts, a dancer's movement, or a performer's hands and "
+        "head (auto: dance when one person fills the picture and cuts are rare, performance "
+        "when the legs are out of the picture or seated; pose needs the 'pose' extra)",
     )
     _add_sound_args(s)
     s.add_argument(
@@ -700,7 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--outputs", type=Path, help="another system's outputs, named by item id")
     b.add_argument("--style", help="v2m: a style for every item (default: auto)")
     b.add_argument("--seed", type=int, help="v2m: seed (default: derived from each input)")
-    b.add_argument("--mode", choices=["auto", "cuts", "dance"], help="v2m: what beats follow")
+    b.add_argument("--mode", choices=list(MODES), help="v2m: what beats follow")
     b.add_argument("--soundfont", type=Path, help="v2m: SoundFont for rendering")
     b.add_argument("--backend", default="rules", help="v2m: rules, musicgen or stable-audio")
     b.add_argument("--model-dir", type=Path, help="v2m: the neural backend's local model folder")

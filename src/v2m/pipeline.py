@@ -234,7 +234,7 @@ def score(
         and the speech the music makes room for (:func:`v2m.plotting.plot_scored`).
     force : bool
         Overwrite existing outputs (never the input).
-    mode : {"auto", "cuts", "dance"}
+    mode : {"auto", "cuts", "dance", "performance"}
         What the beat grid follows (see :func:`v2m.projection.project`); "auto" and "dance"
         track the body pose when the ``pose`` extra is installed.
     backend : str
@@ -353,7 +353,7 @@ def _score(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     _say(progress, f"analysing {inp.name}")
-    pose = {"auto": "auto", "cuts": "off", "dance": "on"}[controls.mode]
+    pose = {"auto": "auto", "cuts": "off", "dance": "on", "performance": "on"}[controls.mode]
     tl = analyze(
         inp,
         duration_s=controls.duration_s,

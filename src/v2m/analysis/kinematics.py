@@ -3,26 +3,38 @@
 :func:`kinematics` turns body keypoints per frame (from :mod:`v2m.analysis.pose` or any
 other 2-D pose source) into what the music needs from a dancer:
 
+* **Time in pose intervals.** Every smoothing and window of the beat picker is a number of
+  pose intervals (the step between the frames the pose model saw), not of seconds: a copy of
+  a video played faster or slower with the same frames gives the same beats at the scaled
+  times, and at the usual 12.5 Hz the figures are those of the published protocols (given
+  below in seconds at 12.5 Hz).
 * **Body size.** Lengths are divided by the torso (mid-shoulder to mid-hip distance, its
-  running median over 2 s), so speeds read in torso lengths per second whatever the camera
-  distance.
+  running median over 25 intervals, 2 s), so speeds read in torso lengths per second
+  whatever the camera distance.
 * **Speed and acceleration.** Positions are resampled on a uniform grid (gaps up to 0.5 s
-  bridged linearly, longer ones left empty), lightly smoothed (Gaussian, 40 ms) and
-  differentiated; the kinetic speed is the visibility-weighted mean speed of 15 joints
-  (nose, shoulders, elbows, wrists, hips, knees, ankles, toes), smoothed with a Gaussian of
-  83 ms -- the 5 frames at 60 fps of the AIST++ / Bailando beat-align protocol.
+  bridged linearly, longer ones left empty), lightly smoothed (Gaussian, half an interval,
+  40 ms) and differentiated; the kinetic speed is the visibility-weighted mean speed of 15
+  joints (nose, shoulders, elbows, wrists, hips, knees, ankles, toes), smoothed with a
+  Gaussian of 1.04 intervals (83 ms) -- the 5 frames at 60 fps of the AIST++ / Bailando
+  beat-align protocol.
 * **Kinematic beats** are the local minima of the kinetic speed (moments the body stops or
   turns), as in AIST++ (Li et al. 2021), Bailando (Siyao et al. 2022) and Davis & Agrawala
-  (2018). Each gets a strength: its prominence (the lower of the maxima within 0.5 s on
-  either side, minus the minimum) over the speed's 95th percentile.
+  (2018). Each gets a strength: its prominence (the lower of the maxima within 6.25
+  intervals, 0.5 s, on either side, minus the minimum) over the speed's 95th percentile.
+  ``beats_per_s`` is their rate, ``strong_beats_per_s`` that of those with strength >= 0.1.
 * **Intensity** is the kinetic speed smoothed over 0.5 s, normalised to 0..1 by its 5th and
   95th percentiles in the video (``intensity``) and kept raw (``speed``).
 * **Tempo.** Windowed autocorrelations (8 s Hann windows, 1 s apart) of two periodic
-  signals -- the kinetic speed and the vertical bounce of the hips -- each high-passed
-  (1 s), are averaged and weighted by a log-normal prior centred on 120 BPM (one octave
-  wide); the peak between 60 and 200 BPM (parabolic interpolation) is the tempo, and the
-  weighted autocorrelation there its confidence. The local tempo per window (the peak
-  within +-15 % of the global tempo) gives the drift.
+  signals -- the kinetic speed and a pulse train of the kinematic beats (weighted by their
+  strength) -- each high-passed (1 s), are averaged and weighted by a log-normal prior
+  centred on 120 BPM (one octave wide); the peak between 60 and 200 BPM (parabolic
+  interpolation) is the movement's period, and the autocorrelation there its confidence.
+  **Octave rule: stops and turns are beats.** A movement often repeats every two beats (a
+  step to the left and back, a clip played forward and backward), so of the period's
+  octaves within 60-200 BPM (half, itself, double) the tempo is the one nearest (in
+  octaves) the rate of the kinematic beats (60 over their median spacing).
+  ``tempo_octave`` says which was taken (0.5, 1 or 2). The local tempo per window (the
+  peak within +-15 % of the period) gives the drift.
 * **Accents**: peaks of deceleration (the kinetic speed falling fast: a stop, an arm hit)
   and of upward hip speed (a jump), above the mean plus two standard deviations, at least
   0.5 s apart, labelled ``stop``, ``arm`` or ``jump`` by what dominates.
@@ -31,16 +43,27 @@ other 2-D pose source) into what the music needs from a dancer:
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
-__all__ = ["kinematics", "kinematic_tempo", "kinematic_beats", "KINEMATIC_JOINTS"]
+__all__ = [
+    "kinematics",
+    "kinematic_tempo",
+    "kinematic_beats",
+    "beat_octave",
+    "KINEMATIC_JOINTS",
+]
 
 #: Landmark indices whose speeds make up the kinetic speed.
 KINEMATIC_JOINTS = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28, 31, 32)
 _ARMS = (13, 14, 15, 16)
-SPEED_SIGMA_S = 5.0 / 60.0
+#: The picker's time constants, in pose intervals (seconds at 12.5 Hz in comments).
+SPEED_SIGMA_INTERVALS = 1.04  # 83 ms
+POSITION_SIGMA_INTERVALS = 0.5  # 40 ms
+PROMINENCE_INTERVALS = 6.25  # 0.5 s
+TORSO_INTERVALS = 25.0  # 2 s
 MAX_GAP_S = 0.5
 TEMPO_RANGE_BPM = (60.0, 200.0)
 TEMPO_PRIOR_BPM = 120.0
@@ -203,6 +226,19 @@ def kinematic_tempo(
     return round(float(tempo), 2), round(conf, 3), centres, np.asarray(local)
 
 
+def beat_octave(period_bpm: float | None, beats_s: np.ndarray) -> float:
+    """The octave (0.5, 1 or 2) of a movement's period that is its tempo: the one within
+    60-200 BPM nearest, in octaves, the rate of the kinematic beats ``beats_s`` (60 over
+    their median spacing); 1 when there are fewer than 4 beats."""
+    b = np.sort(np.asarray(beats_s, float))
+    if not period_bpm or len(b) < 4:
+        return 1.0
+    rate = 60.0 / max(float(np.median(np.diff(b))), 1e-6)
+    lo, hi = TEMPO_RANGE_BPM
+    options = [f for f in (1.0, 2.0, 0.5) if lo <= period_bpm * f <= hi]
+    return min(options, key=lambda f: abs(math.log2(period_bpm * f / rate))) if options else 1.0
+
+
 def kinematics(
     times_s: np.ndarray,
     xy: np.ndarray,
@@ -210,6 +246,7 @@ def kinematics(
     *,
     duration_s: float,
     hop_s: float | None = None,
+    pose_rate_hz: float | None = None,
 ) -> dict:
     """Kinematic features of one body (see the module docstring).
 
@@ -225,6 +262,9 @@ def kinematics(
         Length of the video (the grid covers 0..duration_s).
     hop_s : float, optional
         Grid step; default the median frame step.
+    pose_rate_hz : float, optional
+        The rate of the frames the pose model saw, which sets the picker's time constants;
+        default the reciprocal of the median step of ``times_s``.
 
     Returns
     -------
@@ -232,15 +272,21 @@ def kinematics(
         JSON-ready: ``hop_s``, ``speed`` (torso lengths per second), ``intensity`` (0..1),
         ``beats`` ([{time_s, strength}]), ``tempo_bpm``, ``tempo_confidence``,
         ``tempo_curve`` ({t_s, bpm}), ``tempo_drift_pct`` (last minus first local tempo over
-        the first, in %), ``accents`` ([{time_s, strength, kind}]), ``torso_px``.
+        the first, in %), ``accents`` ([{time_s, strength, kind}]), ``torso_px``,
+        ``beats_per_s``, ``tempo_octave``, ``parts`` (median speeds of the arms and head and
+        of the legs, the legs' visibility) and ``upper`` (beats and tempo of the head and
+        arms alone, hands weighted: what a seated performer's beat is read from).
     """
     t = np.asarray(times_s, float)
     xy = np.asarray(xy, float)
     vis = np.asarray(visibility, float)
     if xy.ndim != 3 or xy.shape[1:] != (33, 2) or len(t) != len(xy) or vis.shape != xy.shape[:2]:
         raise ValueError(f"expected xy (n, 33, 2) and visibility (n, 33), got {xy.shape}")
+    step = float(np.median(np.diff(t))) if len(t) > 1 else 0.08
     if hop_s is None:
-        hop_s = float(np.median(np.diff(t))) if len(t) > 1 else 0.04
+        hop_s = step
+    interval = 1.0 / pose_rate_hz if pose_rate_hz else step
+    frames = interval / hop_s  # grid steps per pose interval
     n = max(1, int(math.floor(duration_s / hop_s)) + 1)
     grid = np.arange(n) * hop_s
     seen = np.isfinite(xy).all(axis=(1, 2))
@@ -248,7 +294,9 @@ def kinematics(
     torso = _interp_gaps(t, np.where(seen, torso_f, np.nan), grid)
     if np.isfinite(torso).any():
         fill = float(np.nanmedian(torso))
-        torso = median_filter(np.where(np.isfinite(torso), torso, fill), int(2.0 / hop_s) | 1)
+        torso = median_filter(
+            np.where(np.isfinite(torso), torso, fill), int(TORSO_INTERVALS * frames) | 1
+        )
     else:
         fill = 1.0
         torso = np.ones(n)
@@ -258,18 +306,16 @@ def kinematics(
         [np.stack([_interp_gaps(t, xy[:, j, a], grid) for a in (0, 1)], axis=1) for j in joints],
         axis=1,
     )  # (n, J, 2)
-    pos = _nan_gauss(pos / torso[:, None, None], 0.04 / hop_s)
-    w = np.stack([_interp_gaps(t, np.where(seen, vis[:, j], np.nan), grid) for j in joints], 1)
-    w = np.where(np.isfinite(w), 0.1 + (w >= 0.5), 0.0)
+    pos = _nan_gauss(pos / torso[:, None, None], POSITION_SIGMA_INTERVALS * frames)
+    vis_g = np.stack([_interp_gaps(t, np.where(seen, vis[:, j], np.nan), grid) for j in joints], 1)
+    w = np.where(np.isfinite(vis_g), 0.1 + (vis_g >= 0.5), 0.0)
     vel = np.gradient(pos, hop_s, axis=0)
     sp = np.linalg.norm(vel, axis=2)  # (n, J)
-    ok = np.isfinite(sp)
-    wsum = (w * ok).sum(axis=1)
-    speed = np.where(
-        wsum > 0, np.nansum(np.where(ok, sp, 0) * w, axis=1) / np.maximum(wsum, 1e-9), np.nan
+    sigma = SPEED_SIGMA_INTERVALS * frames
+    speed = _weighted_speed(sp, w, sigma=sigma)
+    beats_t, beats_s, tempo, conf, ct, cb, octave = _beats_and_tempo(
+        speed, hop_s=hop_s, interval=interval, frames=frames
     )
-    speed = _nan_gauss(speed, SPEED_SIGMA_S / hop_s)
-    beats_t, beats_s = kinematic_beats(speed, hop_s=hop_s)
 
     smooth = _nan_gauss(speed, 0.5 / hop_s)
     finite = np.isfinite(smooth)
@@ -281,23 +327,23 @@ def kinematics(
         intensity = np.zeros(n)
     intensity = np.where(finite, intensity, 0.0)
 
-    pulses = np.zeros(n)
-    np.add.at(pulses, np.clip(np.round(beats_t / hop_s).astype(int), 0, n - 1), beats_s)
-    pulses = gaussian_filter1d(pulses, max(1.0, 0.04 / hop_s))
-    tempo, conf, ct, cb = kinematic_tempo([speed, pulses], hop_s=hop_s)
     drift = math.nan
     good = np.isfinite(cb)
     if good.sum() >= 2:
         first, last = cb[good][: max(1, good.sum() // 4)], cb[good][-max(1, good.sum() // 4) :]
         drift = 100.0 * (float(np.median(last)) - float(np.median(first))) / float(np.median(first))
 
-    accents = _accents(speed, vel, hop_s=hop_s, joints=joints)
+    upper = _upper_body(sp, w, joints, hop_s=hop_s, interval=interval, frames=frames)
+    parts = _parts(sp, vis_g, joints, pos=pos, window=int(TORSO_INTERVALS * frames) | 1)
+    accents = _accents(speed, vel, hop_s=hop_s, joints=joints, sigma=SPEED_SIGMA_INTERVALS * frames)
 
     def r(x, nd=4):
         return None if not np.isfinite(x) else round(float(x), nd)
 
+    span = max(float(duration_s), 1e-9)
     return {
         "hop_s": round(hop_s, 6),
+        "pose_rate_hz": round(1.0 / interval, 4),
         "joints": joints,
         "torso_px": r(fill, 2),
         "speed": [r(v) for v in speed],
@@ -308,27 +354,126 @@ def kinematics(
             {"time_s": round(float(a), 4), "strength": round(float(b), 4)}
             for a, b in zip(beats_t, beats_s, strict=True)
         ],
+        "beats_per_s": round(len(beats_t) / span, 4),
+        "strong_beats_per_s": round(int((beats_s >= 0.1).sum()) / span, 4),
         "tempo_bpm": tempo,
         "tempo_confidence": conf,
+        "tempo_octave": octave,
         "tempo_curve": {
             "t_s": [round(float(x), 3) for x in ct],
             "bpm": [r(x, 2) for x in cb],
         },
         "tempo_drift_pct": r(drift, 2),
         "accents": accents,
+        "parts": parts,
+        "upper": upper,
     }
 
 
-def _accents(speed: np.ndarray, vel: np.ndarray, *, hop_s: float, joints: list[int]) -> list[dict]:
+def _weighted_speed(sp: np.ndarray, w: np.ndarray, *, sigma: float) -> np.ndarray:
+    """Weighted mean of per-joint speeds (n, J) with weights (n, J), smoothed."""
+    ok = np.isfinite(sp)
+    wsum = (w * ok).sum(axis=1)
+    speed = np.where(
+        wsum > 0, np.nansum(np.where(ok, sp, 0) * w, axis=1) / np.maximum(wsum, 1e-9), np.nan
+    )
+    return _nan_gauss(speed, sigma)
+
+
+def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames: float):
+    """Kinematic beats of a speed curve, and the tempo (period, confidence, curve, octave)."""
+    n = len(speed)
+    beats_t, beats_s = kinematic_beats(speed, hop_s=hop_s, window_s=PROMINENCE_INTERVALS * interval)
+    pulses = np.zeros(n)
+    np.add.at(pulses, np.clip(np.round(beats_t / hop_s).astype(int), 0, n - 1), beats_s)
+    pulses = gaussian_filter1d(pulses, max(1.0, POSITION_SIGMA_INTERVALS * frames))
+    tempo, conf, ct, cb = kinematic_tempo([speed, pulses], hop_s=hop_s)
+    octave = beat_octave(tempo, beats_t)
+    if tempo is not None:
+        tempo, cb = round(tempo * octave, 2), cb * octave
+    return beats_t, beats_s, tempo, conf, ct, cb, octave
+
+
+#: A performer's beat joints and their weights: hands (wrists) first, then elbows and head.
+UPPER_WEIGHTS = {0: 1.0, 11: 0.5, 12: 0.5, 13: 1.5, 14: 1.5, 15: 2.0, 16: 2.0}
+_LEGS = (25, 26, 27, 28, 31, 32)
+
+
+def _upper_body(sp, w, joints, *, hop_s: float, interval: float, frames: float) -> dict:
+    """Beats and tempo of the head and arms alone, hands weighted (a performer's beat)."""
+    cols = [joints.index(j) for j in UPPER_WEIGHTS]
+    weights = np.array([UPPER_WEIGHTS[j] for j in UPPER_WEIGHTS])
+    speed = _weighted_speed(sp[:, cols], w[:, cols] * weights, sigma=SPEED_SIGMA_INTERVALS * frames)
+    bt, bs, tempo, conf, _, _, octave = _beats_and_tempo(
+        speed, hop_s=hop_s, interval=interval, frames=frames
+    )
+    span = max(len(speed) * hop_s, 1e-9)
+    return {
+        "joints": list(UPPER_WEIGHTS),
+        "weights": [float(x) for x in weights],
+        "beats": [
+            {"time_s": round(float(a), 4), "strength": round(float(b), 4)}
+            for a, b in zip(bt, bs, strict=True)
+        ],
+        "beats_per_s": round(len(bt) / span, 4),
+        "tempo_bpm": tempo,
+        "tempo_confidence": conf,
+        "tempo_octave": octave,
+    }
+
+
+def _spread(pos: np.ndarray, cols: list[int], window: int) -> float | None:
+    """Median over time of the joints' positional spread (standard deviation over a running
+    ``window`` of grid steps, x and y pooled, averaged over the joints), torso lengths."""
+    from scipy.ndimage import uniform_filter1d
+
+    x = pos[:, cols]
+    ok = np.isfinite(x).all(axis=(1, 2))
+    if ok.sum() < window:
+        return None
+    x = x[ok]
+    m = uniform_filter1d(x, window, axis=0, mode="nearest")
+    m2 = uniform_filter1d(x * x, window, axis=0, mode="nearest")
+    sd = np.sqrt(np.maximum(m2 - m * m, 0.0)).mean(axis=(1, 2))
+    return round(float(np.median(sd)), 4)
+
+
+def _parts(sp: np.ndarray, vis_g: np.ndarray, joints: list[int], *, pos, window: int) -> dict:
+    """How the body moves: median speeds of the arms and head and of the legs (torso lengths
+    per second), how much each moves over 2 s (``*_spread``: positional standard deviation
+    in torso lengths; pose jitter alone gives about 0.01), and how visible the legs are
+    (median visibility of knees, ankles, feet)."""
+    up = [joints.index(j) for j in (0, 13, 14, 15, 16)]
+    lo = [joints.index(j) for j in _LEGS]
+
+    def med(x):  # the mean of each row's joints, then the median over time
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            x = np.nanmean(x, axis=1)
+        x = x[np.isfinite(x)]
+        return round(float(np.median(x)), 4) if x.size else None
+
+    return {
+        "upper_speed": med(sp[:, up]),
+        "lower_speed": med(sp[:, lo]),
+        "lower_visibility": med(vis_g[:, lo]),
+        "upper_spread": _spread(pos, up, window),
+        "lower_spread": _spread(pos, lo, window),
+    }
+
+
+def _accents(
+    speed: np.ndarray, vel: np.ndarray, *, hop_s: float, joints: list[int], sigma: float
+) -> list[dict]:
     """Stops and arm hits (fast deceleration) and jumps (fast upward hip motion)."""
     s = np.where(np.isfinite(speed), speed, 0.0)
     decel = np.maximum(0.0, -np.gradient(s, hop_s))
     arm_idx = [joints.index(j) for j in _ARMS]
     arm = np.nan_to_num(np.linalg.norm(vel[:, arm_idx], axis=2).mean(axis=1))
-    arm_decel = np.maximum(0.0, -np.gradient(gaussian_filter1d(arm, SPEED_SIGMA_S / hop_s), hop_s))
+    arm_decel = np.maximum(0.0, -np.gradient(gaussian_filter1d(arm, sigma), hop_s))
     hips = [joints.index(23), joints.index(24)]
     up = np.maximum(0.0, -np.nan_to_num(vel[:, hips, 1].mean(axis=1)))  # y grows downwards
-    up = gaussian_filter1d(up, SPEED_SIGMA_S / hop_s)
+    up = gaussian_filter1d(up, sigma)
     kinds = {"stop": decel, "arm": arm_decel, "jump": up}
     z = {}
     for k, x in kinds.items():

@@ -329,8 +329,11 @@ class PoseEstimator:
         """Forget the tracked person (the next frame runs the detector)."""
         self._track = None
 
-    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
-        """Run the detector; the best person's region of interest (see :func:`_roi`)."""
+    def detect(
+        self, rgb: np.ndarray, *, min_score: float = _MIN_DETECTION
+    ) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """Run the detector; the best person's region of interest (see :func:`_roi`), or
+        None when its score is under ``min_score``."""
         h, w = rgb.shape[:2]
         side = max(h, w)
         pad_x, pad_y = (side - w) / 2.0, (side - h) / 2.0
@@ -343,7 +346,7 @@ class PoseEstimator:
         self.n_detections += 1
         scores = _sigmoid(self._det.get_tensor(self._det_scores).reshape(-1))
         best = int(np.argmax(scores))
-        if scores[best] < _MIN_DETECTION:
+        if scores[best] < min_score:
             return None
         raw = self._det.get_tensor(self._det_boxes).reshape(-1, 12)[best]
         pts = raw[4:8].reshape(2, 2) / _DET_SIZE + self._anchors[best]  # 0..1 of the square
@@ -369,6 +372,18 @@ class PoseEstimator:
         vis = _sigmoid(raw[:N_LANDMARKS, 3])
         frame = PoseFrame(xy=xy[:N_LANDMARKS], visibility=vis, score=flag)
         return frame, _roi(xy[33], xy[34])
+
+    def probe(self, rgb: np.ndarray, *, min_score: float = 0.1) -> PoseFrame | None:
+        """The pose in one frame on its own (nothing tracked before or after), the detector
+        trusted from ``min_score`` and the landmark model's presence score deciding: on
+        small or several people the detector's own score is often low for one frame while
+        the landmark model, given its region, finds the body."""
+        self._track = None
+        roi = self.detect(rgb, min_score=min_score)
+        if roi is None:
+            return None
+        frame, _ = self.landmarks(rgb, roi)
+        return frame if frame.score >= _MIN_PRESENCE else None
 
     def __call__(self, rgb: np.ndarray) -> PoseFrame | None:
         """The pose in one RGB uint8 frame of shape (h, w, 3), or None."""

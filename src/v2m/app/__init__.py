@@ -48,6 +48,7 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
 
     from .. import __version__
     from .._web import inside, save_upload
+    from ..projection.controls import MODES
     from ..styles import STYLE_NAMES
     from ._jobs import Jobs
 
@@ -66,7 +67,7 @@ def create_app(*, work_dir: str | Path | None = None, max_upload_mb: float = DEF
         from ..backends import BACKENDS
 
         return JSONResponse({
-            "version": __version__, "styles": list(STYLE_NAMES), "modes": ["auto", "cuts", "dance"],
+            "version": __version__, "styles": list(STYLE_NAMES), "modes": list(MODES),
             "backends": BACKENDS.names(), "max_upload_mb": max_upload_mb,
         })  # fmt: skip
 

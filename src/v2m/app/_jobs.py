@@ -157,7 +157,7 @@ def _work(job: Job, s: Session, p: dict) -> dict:
     from ..projection import project
 
     mode = p.get("mode") or "auto"
-    pose = {"auto": "auto", "cuts": "off", "dance": "on"}.get(mode, "auto")
+    pose = {"auto": "auto", "cuts": "off", "dance": "on", "performance": "on"}.get(mode, "auto")
     # analysed once per session; again only when dance mode asks for the body pose that an
     # earlier analysis did not track
     if s.timeline is None or (pose == "on" and s.pose != "on" and not s.timeline.pose):

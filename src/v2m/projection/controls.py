@@ -13,7 +13,7 @@ from ..styles import get_style
 __all__ = ["Controls", "MODES", "ENDINGS"]
 
 #: What the beat grid may follow (see :func:`v2m.projection.choose_mode`).
-MODES = ("auto", "cuts", "dance")
+MODES = ("auto", "cuts", "dance", "performance")
 ENDINGS = (None, "cadence", "fade", "stop")
 
 
@@ -50,7 +50,7 @@ class Controls:
     ending : str, optional
         "cadence", "fade" or "stop" (default: cadence).
     mode : str
-        What the beat grid follows: "auto", "cuts" or "dance".
+        What the beat grid follows: "auto", "cuts", "dance" or "performance".
     duration_s : float, optional
         The length of a still image's music (s), above 0 and at most 6 hours.
     """

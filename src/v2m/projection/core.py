@@ -68,7 +68,7 @@ from .choices import (
 )
 from .controls import Controls
 from .cuts import cut_decisions, cut_hits, cuts_note, hits_note, strong_cuts
-from .dance import choose_mode, dance_hits, dance_tempo, follow_dancer
+from .dance import choose_mode, dance_hits, dance_tempo, follow_dancer, performer_view
 from .dialogue import dialogue_spans, soften_hits
 from .form import bar_energy, contrast_colours, sections_from_picture
 from .tempo_map import solve_beat_grid
@@ -204,11 +204,12 @@ def project(
         "4/4", "3/4" or "6/8".
     ending : str, optional
         "cadence", "fade" or "stop" (default: cadence).
-    mode : {"auto", "cuts", "dance"}
-        What the beat grid follows: the cuts, or a dancer's movement (kinematic beats from
-        the timeline's pose; optical-flow visual beats when there is no pose). "auto"
-        chooses dance when one body fills the picture and cuts are rare (see
-        :func:`choose_mode`).
+    mode : {"auto", "cuts", "dance", "performance"}
+        What the beat grid follows: the cuts, a dancer's movement (kinematic beats from
+        the timeline's pose; optical-flow visual beats when there is no pose), or a
+        performer's (the head and arms, hands weighted). "auto" chooses dance or
+        performance when one body fills the picture and cuts are rare, performance when
+        the legs are out of the picture or seated (see :func:`choose_mode`).
     controls : Controls, optional
         All of the above, already checked (the pipeline makes one); given, it replaces
         the separate arguments.
@@ -239,18 +240,21 @@ def project(
     }
     arousal = means["arousal"]
     hard = [c for c in timeline.cuts]
-    dance, why_mode = choose_mode(timeline, mode=mode)
+    kind, why_mode = choose_mode(timeline, mode=mode)
     why.append(why_mode)
+    dance = kind != "cuts"
     kin = timeline.kinematics if dance else None
+    if kind == "performance" and kin is not None:
+        kin = performer_view(kin)
 
     st = pick_style(
-        style, dance=dance, means=means, cut_rate_per_min=60.0 * len(hard) / dur, why=why
+        style, dance=kind == "dance", means=means, cut_rate_per_min=60.0 * len(hard) / dur, why=why
     )
     style = st.name
     key = choose_key(key, valence=means["valence"], warmth=means["warmth"], why=why)
     target, why_t, rng = target_tempo(timeline, st, arousal=arousal, tempo_bpm=tempo_bpm)
     if dance and tempo_bpm is None:
-        target, why_t = dance_tempo(timeline, target, why_t)
+        target, why_t = dance_tempo(timeline, target, why_t, tempo_range_bpm=rng, kin=kin)
 
     # beat grid
     bpb = METERS[meter]
@@ -262,7 +266,7 @@ def project(
     strong = strong_cuts(cut_w)
     vb = [b for b in timeline.visual_beats]
     if dance:
-        grid = follow_dancer(timeline, target=target, dur=dur, bpb=bpb, why=why)
+        grid = follow_dancer(timeline, target=target, dur=dur, bpb=bpb, why=why, kin=kin)
     else:
         grid = solve_beat_grid(
             anchors_s=anchors,
@@ -286,7 +290,10 @@ def project(
             n_irregular=len(grid.irregular_bars),
             n_bars=len(downbeats),
             target_bpm=target,
-            follows="the dancer's movement" if dance else "the cuts",
+            follows={
+                "dance": "the dancer's movement",
+                "performance": "the performer's hands and head",
+            }.get(kind, "the cuts"),
         )
     )
 

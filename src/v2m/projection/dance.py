@@ -28,6 +28,8 @@ __all__ = [
     "track_beats",
     "smooth_beats",
     "choose_mode",
+    "body_kind",
+    "performer_view",
     "dance_tempo",
     "follow_dancer",
     "dance_hits",
@@ -208,8 +210,19 @@ DANCE_MIN_BODY_HEIGHT = 0.35
 DANCE_MAX_CUTS_PER_MIN = 6.0
 
 
-#: Below this kinematic tempo confidence the style's tempo is used (phase still follows).
+#: A body whose legs are seen less than this (median visibility of knees, ankles and feet)
+#: is a performer seen from the waist up (a pianist behind the piano, a singer, a drummer),
+#: or seated with the thighs level (knees within this share of the torso of the hips'
+#: height): hands and head carry the beat.
+PERFORMER_MAX_LEG_VISIBILITY = 0.5
+SEATED_MAX_THIGH_DROP = 0.45
+
+
+#: Below this kinematic tempo confidence the style's tempo is used (phase still follows),
+#: moved by the dancer's pace: scaled by her rate of kinematic beats over this typical
+#: rate (dancer.avi's: 1.77 a second) and kept in the style's range.
 DANCE_MIN_TEMPO_CONFIDENCE = 0.15
+TYPICAL_KINEMATIC_BEATS_PER_S = 1.75
 
 
 def _why_no_body(timeline: Timeline) -> str:
@@ -223,42 +236,91 @@ def _why_no_body(timeline: Timeline) -> str:
     return "no pose analysis in this timeline"
 
 
-def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[bool, str]:
-    """Whether the beat grid follows a dancer, and why (one sentence for the report)."""
+def _seated(timeline: Timeline) -> float | None:
+    """Median vertical drop from hips to knees over the torso length (about 1 standing,
+    near 0 seated), from the timeline's pose landmarks; None without legs seen."""
+    pose = timeline.pose or {}
+    lm = [f for f, v in zip(pose.get("landmarks") or [], pose.get("visibility") or [], strict=False)
+          if f is not None and v is not None and min(v[25], v[26]) >= 0.5]  # fmt: skip
+    if len(lm) < 5:
+        return None
+    a = np.asarray(lm, float)
+    hip, sh, knee = a[:, 23:25].mean(1), a[:, 11:13].mean(1), a[:, 25:27].mean(1)
+    torso = np.linalg.norm(sh - hip, axis=1)
+    return float(np.median((knee[:, 1] - hip[:, 1]) / np.maximum(torso, 1e-6)))
+
+
+def body_kind(timeline: Timeline) -> tuple[str, str]:
+    """ "dance" or "performance" for the tracked body, and the reason: a performer's legs are
+    out of the picture (or hidden) or level with the hips (seated)."""
+    parts = (timeline.kinematics or {}).get("parts") or {}
+    vis = parts.get("lower_visibility")
+    if vis is not None and vis < PERFORMER_MAX_LEG_VISIBILITY:
+        return "performance", (
+            f"the legs are out of the picture or hidden (visibility {vis:.2f}): a performer, "
+            "whose hands and head carry the beat"
+        )
+    drop = _seated(timeline)
+    if drop is not None and -0.2 < drop < SEATED_MAX_THIGH_DROP:  # (knees far above: no body)
+        return "performance", (
+            f"the knees are level with the hips ({drop:.2f} torso lengths below them): a "
+            "seated performer, whose hands and head carry the beat"
+        )
+    return "dance", "the whole body is seen standing"
+
+
+def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[str, str]:
+    """What the beat grid follows -- "cuts", "dance" (the body's kinematic beats) or
+    "performance" (those of the head and arms, hands weighted) -- and why (one sentence for
+    the report)."""
     pose = timeline.pose or {}
     kin = timeline.kinematics
     dur = max(float(timeline.duration_s), 1e-9)
     cut_rate = 60.0 * len(timeline.cuts) / dur
     cov, height = float(pose.get("coverage", 0.0)), float(pose.get("body_height", 0.0))
     if mode == "cuts":
-        return False, "mode cuts (chosen by the user): the beat grid follows the cuts"
-    if mode == "dance":
+        return "cuts", "mode cuts (chosen by the user): the beat grid follows the cuts"
+    if mode in ("dance", "performance"):
         if kin is None:
-            return True, (
-                f"mode dance (chosen by the user) without a tracked body ({_why_no_body(timeline)}"
-                "): the grid follows the optical-flow visual beats"
+            return mode, (
+                f"mode {mode} (chosen by the user) without a tracked body "
+                f"({_why_no_body(timeline)}): the grid follows the optical-flow visual beats"
             )
-        return True, "mode dance (chosen by the user): the beat grid follows the dancer"
+        who = "the dancer" if mode == "dance" else "the performer's hands and head"
+        return mode, f"mode {mode} (chosen by the user): the beat grid follows {who}"
     if timeline.source.kind != "video":
-        return False, "mode cuts: a still picture (no movement to follow)"
+        return "cuts", "mode cuts: a still picture (no movement to follow)"
     if kin is None:
-        return False, f"mode cuts: no body was tracked ({_why_no_body(timeline)})"
+        return "cuts", f"mode cuts: no body was tracked ({_why_no_body(timeline)})"
     if cov < DANCE_MIN_COVERAGE or height < DANCE_MIN_BODY_HEIGHT:
-        return False, (
+        return "cuts", (
             f"mode cuts: the body is seen in {100 * cov:.0f} % of the frames at "
             f"{100 * height:.0f} % of the height (dance needs >= "
             f"{100 * DANCE_MIN_COVERAGE:.0f} % and >= {100 * DANCE_MIN_BODY_HEIGHT:.0f} %)"
         )
     if cut_rate >= DANCE_MAX_CUTS_PER_MIN:
-        return False, f"mode cuts: {cut_rate:.1f} cuts/min is too many for a dance"
-    return True, (
-        f"mode dance: one body fills the picture ({100 * cov:.0f} % of the frames, "
-        f"{100 * height:.0f} % of the height) and cuts are rare ({cut_rate:.1f}/min)"
+        return "cuts", f"mode cuts: {cut_rate:.1f} cuts/min is too many for a dance"
+    kind, why_kind = body_kind(timeline)
+    return kind, (
+        f"mode {kind}: a body fills the picture ({100 * cov:.0f} % of the frames, "
+        f"{100 * height:.0f} % of the height), cuts are rare ({cut_rate:.1f}/min), and "
+        f"{why_kind}"
     )
 
 
-def _kin_events(timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
-    kin = timeline.kinematics
+def performer_view(kin: dict) -> dict:
+    """The kinematics with the beats and tempo of the head and arms (hands weighted) in
+    place of the whole body's; accents and intensity kept."""
+    up = kin.get("upper")
+    if not up:
+        return kin
+    out = dict(kin)
+    for k in ("beats", "beats_per_s", "tempo_bpm", "tempo_confidence", "tempo_octave"):
+        out[k] = up.get(k)
+    return out
+
+
+def _kin_events(timeline: Timeline, kin: dict | None) -> tuple[np.ndarray, np.ndarray]:
     if kin is not None:
         b = kin.get("beats", [])
         return np.array([x["time_s"] for x in b]), np.array([x["strength"] for x in b])
@@ -275,27 +337,69 @@ def _fold_tempo(bpm: float, lo: float = 60.0, hi: float = 180.0) -> float:
     return bpm
 
 
-def dance_tempo(timeline: Timeline, target: float, why_t: str) -> tuple[float, str]:
-    kin = timeline.kinematics
+def dance_tempo(
+    timeline: Timeline,
+    target: float,
+    why_t: str,
+    *,
+    tempo_range_bpm: tuple[float, float],
+    kin: dict | None = None,
+) -> tuple[float, str]:
+    """The tempo of a dance: the dancer's when she has a confident one; else the style's
+    ``target`` moved by her pace (see :data:`TYPICAL_KINEMATIC_BEATS_PER_S`); else the
+    visual tempo of the movement; and the sentence that says which. ``kin``: the
+    kinematics to read (default the timeline's; :func:`performer_view` for a performer)."""
+    kin = timeline.kinematics if kin is None else kin
     if kin is not None:
         kt, conf = kin.get("tempo_bpm"), float(kin.get("tempo_confidence") or 0.0)
         if kt and conf >= DANCE_MIN_TEMPO_CONFIDENCE:
             kt = _fold_tempo(kt)
-            return kt, f"tempo {kt:.0f} BPM: the dancer's (kinematic tempo, confidence {conf:.2f})"
-        if kt:
-            why_t += (
-                f"; the dancer's tempo ({kt:.0f} BPM) is unsure (confidence {conf:.2f}), "
-                "so only the phase follows her"
+            octave = float(kin.get("tempo_octave", 1.0))
+            rule = (
+                f", {'twice' if octave > 1 else 'half'} her movement's period: stops and "
+                "turns are beats"
+                if octave != 1.0
+                else ""
             )
+            return kt, (
+                f"tempo {kt:.0f} BPM: the dancer's (kinematic tempo, confidence {conf:.2f}{rule})"
+            )
+        rate = float(kin.get("beats_per_s") or 0.0)
+        unsure = (
+            f"the dancer's tempo ({kt:.0f} BPM) is unsure (confidence {conf:.2f})"
+            if kt
+            else "the dancer has no periodic tempo"
+        )
+        if rate > 0:
+            lo, hi = tempo_range_bpm
+            moved = float(np.clip(target * rate / TYPICAL_KINEMATIC_BEATS_PER_S, lo, hi))
+            return round(moved, 2), (
+                f"tempo {moved:.0f} BPM: the style's {target:.0f} moved by the dancer's pace "
+                f"({rate:.2f} kinematic beats a second against a typical "
+                f"{TYPICAL_KINEMATIC_BEATS_PER_S:.2f}; kept in {lo:.0f}-{hi:.0f}), as "
+                f"{unsure}; the phase follows her"
+            )
+        why_t += f"; {unsure}, so only the phase follows her"
     elif timeline.visual_tempo_bpm and timeline.visual_tempo_confidence >= 0.3:
         vt = _fold_tempo(float(timeline.visual_tempo_bpm))
         return vt, f"tempo {vt:.0f} BPM: the visual tempo of the movement (no pose)"
     return target, why_t
 
 
-def follow_dancer(timeline: Timeline, *, target: float, dur: float, bpb: int, why: list[str]):
-    bt, bs = _kin_events(timeline)
-    acc = (timeline.kinematics or {}).get("accents", [])
+def follow_dancer(
+    timeline: Timeline,
+    *,
+    target: float,
+    dur: float,
+    bpb: int,
+    why: list[str],
+    kin: dict | None = None,
+):
+    """A beat grid on the body's kinematic beats (``kin``, default the timeline's), or on
+    the optical-flow visual beats without a body."""
+    kin = timeline.kinematics if kin is None else kin
+    bt, bs = _kin_events(timeline, kin)
+    acc = (kin or {}).get("accents", [])
     grid, info = dance_grid(
         beats_s=bt,
         strength=bs,
@@ -305,7 +409,9 @@ def follow_dancer(timeline: Timeline, *, target: float, dur: float, bpb: int, wh
         accents_s=np.array([a["time_s"] for a in acc]),
         accent_strength=np.array([a["strength"] for a in acc]),
     )
-    src = "kinematic" if timeline.kinematics is not None else "visual (optical-flow)"
+    src = "kinematic" if kin is not None else "visual (optical-flow)"
+    if kin is not None and kin is not timeline.kinematics:
+        src = "kinematic (head and arms, hands weighted)"
     why.append(
         f"beat grid on the dancer: {info['tracked']} beats tracked on {len(bt)} {src} beats, "
         f"smoothed to at most 2 % tempo change per beat ({info['tempo_bpm']:.0f} BPM)"
