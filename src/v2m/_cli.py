@@ -52,7 +52,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         body = (
             f"; a body in {100 * tl.pose['coverage']:.0f} % of the frames, "
             f"{len(k['beats'])} kinematic beats, {kt} "
-            f"(confidence {k.get('tempo_confidence', 0):.2f}), {len(k['accents'])} accents"
+            f"(confidence {k.get('tempo_confidence', 0):.2f}), {len(k['accents'])} accents; "
+            f"pose model {tl.pose.get('model_time_s', 0):.1f} s at {tl.pose['rate_hz']:g} Hz"
         )
     print(
         f"{args.input}: {len(tl.cuts)} cuts, {len(tl.shots)} shots, "

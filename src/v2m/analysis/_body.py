@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from pathlib import Path
 
 import cv2
@@ -51,13 +52,17 @@ class BodyTracker:
         self.xy: list[np.ndarray] = []
         self.vis: list[np.ndarray] = []
         self.size: tuple[int, int] = (1, 1)
+        self.model_time_s = 0.0
+        self.probe_time_s = 0.0
 
     def push(self, time_s: float, bgr: np.ndarray, *, after_cut: bool) -> None:
         if after_cut:
             self.est.reset()
         self.size = (bgr.shape[1], bgr.shape[0])
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        t0 = time.perf_counter()
         fr = self.est(rgb)
+        self.model_time_s += time.perf_counter() - t0
         self.times.append(time_s)
         if fr is None:
             self.xy.append(np.full((33, 2), np.nan))
@@ -79,6 +84,8 @@ class BodyTracker:
         pose = {
             "model": MODEL_NAME,
             "rate_hz": round(self.rate_hz, 4),
+            "model_time_s": round(self.model_time_s, 3),
+            "probe_time_s": round(self.probe_time_s, 3),
             "image_size": [w, h],
             "coverage": round(float(seen.mean()) if len(seen) else 0.0, 4),
             "body_height": round(float(np.median(heights)), 4) if heights.size else 0.0,
@@ -174,8 +181,11 @@ def start(
         else:
             log.info("pose tracking not available: %s", exc)
         return None
+    probe_s = 0.0
     if mode == "auto":
+        t0 = time.perf_counter()
         share, size = _probe(path, info, est)
+        probe_s = time.perf_counter() - t0
         log.info("pose probe: a body in %.0f %% of probe frames, size %.2f", 100 * share, size)
         if share < PROBE_MIN_SHARE or size < PROBE_MIN_HEIGHT:
             notes_out.append(
@@ -184,4 +194,6 @@ def start(
                 f"from {100 * PROBE_MIN_SHARE:.0f} % and {PROBE_MIN_HEIGHT:.2f})"
             )
             return None
-    return BodyTracker(est, fps=info.fps)
+    tracker = BodyTracker(est, fps=info.fps)
+    tracker.probe_time_s = probe_s
+    return tracker
