@@ -32,7 +32,8 @@ other 2-D pose source) into what the music needs from a dancer:
   **Octave rule: stops and turns are beats.** A movement often repeats every two beats (a
   step to the left and back, a clip played forward and backward), so of the period's
   octaves within 60-200 BPM (half, itself, double) the tempo is the one nearest (in
-  octaves) the rate of the kinematic beats (60 over their median spacing).
+  octaves) the rate of the clear kinematic beats (60 over their median spacing; strength
+  at least 0.3 of the 90th percentile).
   ``tempo_octave`` says which was taken (0.5, 1 or 2). The local tempo per window (the
   peak within +-15 % of the period) gives the drift.
 * **Accents**: peaks of deceleration (the kinetic speed falling fast: a stop, an arm hit)
@@ -226,11 +227,23 @@ def kinematic_tempo(
     return round(float(tempo), 2), round(conf, 3), centres, np.asarray(local)
 
 
-def beat_octave(period_bpm: float | None, beats_s: np.ndarray) -> float:
+#: The octave rule counts the clear kinematic beats: strength at least this share of the
+#: 90th percentile of the strengths (shallow minima inside a movement are not beats).
+OCTAVE_MIN_STRENGTH = 0.3
+
+
+def beat_octave(
+    period_bpm: float | None, beats_s: np.ndarray, strength: np.ndarray | None = None
+) -> float:
     """The octave (0.5, 1 or 2) of a movement's period that is its tempo: the one within
-    60-200 BPM nearest, in octaves, the rate of the kinematic beats ``beats_s`` (60 over
-    their median spacing); 1 when there are fewer than 4 beats."""
-    b = np.sort(np.asarray(beats_s, float))
+    60-200 BPM nearest, in octaves, the rate of the clear kinematic beats (60 over their
+    median spacing; with ``strength``, those of at least :data:`OCTAVE_MIN_STRENGTH` of the
+    90th percentile); 1 when there are fewer than 4 of them."""
+    b = np.asarray(beats_s, float)
+    if strength is not None and len(b):
+        s = np.asarray(strength, float)
+        b = b[s >= OCTAVE_MIN_STRENGTH * float(np.quantile(s, 0.9))]
+    b = np.sort(b)
     if not period_bpm or len(b) < 4:
         return 1.0
     rate = 60.0 / max(float(np.median(np.diff(b))), 1e-6)
@@ -388,7 +401,7 @@ def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames
     np.add.at(pulses, np.clip(np.round(beats_t / hop_s).astype(int), 0, n - 1), beats_s)
     pulses = gaussian_filter1d(pulses, max(1.0, POSITION_SIGMA_INTERVALS * frames))
     tempo, conf, ct, cb = kinematic_tempo([speed, pulses], hop_s=hop_s)
-    octave = beat_octave(tempo, beats_t)
+    octave = beat_octave(tempo, beats_t, beats_s)
     if tempo is not None:
         tempo, cb = round(tempo * octave, 2), cb * octave
     return beats_t, beats_s, tempo, conf, ct, cb, octave
