@@ -908,8 +908,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Terminated(Exception):
-    """SIGTERM, turned into an exception so that every clean-up runs as on Ctrl-C."""
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so that every clean-up runs as on Ctrl-C; like
+    KeyboardInterrupt not an Exception, so that no ``except Exception`` (a probe frame that
+    does not decode, a worker's error) swallows it."""
 
 
 def _on_sigterm(signum, frame):  # noqa: ARG001
