@@ -16,7 +16,9 @@ Prints, for the dance clip (and the same clip scaled to 1280x720, made here once
   beats kept by the re-encode (F, 80 ms), the music's tempo; the dancer re-encoded and
   retimed (0.8x, 1.25x, mapped back): beats kept (F within 80 and 40 ms), tempo, the
   music's tempo; and the mode chosen for a performer seen from the waist up, three dancers
-  side by side, and a cut-heavy clip.
+  side by side, and a cut-heavy clip;
+- the pose models (``--models``; lite, full, heavy, those installed): time on the 720p clip,
+  kinematic beats against full's, reversals found.
 """
 
 from __future__ import annotations
@@ -55,12 +57,43 @@ def scaled_720p(src: Path, dst: Path) -> Path:
     return dst
 
 
-def timed_analysis(path: Path, pose: str):
+def timed_analysis(path: Path, pose: str, model: str = "full"):
     from v2m.analysis import analyze
 
     t = time.perf_counter()
-    tl = analyze(path, pose=pose)
+    tl = analyze(path, pose=pose, pose_model=model)
     return time.perf_counter() - t, tl
+
+
+def variants(path: Path, tmp: Path) -> None:
+    """Each installed landmark model on the 720p clip: time against decode-only and against
+    decode + its own model time; its kinematic beats against full's (F within 40 ms) on the
+    dancer, and the reversals it finds on two reversing clips."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from dancing import ping_pong
+
+    from v2m.analysis.pose import installed_models
+
+    found = [v for v, p in installed_models().items() if p is not None]
+    print(f"\npose models (installed: {', '.join(found)}; see v2m models pose)")
+    d = min(decode_only_s(path) for _ in range(2))
+    clips = [
+        ping_pong(tmp / f"v_{p}_{f}.mp4", period_s=p, fps=f) for p, f in ((0.48, 25.0), (0.4, 30.0))
+    ]
+    ref = None
+    for v in ("full", "lite", "heavy"):
+        if v not in found:
+            continue
+        t, tl = timed_analysis(path, "on", v)
+        b = _beats(tl)
+        ref = b if v == "full" else ref
+        rev = [_f(turns, _beats(timed_analysis(c, "on", v)[1]), 0.08) for c, turns in clips]
+        vs = f"; beats vs full F {_f(ref, b, 0.04):.2f} (40 ms)" if v != "full" else ""
+        print(
+            f"{v}: {t:.2f} s = {t / d:.1f}x decode-only (target with lite <= 5x), "
+            f"{t / (d + tl.pose['model_time_s']):.2f}x decode + model{vs}; reversals found "
+            f"F {rev[0]:.2f} (0.48 s, 25 fps), {rev[1]:.2f} (0.4 s, 30 fps)"
+        )
 
 
 def speed(path: Path, label: str) -> None:
@@ -207,7 +240,13 @@ def main() -> int:
     ap.add_argument("--video", type=Path, default=DANCER)
     ap.add_argument("--skip-720p", action="store_true")
     ap.add_argument("--known", action="store_true", help="only the known-answer clips")
+    ap.add_argument("--models", action="store_true", help="only the pose models' figures")
     args = ap.parse_args()
+    if args.models:
+        big = scaled_720p(args.video, HERE / "_media" / "dancer_720p.mp4")
+        with tempfile.TemporaryDirectory() as tmp:
+            variants(big, Path(tmp))
+        return 0
     if args.known:
         with tempfile.TemporaryDirectory() as tmp:
             known(Path(tmp))
@@ -219,6 +258,8 @@ def main() -> int:
     if not args.skip_720p:
         big = scaled_720p(args.video, HERE / "_media" / "dancer_720p.mp4")
         speed(big, "the same clip at 1280x720 (H.264)")
+        with tempfile.TemporaryDirectory() as tmp:
+            variants(big, Path(tmp))
     alignment(args.video)
     with tempfile.TemporaryDirectory() as tmp:
         known(Path(tmp))

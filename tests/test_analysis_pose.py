@@ -116,3 +116,79 @@ def test_dance_video_gets_pose_and_kinematics_in_the_timeline(tmp_path):
 def test_auto_pose_skips_videos_without_a_dominant_body(cuts_mp4):
     tl = analyze(cuts_mp4, pose="auto")
     assert tl.pose is None and tl.kinematics is None
+
+
+def test_another_variant_missing_from_a_named_folder_names_its_file(tmp_path):
+    (tmp_path / "pose_detection.tflite").write_bytes(b"x")
+    (tmp_path / "pose_landmark_full.tflite").write_bytes(b"x")
+    with pytest.raises(InputError, match="pose_landmark_lite.tflite"):
+        find_models(tmp_path, variant="lite")
+    assert find_models(tmp_path, variant="full")[1].name == "pose_landmark_full.tflite"
+
+
+def test_an_unknown_variant_is_a_parameter_error(tmp_path):
+    from v2m.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'tiny'"):
+        find_models(tmp_path, variant="tiny")
+    with pytest.raises(ParameterError, match="'tiny'"):
+        analyze(DANCER, pose_model="tiny")
+
+
+def test_install_checks_every_file_by_its_hash(tmp_path):
+    """A model file that is not the expected release is refused, naming both hashes, and
+    nothing is written; a tarball without landmark models is not the npm package."""
+    import tarfile
+
+    from v2m.analysis.pose import install_models
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "pose_landmark_lite.tflite").write_bytes(b"not a model")
+    (src / "pose_detection.tflite").write_bytes(b"not a detector")
+    dest = tmp_path / "dest"
+    with pytest.raises(InputError, match="SHA-256 .* expected"):
+        install_models(src, dest=dest)
+    assert not dest.exists() or not any(dest.iterdir())
+    tgz = tmp_path / "other.tgz"
+    with tarfile.open(tgz, "w:gz") as tar:
+        tar.add(src / "pose_detection.tflite", arcname="package/readme.txt")
+    with pytest.raises(InputError, match="no pose_landmark"):
+        install_models(tgz, dest=dest)
+    with pytest.raises(InputError, match="no such file"):
+        install_models(tmp_path / "missing.tgz", dest=dest)
+
+
+@needs_pose
+def test_installed_models_are_copied_whole_and_found(tmp_path, monkeypatch):
+    """The files v2m finds install again into another folder (hash-checked), and that folder
+    is where the models are then found."""
+    from v2m.analysis.pose import install_models, installed_models
+
+    full = find_models()[1].parent
+    written = install_models(full, dest=tmp_path / "pose")
+    names = {p.name for p in written}
+    assert {"pose_detection.tflite", "pose_landmark_full.tflite"} <= names
+    monkeypatch.setenv("V2M_MODELS", str(tmp_path))
+    monkeypatch.delenv("V2M_POSE_MODELS", raising=False)
+    assert installed_models()["full"] == tmp_path / "pose" / "pose_landmark_full.tflite"
+
+
+@pytest.mark.skipif(
+    not pose_available(variant="lite") or not DANCER.exists(), reason="lite model not installed"
+)
+def test_the_lite_model_finds_the_same_body():
+    """lite and full on the same frames: the same joints within a few percent of the body."""
+    from itertools import islice
+
+    import av
+
+    with av.open(str(DANCER)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in islice(c.decode(video=0), 40)]
+    lite, full = PoseEstimator(variant="lite"), PoseEstimator(variant="full")
+    a = np.array([lite(f).xy for f in frames])
+    b = np.array([full(f).xy for f in frames])
+    torso = np.linalg.norm(b[:, 11] - b[:, 23], axis=1).mean()
+    err = np.linalg.norm(a - b, axis=2)[:, [0, 11, 12, 15, 16, 23, 24, 27, 28]]
+    assert np.median(err) < 0.1 * torso
+    assert lite.variant == "lite"

@@ -476,3 +476,16 @@ def test_inputs_positional_or_as_options():
     e = p.parse_args(["eval", "gen", "-o", "r.json"])
     assert str(e.generated_pos) == "gen"
     assert main(["eval", "-o", "r.json"]) == 2
+
+
+def test_models_list_and_a_bad_pose_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("V2M_MODELS", str(tmp_path))
+    rc = main(["models", "list"])
+    out = capsys.readouterr().out
+    assert rc == 0 and str(tmp_path) in out
+    assert all(f"pose {v}" in out for v in ("lite", "full", "heavy"))
+    with pytest.raises(SystemExit) as e:
+        main(["analyze", str(tmp_path / "x.mp4"), "--pose-model", "tiny"])
+    assert e.value.code == 2 and "--pose-model" in capsys.readouterr().err
+    rc, err = _run(["models", "pose", tmp_path / "nothing.tgz"], capsys)
+    assert rc == 2 and "nothing.tgz: no such file" in err

@@ -31,6 +31,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             progress=True,
             keep_thumbnails=bool(args.plot),
             pose=args.pose,
+            pose_model=args.pose_model,
             audio=args.sound,
         )
         text = tl.to_json()
@@ -177,6 +178,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         duration_s=args.duration_s,
         keep_audio=args.keep_audio,
         loudness_lufs=args.loudness,
+        pose_model=args.pose_model,
         stems=args.stems,
         plot=args.plot,
         midi=args.midi,
@@ -421,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="track the body pose (auto: when one person fills the picture; needs the "
         "'pose' extra)",
     )
+    _pose_model_option(a)
     a.add_argument(
         "--sound", default="auto", choices=["auto", "silero", "energy", "off"],
         help="the video's own sound: speech with Silero VAD when the 'speech' extra is "
@@ -546,6 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
         "head (auto: dance when one person fills the picture and cuts are rare, performance "
         "when the legs are out of the picture or seated; pose needs the 'pose' extra)",
     )
+    _pose_model_option(s)
     _add_sound_args(s)
     s.add_argument(
         "--stems", type=Path, default=None,
@@ -743,6 +747,19 @@ def build_parser() -> argparse.ArgumentParser:
             x.add_argument("-o", "--output", type=Path, required=True, help="items .jsonl")
             x.set_defaults(func=_cmd_datasets_export)
 
+    mo = sub.add_parser("models", help="local model files: list them, install the pose models")
+    msub = mo.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    ml = msub.add_parser("list", help="which pose models v2m finds, and where")
+    ml.set_defaults(func=_cmd_models_list)
+    mp = msub.add_parser(
+        "pose",
+        help="install the BlazePose lite/full/heavy models from the npm package (the .tgz "
+        "'npm pack @mediapipe/pose@0.5.1675469404' writes) or a folder; checked by SHA-256",
+    )
+    mp.add_argument("source", type=Path, help="mediapipe-pose-*.tgz or a folder of .tflite files")
+    mp.add_argument("--dest", type=Path, help="the folder to fill (default: v2m's model folder)")
+    mp.set_defaults(func=_cmd_models_pose)
+
     st = sub.add_parser("study", help="blind listening studies: create, serve, report")
     ssub = st.add_subparsers(dest="study_command", required=True, metavar="ACTION")
     sc = ssub.add_parser("create", help="a blind study from several systems' outputs")
@@ -814,6 +831,32 @@ def _cmd_study_report(args: argparse.Namespace) -> int:
     rep = report_study(args.study)
     print(to_markdown(rep))
     print(f"written: {args.study / 'report.json'}, report.csv, report.md", file=sys.stderr)
+    return 0
+
+
+def _pose_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pose-model", default="full", choices=["lite", "full", "heavy"],
+        help="the pose landmark model (full: the default, in the mediapipe wheel; lite is "
+        "faster but finds fewer of the body's stops; lite and heavy: 'v2m models pose')",
+    )  # fmt: skip
+
+
+def _cmd_models_list(args: argparse.Namespace) -> int:  # noqa: ARG001
+    from ._models import models_home
+    from .analysis.pose import installed_models
+
+    print(f"v2m's model folder: {models_home()}")
+    for variant, path in installed_models().items():
+        print(f"pose {variant:6s} {path if path else 'not installed'}")
+    return 0
+
+
+def _cmd_models_pose(args: argparse.Namespace) -> int:
+    from .analysis.pose import install_models
+
+    for f in install_models(args.source, dest=args.dest):
+        print(f"installed {f}")
     return 0
 
 

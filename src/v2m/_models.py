@@ -10,7 +10,14 @@ from pathlib import Path
 from ._deps import require
 from .errors import InputError, ParameterError
 
-__all__ = ["offline", "device", "model_folder", "check_tokenizer", "TOKENIZER_FILES"]
+__all__ = [
+    "offline",
+    "device",
+    "model_folder",
+    "models_home",
+    "check_tokenizer",
+    "TOKENIZER_FILES",
+]
 
 
 def offline() -> None:
@@ -61,3 +68,13 @@ def model_folder(path, what: str, example: str, *, option: str = "--model-dir") 
             f"a folder saved by save_pretrained, e.g. a local copy of {example})"
         )
     return p
+
+
+def models_home() -> Path:
+    """v2m's own folder for model files a user installed (``v2m models``): ``$V2M_MODELS``,
+    else ``$XDG_DATA_HOME/v2m/models``, else ``~/.local/share/v2m/models``."""
+    env = os.environ.get("V2M_MODELS")
+    if env:
+        return Path(env).expanduser()
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "v2m" / "models"

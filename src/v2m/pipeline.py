@@ -198,6 +198,7 @@ def score(
     force: bool = False,
     progress: bool = False,
     mode: str = "auto",
+    pose_model: str = "full",
     backend: str = "rules",
     model_dir: str | Path | None = None,
     backend_options: dict | None = None,
@@ -237,6 +238,8 @@ def score(
     mode : {"auto", "cuts", "dance", "performance"}
         What the beat grid follows (see :func:`v2m.projection.project`); "auto" and "dance"
         track the body pose when the ``pose`` extra is installed.
+    pose_model : {"full", "lite", "heavy"}
+        The pose landmark model (see :func:`v2m.analysis.analyze`).
     backend : str
         What makes the audio (see :mod:`v2m.backends`): ``rules`` (the composer and the
         SoundFont renderer, default) or ``musicgen`` (needs ``model_dir``).
@@ -323,6 +326,7 @@ def score(
             report=report,
             soundfont=soundfont,
             progress=progress,
+            pose_model=pose_model,
         )
 
 
@@ -346,6 +350,7 @@ def _score(
     loudness_lufs=TARGET_LUFS,
     stems=None,
     plot=None,
+    pose_model="full",
 ) -> ScoreResult:
     suffix = out.suffix.lower()
     if controls.duration_s is not None and not is_image:
@@ -359,6 +364,7 @@ def _score(
         duration_s=controls.duration_s,
         progress=progress,
         pose=pose,
+        pose_model=pose_model,
         keep_thumbnails=bool(tagger) or plot is not None,
     )
     semantics = None

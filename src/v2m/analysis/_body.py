@@ -73,7 +73,7 @@ class BodyTracker:
 
     def finish(self, *, duration_s: float) -> tuple[dict, dict | None]:
         from .kinematics import kinematics
-        from .pose import MODEL_NAME
+        from .pose import model_name
 
         w, h = self.size
         t = np.asarray(self.times)
@@ -82,7 +82,7 @@ class BodyTracker:
         seen = np.isfinite(xy).all(axis=(1, 2))
         heights = (np.nanmax(xy[seen, :, 1], axis=1) - np.nanmin(xy[seen, :, 1], axis=1)) / h
         pose = {
-            "model": MODEL_NAME,
+            "model": model_name(getattr(self.est, "variant", "full")),
             "rate_hz": round(self.rate_hz, 4),
             "model_time_s": round(self.model_time_s, 3),
             "probe_time_s": round(self.probe_time_s, 3),
@@ -160,7 +160,14 @@ def _probe(path: Path, info, estimator) -> tuple[float, float]:
 
 
 def start(
-    path: Path, info, *, mode: str, model_dir, warnings_out: list[str], notes_out: list[str]
+    path: Path,
+    info,
+    *,
+    mode: str,
+    model_dir,
+    warnings_out: list[str],
+    notes_out: list[str],
+    variant: str = "full",
 ) -> BodyTracker | None:
     """A tracker when pose should run on this video (see :func:`v2m.analysis.analyze`);
     when it does not, ``notes_out`` gets the reason (pose off, not installed, or the probe
@@ -171,7 +178,7 @@ def start(
     from .pose import PoseEstimator
 
     try:
-        est = PoseEstimator(model_dir=model_dir, num_threads=2)
+        est = PoseEstimator(model_dir=model_dir, variant=variant, num_threads=2)
     except (MissingDependencyError, InputError) as exc:
         notes_out.append(f"pose: not available ({exc})")
         if mode == "on":

