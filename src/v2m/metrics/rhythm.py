@@ -72,7 +72,26 @@ ONSET_SR = 22050
 
 
 def validate(*times: np.ndarray) -> None:
-    """Each argument must be a 1-d array of finite, non-negative, sorted times."""
+    """Check times for the metrics: each a 1-d array of finite, non-negative, sorted seconds.
+
+    Parameters
+    ----------
+    *times : np.ndarray, shape (n,)
+        Event times in seconds.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first problem (not 1-d, not finite, negative or unsorted).
+
+    Examples
+    --------
+    >>> validate(np.array([0.5, 1.0]), np.array([2.0]))
+    >>> validate(np.array([1.0, 0.5]))
+    Traceback (most recent call last):
+    ...
+    v2m.errors.ParameterError: argument 0: times must be sorted
+    """
     for i, t in enumerate(times):
         t = np.asarray(t, float)
         if t.ndim != 1:
@@ -106,7 +125,25 @@ def _match(ref: np.ndarray, est: np.ndarray, window: float) -> int:
 
 
 def beat_f_measure(reference_beats, estimated_beats, *, window_s: float = 0.07) -> float:
-    """Beat F-measure as in mir_eval (0 if either list is empty)."""
+    """Beat F-measure as mir_eval computes it: beats paired one to one within ``window_s``.
+
+    Parameters
+    ----------
+    reference_beats, estimated_beats : array-like, shape (n,), (m,)
+        Beat times in seconds (sorted, >= 0).
+    window_s : float
+        Largest distance of a pair, seconds (mir_eval's 0.07).
+
+    Returns
+    -------
+    float
+        ``2 P R / (P + R)`` in 0..1 (higher is better); 0 when either list is empty.
+
+    Examples
+    --------
+    >>> beat_f_measure([0.5, 1.0, 1.5, 2.0], [0.52, 1.0, 1.6, 2.0])
+    0.75
+    """
     ref = np.asarray(reference_beats, float)
     est = np.asarray(estimated_beats, float)
     validate(ref, est)
@@ -118,7 +155,31 @@ def beat_f_measure(reference_beats, estimated_beats, *, window_s: float = 0.07) 
 
 
 def detect_onsets(y: np.ndarray, sr: int, *, variant: str = "loris") -> np.ndarray:
-    """Onset times (s) with the variant's librosa parameters, on mono audio at 22050 Hz."""
+    """Onset times with a paper's librosa settings (BCS/BHS's onsets).
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (n, channels)
+        Audio (mixed to mono; resampled to 22050 Hz when ``sr`` differs).
+    sr : int
+        Sample rate of ``y``, Hz.
+    variant : {"loris", "d2mgan"}
+        Whose onset settings (see the module docstring).
+
+    Returns
+    -------
+    np.ndarray, shape (k,)
+        Onset times in seconds.
+
+    Examples
+    --------
+    >>> sr = 22050
+    >>> y = np.zeros(2 * sr, np.float32)
+    >>> for t in (0.5, 1.0, 1.5):
+    ...     y[int(t * sr) : int(t * sr) + 200] = 0.9
+    >>> np.round(detect_onsets(y, sr), 1).tolist()
+    [0.5, 1.0, 1.5]
+    """
     librosa = require("librosa", purpose="onset detection")
     if variant not in BCS_VARIANTS:
         raise ParameterError(f"variant={variant!r}: one of {', '.join(BCS_VARIANTS)}")
@@ -131,7 +192,27 @@ def detect_onsets(y: np.ndarray, sr: int, *, variant: str = "loris") -> np.ndarr
 
 
 def onset_grid(onsets_s: np.ndarray, *, duration_s: float, bins_per_s: float = 1.0) -> np.ndarray:
-    """Boolean grid with True in every bin holding at least one onset."""
+    """Mark onsets on a grid of ``bins_per_s`` bins a second.
+
+    Parameters
+    ----------
+    onsets_s : np.ndarray, shape (k,)
+        Onset times, seconds.
+    duration_s : float
+        The grid covers 0 .. ``duration_s``.
+    bins_per_s : float
+        Bins a second.
+
+    Returns
+    -------
+    np.ndarray of bool, shape (ceil(duration_s * bins_per_s),)
+        True in every bin holding at least one onset.
+
+    Examples
+    --------
+    >>> onset_grid(np.array([0.2, 0.4, 2.5]), duration_s=4.0).tolist()
+    [True, False, True, False]
+    """
     n = int(math.ceil(duration_s * bins_per_s))
     g = np.zeros(n, bool)
     idx = np.trunc(np.asarray(onsets_s) * bins_per_s).astype(int)
@@ -160,9 +241,34 @@ def beats_coverage_score(
     bins_per_s: float = 1.0,
     formula: str = "d2mgan",
 ) -> float:
-    """BCS. ``formula="d2mgan"``: generated onset bins / reference onset bins;
-    ``formula="loris"``: bins with an onset in both / generated onset bins (see the module
-    docstring). NaN when the denominator is 0."""
+    """Beats coverage score (BCS) of generated audio against its reference.
+
+    ``formula="d2mgan"`` (D2M-GAN, CDCD): generated onset bins / reference onset bins, which
+    can exceed 1; ``formula="loris"`` (LORIS): bins with an onset in both / generated onset
+    bins, a precision (see the module docstring).
+
+    Parameters
+    ----------
+    ref_onsets_s, gen_onsets_s : array-like, shape (n,), (m,)
+        Onset times of the reference and the generated audio, seconds (sorted, >= 0;
+        :func:`detect_onsets` gives them as the papers did).
+    ref_duration_s, gen_duration_s : float
+        The two audios' lengths, seconds (the reference grid is cut to the generated one).
+    bins_per_s : float
+        Grid bins a second (1 in D2M-GAN and LORIS; 5 in later work).
+    formula : {"d2mgan", "loris"}
+
+    Returns
+    -------
+    float
+        The score (closer to 1 is better); NaN when the denominator is 0.
+
+    Examples
+    --------
+    >>> ref, gen = [0.5, 1.5, 2.5, 3.5], [0.5, 2.5]
+    >>> beats_coverage_score(ref, gen, ref_duration_s=4.0, gen_duration_s=4.0)
+    0.5
+    """
     if formula not in BCS_FORMULAS:
         raise ParameterError(f"formula={formula!r}: one of {', '.join(BCS_FORMULAS)}")
     gr, gg = _grids(ref_onsets_s, gen_onsets_s, ref_duration_s, gen_duration_s, bins_per_s)
@@ -179,7 +285,30 @@ def beats_hit_score(
     gen_duration_s: float,
     bins_per_s: float = 1.0,
 ) -> float:
-    """BHS: bins with an onset in both / reference onset bins."""
+    """Beats hit score (BHS): reference onset bins that the generated audio also hits.
+
+    Parameters
+    ----------
+    ref_onsets_s, gen_onsets_s : array-like, shape (n,), (m,)
+        Onset times of the reference and the generated audio, seconds (sorted, >= 0;
+        :func:`detect_onsets` gives them as the papers did).
+    ref_duration_s, gen_duration_s : float
+        The two audios' lengths, seconds (the reference grid is cut to the generated one).
+    bins_per_s : float
+        Grid bins a second (1 in D2M-GAN and LORIS; 5 in later work).
+
+    Returns
+    -------
+    float
+        Bins with an onset in both / reference onset bins, 0..1 (higher is better); NaN
+        when the reference has no onset.
+
+    Examples
+    --------
+    >>> ref, gen = [0.5, 1.5, 2.5, 3.5], [0.5, 2.5, 3.2]
+    >>> beats_hit_score(ref, gen, ref_duration_s=4.0, gen_duration_s=4.0)
+    0.75
+    """
     gr, gg = _grids(ref_onsets_s, gen_onsets_s, ref_duration_s, gen_duration_s, bins_per_s)
     return float((gr & gg).sum() / gr.sum()) if gr.sum() else math.nan
 
@@ -192,7 +321,30 @@ def beats_f1(
     gen_duration_s: float,
     bins_per_s: float = 1.0,
 ) -> float:
-    """LORIS's F1 of its BCS (``formula="loris"``) and BHS; 0 when both are 0."""
+    """LORIS's F1 of its BCS (``formula="loris"``) and BHS.
+
+    Parameters
+    ----------
+    ref_onsets_s, gen_onsets_s : array-like, shape (n,), (m,)
+        Onset times of the reference and the generated audio, seconds (sorted, >= 0;
+        :func:`detect_onsets` gives them as the papers did).
+    ref_duration_s, gen_duration_s : float
+        The two audios' lengths, seconds (the reference grid is cut to the generated one).
+    bins_per_s : float
+        Grid bins a second (1 in D2M-GAN and LORIS; 5 in later work).
+
+    Returns
+    -------
+    float
+        ``2 BCS BHS / (BCS + BHS)``, 0..1 (higher is better); 0 when both are 0, NaN when
+        either is.
+
+    Examples
+    --------
+    >>> ref, gen = [0.5, 1.5, 2.5, 3.5], [0.5, 2.5, 3.2]
+    >>> round(beats_f1(ref, gen, ref_duration_s=4.0, gen_duration_s=4.0), 4)
+    0.8571
+    """
     kw = {"ref_duration_s": ref_duration_s, "gen_duration_s": gen_duration_s}
     kw["bins_per_s"] = bins_per_s
     c = beats_coverage_score(ref_onsets_s, gen_onsets_s, formula="loris", **kw)
@@ -213,7 +365,28 @@ def _align(a: np.ndarray, b: np.ndarray, sigma: float) -> float:
 def beat_align_score_motion(
     motion_beats_s, music_beats_s, *, fps: float = 60.0, sigma_frames: float = 3.0
 ) -> float:
-    """AIST++ / FACT beat align score: over motion beats, against music beats."""
+    """AIST++ / FACT beat align score: over the motion beats, against the music beats.
+
+    Parameters
+    ----------
+    motion_beats_s, music_beats_s : array-like, shape (n,), (m,)
+        Kinematic (or visual) beats and music beats, seconds.
+    fps : float
+        Frames a second: the distances are counted in frames (AIST++: 60).
+    sigma_frames : float
+        Width of the Gaussian, frames (3).
+
+    Returns
+    -------
+    float
+        ``mean_i exp(-min_j d_ij^2 / (2 sigma^2))`` in 0..1 (higher is better; compare with
+        :func:`beat_align_score_chance`); NaN when either list is empty.
+
+    Examples
+    --------
+    >>> round(beat_align_score_motion([1.0, 2.0, 3.0], [1.0, 2.05, 3.5]), 4)
+    0.5355
+    """
     a, b = np.asarray(motion_beats_s, float), np.asarray(music_beats_s, float)
     validate(a, b)
     return _align(a * fps, b * fps, sigma_frames)
@@ -222,7 +395,25 @@ def beat_align_score_motion(
 def beat_align_score_music(
     music_beats_s, motion_beats_s, *, fps: float = 60.0, sigma_frames: float = 3.0
 ) -> float:
-    """Bailando beat align score: over music beats, against motion beats."""
+    """Bailando beat align score: over the music beats, against the motion beats.
+
+    Parameters
+    ----------
+    music_beats_s, motion_beats_s : array-like, shape (n,), (m,)
+        Music beats and kinematic (or visual) beats, seconds.
+    fps, sigma_frames : float
+        As :func:`beat_align_score_motion`.
+
+    Returns
+    -------
+    float
+        The mean over the music beats, 0..1 (higher is better); NaN when either is empty.
+
+    Examples
+    --------
+    >>> round(beat_align_score_music([1.0, 2.05, 3.5], [1.0, 2.0, 3.0]), 4)
+    0.5355
+    """
     a, b = np.asarray(music_beats_s, float), np.asarray(motion_beats_s, float)
     validate(a, b)
     return _align(a * fps, b * fps, sigma_frames)
@@ -252,6 +443,14 @@ def beat_align_score_chance(
     float
         The mean of :func:`beat_align_score_motion` over the shifted music beats (NaN with
         fewer than two music beats or no motion beats).
+
+    Examples
+    --------
+    >>> motion, music = [1.0, 2.0, 3.0], [1.0, 2.05, 3.5]
+    >>> round(beat_align_score_motion(motion, music), 3)
+    0.536
+    >>> round(beat_align_score_chance(motion, music), 3)  # what unrelated phases score
+    0.107
     """
     a, b = np.asarray(motion_beats_s, float), np.asarray(music_beats_s, float)
     validate(a, b)
@@ -269,7 +468,23 @@ def beat_align_score_chance(
 
 
 def cut_beat_offsets(cuts_s, beats_s) -> np.ndarray:
-    """Signed offset (nearest beat minus cut) for every cut, in seconds."""
+    """Signed offset of the nearest beat from every cut (for a histogram).
+
+    Parameters
+    ----------
+    cuts_s, beats_s : array-like, shape (n,), (m,)
+        Cut times and beat times, seconds.
+
+    Returns
+    -------
+    np.ndarray, shape (n,)
+        Nearest beat minus cut, seconds (NaN for every cut when there are no beats).
+
+    Examples
+    --------
+    >>> np.round(cut_beat_offsets([1.0, 2.52], np.arange(0, 4, 0.5)), 3).tolist()
+    [0.0, -0.02]
+    """
     c, b = np.asarray(cuts_s, float), np.asarray(beats_s, float)
     validate(c, b)
     if c.size == 0 or b.size == 0:
@@ -281,13 +496,53 @@ def cut_beat_offsets(cuts_s, beats_s) -> np.ndarray:
 
 
 def cut_beat_hit_rate(cuts_s, beats_s, *, tolerance_s: float = 0.07) -> float:
-    """Fraction of cuts with a beat within ``tolerance_s``."""
+    """Share of cuts with a beat within ``tolerance_s``.
+
+    Parameters
+    ----------
+    cuts_s, beats_s : array-like, shape (n,), (m,)
+        Cut times and beat times, seconds.
+    tolerance_s : float
+        Largest distance that counts as on the beat (35 ms: heard as together).
+
+    Returns
+    -------
+    float
+        0..1 (higher is better); NaN without cuts.
+
+    Examples
+    --------
+    >>> round(cut_beat_hit_rate([1.0, 2.52, 3.3], np.arange(0, 4, 0.5)), 4)
+    0.6667
+    """
     off = cut_beat_offsets(cuts_s, beats_s)
     return float(np.mean(np.abs(off) <= tolerance_s)) if off.size else math.nan
 
 
 def motion_peaks(energy: np.ndarray, *, hop_s: float, min_prominence: float = 0.1) -> np.ndarray:
-    """Times of local maxima of an optical-flow energy curve (AV-Align's video peaks)."""
+    """AV-Align's video peaks: local maxima of an optical-flow energy curve.
+
+    Parameters
+    ----------
+    energy : np.ndarray, shape (n,)
+        Motion energy per step (any unit; normalised by its maximum).
+    hop_s : float
+        Step of ``energy``, seconds.
+    min_prominence : float
+        Smallest prominence of a peak, as a share of the maximum.
+
+    Returns
+    -------
+    np.ndarray, shape (k,)
+        Peak times, seconds.
+
+    Examples
+    --------
+    >>> e = np.zeros(100)
+    >>> e[[20, 50, 80]] = 1.0
+    >>> motion_peaks(e, hop_s=0.04).tolist()
+    [0.8, 2.0, 3.2]
+    """
     from scipy.signal import find_peaks
 
     e = np.asarray(energy, float)
@@ -298,8 +553,26 @@ def motion_peaks(energy: np.ndarray, *, hop_s: float, min_prominence: float = 0.
 
 
 def av_align(audio_onsets_s, video_peaks_s, *, fps: float) -> float:
-    """AV-Align: share of audio onsets and video peaks that have a partner within one
-    video frame."""
+    """AV-Align (Yariv et al. 2024): audio onsets and video peaks that find a partner.
+
+    Parameters
+    ----------
+    audio_onsets_s, video_peaks_s : array-like, shape (n,), (m,)
+        Audio onsets and video motion peaks (:func:`motion_peaks`), seconds.
+    fps : float
+        The video's frame rate: a partner is within one frame.
+
+    Returns
+    -------
+    float
+        ``(#{a near V} + #{v near A}) / (|A| + |V|)``, 0..1 (higher is better); NaN when
+        both are empty.
+
+    Examples
+    --------
+    >>> round(av_align([0.8, 2.0, 3.2], [0.8, 2.0, 3.0], fps=25.0), 4)
+    0.6667
+    """
     a, v = np.asarray(audio_onsets_s, float), np.asarray(video_peaks_s, float)
     validate(a, v)
     if a.size + v.size == 0:
@@ -323,7 +596,30 @@ def evaluate(
     motion_beats=None,
     fps: float = 60.0,
 ) -> dict:
-    """Every metric whose inputs are given, keyed by stable names."""
+    """Every rhythm metric whose inputs are given, keyed by stable names.
+
+    Parameters
+    ----------
+    reference_beats, estimated_beats : array-like, optional
+        For ``beat_f_measure``.
+    cuts, music_beats : array-like, optional
+        For ``cut_beat_hit_rate_35ms`` and ``cut_beat_hit_rate_70ms``.
+    motion_beats, music_beats : array-like, optional
+        For ``beat_align_score_motion``, ``beat_align_score_music`` and
+        ``beat_align_score_chance``.
+    fps : float
+        Frames a second for the beat align scores.
+
+    Returns
+    -------
+    dict
+        Metric name -> value (seconds in, unitless scores out).
+
+    Examples
+    --------
+    >>> evaluate(cuts=[1.0, 2.52], music_beats=np.arange(0, 4, 0.5))
+    {'cut_beat_hit_rate_35ms': 1.0, 'cut_beat_hit_rate_70ms': 1.0}
+    """
     out: dict[str, float] = {}
     if reference_beats is not None and estimated_beats is not None:
         out["beat_f_measure"] = beat_f_measure(reference_beats, estimated_beats)

@@ -225,6 +225,15 @@ def structure_indicator(
     -------
     dict
         ``{name: SI}``, each in [0, 1].
+
+    Examples
+    --------
+    >>> sr = 22050
+    >>> t = np.arange(40 * sr) / sr
+    >>> y = np.sin(2 * np.pi * np.where((t // 5) % 2 == 0, 220.0, 330.0) * t)  # A B A B ...
+    >>> si = structure_indicator(y, sr, bounds_s={"sections": (8.0, 16.0)})
+    >>> list(si), 0.0 <= si["sections"] <= 1.0
+    (['sections'], True)
     """
     bounds = bounds_s or SI_BOUNDS_S
     for name, (lo, hi) in bounds.items():
@@ -252,5 +261,27 @@ def structure_indicator(
 
 
 def evaluate(y: np.ndarray, sr: int) -> dict[str, float]:
-    """``{"si_short", "si_mid", "si_long"}`` of audio ``y`` at ``sr`` Hz."""
+    """Diff-BGM's structure indicator of audio at the three length ranges, by stable names.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (n, channels)
+        Audio (mixed to mono).
+    sr : int
+        Its sample rate, Hz.
+
+    Returns
+    -------
+    dict
+        ``si_short``, ``si_mid``, ``si_long``: the largest fitness of a repeated segment in
+        each length range, 0..1 (higher: more repetition; see :func:`structure_indicator`).
+
+    Examples
+    --------
+    >>> sr = 22050
+    >>> t = np.arange(40 * sr) / sr
+    >>> y = np.sin(2 * np.pi * np.where((t // 5) % 2 == 0, 220.0, 330.0) * t)  # A B A B ...
+    >>> sorted(evaluate(y, sr))
+    ['si_long', 'si_mid', 'si_short']
+    """
     return structure_indicator(y, sr)

@@ -244,7 +244,27 @@ def check_midi_length(mf, path) -> float:
 
 
 def validate(notes: Notes) -> None:
-    """Check shapes and ranges; raise :class:`ParameterError` naming the problem."""
+    """Check a :class:`Notes`: equal lengths, pitches 0..127, ends not before onsets, a
+    positive resolution.
+
+    Parameters
+    ----------
+    notes : Notes
+
+    Raises
+    ------
+    ParameterError
+        Naming the field and the problem.
+
+    Examples
+    --------
+    >>> bad = Notes(onset=[0], end=[4], pitch=[200], is_drum=[False], resolution=4,
+    ...             onset_s=[0.0])
+    >>> validate(bad)
+    Traceback (most recent call last):
+    ...
+    v2m.errors.ParameterError: notes.pitch: outside 0..127
+    """
     n = len(notes.onset)
     for name in ("end", "pitch", "is_drum", "onset_s"):
         if len(getattr(notes, name)) != n:
@@ -266,18 +286,82 @@ def _entropy(counts: np.ndarray) -> float:
 
 
 def pitch_entropy(notes: Notes) -> float:
-    """Entropy (bits) of the pitch histogram of non-drum notes (muspy)."""
+    """Entropy of the pitch histogram (128 bins) of the non-drum notes (muspy).
+
+    Parameters
+    ----------
+    notes : Notes
+        The piece (:func:`notes_from_midi` and its siblings build one).
+
+    Returns
+    -------
+    float
+        Bits, 0..7 (a measure of variety, not of quality); NaN without notes.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> round(pitch_entropy(notes), 4)  # six different pitches: log2(6)
+    2.585
+    """
     return _entropy(np.bincount(notes.pitched, minlength=128).astype(float))
 
 
 def pitch_class_entropy(notes: Notes) -> float:
-    """Entropy (bits) of the pitch-class histogram of non-drum notes (muspy)."""
+    """Entropy of the pitch-class histogram (12 bins) of the non-drum notes (muspy).
+
+    Parameters
+    ----------
+    notes : Notes
+        The piece (:func:`notes_from_midi` and its siblings build one).
+
+    Returns
+    -------
+    float
+        Bits, 0..log2(12) = 3.585 (lower: more tonal); NaN without notes.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> round(pitch_class_entropy(notes), 4)  # C twice, E, G, D, F
+    2.2516
+    """
     return _entropy(np.bincount(notes.pitched % 12, minlength=12).astype(float))
 
 
 def pitch_class_entropy_windowed(notes: Notes, *, bars: int) -> float:
-    """MusDr's H1 (``bars=1``) / H4 (``bars=4``): mean pitch-class entropy over windows of
-    ``bars`` bars sliding by one bar."""
+    """MusDr's H1 (``bars=1``) and H4 (``bars=4``): the pitch-class entropy of every window
+    of ``bars`` bars (sliding by one bar, windows without notes skipped), averaged.
+
+    Parameters
+    ----------
+    notes : Notes
+    bars : int
+        Window length in bars (of ``notes.beats_per_bar`` beats).
+
+    Returns
+    -------
+    float
+        Bits, 0..3.585 (lower: more tonal within a bar); NaN without notes.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> pitch_class_entropy_windowed(notes, bars=1)  # bar 1: C E G C, bar 2: D F
+    1.25
+    """
     if bars < 1:
         raise ParameterError(f"bars={bars}: must be >= 1")
     sel = ~notes.is_drum
@@ -303,7 +387,29 @@ def pitch_class_entropy_windowed(notes: Notes, *, bars: int) -> float:
 
 
 def scale_consistency(notes: Notes) -> float:
-    """Largest in-scale fraction over the 24 major and minor scales (muspy)."""
+    """The largest share of non-drum notes inside one of the 24 major and natural minor
+    scales (muspy).
+
+    Parameters
+    ----------
+    notes : Notes
+        The piece (:func:`notes_from_midi` and its siblings build one).
+
+    Returns
+    -------
+    float
+        0..1 (1: every note in one scale); NaN without notes.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> scale_consistency(notes)  # all in C major
+    1.0
+    """
     pcs = notes.pitched % 12
     if pcs.size == 0:
         return math.nan
@@ -312,7 +418,28 @@ def scale_consistency(notes: Notes) -> float:
 
 
 def empty_beat_rate(notes: Notes) -> float:
-    """Fraction of beats where no note sounds (muspy's definition, all tracks)."""
+    """The share of beats in which no note of any track sounds (muspy).
+
+    Parameters
+    ----------
+    notes : Notes
+        The piece (:func:`notes_from_midi` and its siblings build one).
+
+    Returns
+    -------
+    float
+        0..1 (lower: fewer silent beats); NaN without notes.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> empty_beat_rate(notes)
+    0.0
+    """
     if notes.onset.size == 0:
         return math.nan
     length = int(notes.end.max())
@@ -323,11 +450,34 @@ def empty_beat_rate(notes: Notes) -> float:
     cover = np.bincount(notes.onset // r, minlength=n_beats + 1) - np.bincount(
         notes.end // r + 1, minlength=n_beats + 1
     )
-    return 1.0 - np.count_nonzero(np.cumsum(cover)[:n_beats]) / n_beats
+    return float(1.0 - np.count_nonzero(np.cumsum(cover)[:n_beats]) / n_beats)
 
 
 def groove_consistency(notes: Notes, *, measure_resolution: int) -> float:
-    """One minus the mean Hamming distance of adjacent bars' onset patterns (muspy)."""
+    """One minus the mean Hamming distance between the onset patterns of adjacent bars
+    (muspy; all tracks, one slot per tick).
+
+    Parameters
+    ----------
+    notes : Notes
+    measure_resolution : int
+        Ticks a bar.
+
+    Returns
+    -------
+    float
+        0..1 (higher: a steadier groove); NaN with fewer than two bars.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> groove_consistency(notes, measure_resolution=16)
+    0.875
+    """
     if measure_resolution < 1:
         raise ParameterError(f"measure_resolution={measure_resolution}: must be >= 1")
     if notes.onset.size == 0:
@@ -340,14 +490,39 @@ def groove_consistency(notes: Notes, *, measure_resolution: int) -> float:
     m, pos = np.divmod(notes.onset, measure_resolution)
     pat[m, pos] = True
     ham = np.count_nonzero(pat[:-1] != pat[1:])
-    return 1.0 - ham / (measure_resolution * (n_measures - 1))
+    return float(1.0 - ham / (measure_resolution * (n_measures - 1)))
 
 
 def grooving_pattern_similarity(
     notes: Notes, *, positions: int = 64, max_pairs: int = 1000, seed: int = 0
 ) -> float:
-    """MusDr's GS: mean over bar pairs of ``1 - hamming / positions`` of 64-slot onset
-    patterns (all tracks)."""
+    """MusDr's GS: ``1 - hamming / positions`` of the bars' onset patterns (quantised to
+    ``positions`` slots), averaged over all bar pairs.
+
+    Parameters
+    ----------
+    notes : Notes
+    positions : int
+        Slots a bar (64).
+    max_pairs : int
+        At most this many pairs, drawn with a generator seeded by ``seed``.
+    seed : int
+
+    Returns
+    -------
+    float
+        0..1 (higher: bars share their rhythm); NaN with fewer than two bars.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> grooving_pattern_similarity(notes)
+    0.96875
+    """
     if notes.onset.size == 0:
         return math.nan
     bar_ticks = notes.resolution * notes.beats_per_bar
@@ -369,17 +544,63 @@ def grooving_pattern_similarity(
 
 
 def average_ioi_s(notes: Notes) -> float:
-    """mgeval's average inter-onset interval in seconds (all notes, duplicates kept)."""
+    """mgeval's average inter-onset interval: the mean gap between consecutive onsets of all
+    notes (duplicates kept, as pretty_midi's ``get_onsets``).
+
+    Parameters
+    ----------
+    notes : Notes
+        The piece (:func:`notes_from_midi` and its siblings build one).
+
+    Returns
+    -------
+    float
+        Seconds; NaN with fewer than two notes.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> round(average_ioi_s(notes), 6)
+    0.6
+    """
     if notes.onset_s.size < 2:
         return math.nan
     return float(np.mean(np.diff(np.sort(notes.onset_s))))
 
 
 def evaluate(notes: Notes, *, measure_resolution: int | None = None, seed: int = 0) -> dict:
-    """All symbolic metrics, keyed by stable names.
+    """Every symbolic metric, keyed by stable names.
 
-    ``measure_resolution`` (ticks per bar for ``groove_consistency``) defaults to one bar of
-    the piece's meter.
+    Parameters
+    ----------
+    notes : Notes
+    measure_resolution : int, optional
+        Ticks a bar for ``groove_consistency`` (default: one bar of the piece's meter).
+    seed : int
+        For ``grooving_pattern_similarity``'s pairs.
+
+    Returns
+    -------
+    dict
+        ``pitch_entropy``, ``pitch_class_entropy``, ``pitch_class_entropy_1bar``,
+        ``pitch_class_entropy_4bar``, ``scale_consistency``, ``empty_beat_rate``,
+        ``groove_consistency``, ``grooving_pattern_similarity``, ``average_ioi_s``.
+
+    Examples
+    --------
+    >>> notes = Notes(
+    ...     onset=[0, 4, 8, 12, 16, 24], end=[4, 8, 12, 16, 20, 28],
+    ...     pitch=[60, 64, 67, 72, 62, 65], is_drum=[False] * 6, resolution=4,
+    ...     onset_s=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    ... )
+    >>> {k: round(v, 3) for k, v in evaluate(notes).items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'pitch_entropy': 2.585, 'pitch_class_entropy': 2.252, 'pitch_class_entropy_1bar': 1.25,
+     'pitch_class_entropy_4bar': 2.252, 'scale_consistency': 1.0, 'empty_beat_rate': 0.0,
+     'groove_consistency': 0.875, 'grooving_pattern_similarity': 0.969, 'average_ioi_s': 0.6}
     """
     validate(notes)
     mres = measure_resolution or int(round(notes.resolution * notes.beats_per_bar))
