@@ -46,6 +46,19 @@ def test_faces_are_thin(package):
     assert not any(line.startswith(("def ", "class ")) for line in face)
 
 
+def test_the_command_line_is_one_module_per_command_group():
+    """PySceneDetect's manner: ``_cli/`` holds the entry point and one module per command
+    group; each registers its own commands, the shared option blocks live in one place."""
+    cli = SRC / "_cli"
+    assert len((cli / "__init__.py").read_text().splitlines()) <= 60
+    groups = sorted(p.stem for p in cli.glob("*.py") if not p.stem.startswith("_"))
+    assert groups == ["analyze", "data", "evaluate", "make", "score"]
+    for g in groups:
+        text = (cli / f"{g}.py").read_text()
+        assert "def register(sub)" in text and len(text.splitlines()) <= 250, g
+        assert '"--force", action="store_true", help="overwrite outputs that exist' not in text
+
+
 def _imports(path: Path):
     import ast
 

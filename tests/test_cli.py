@@ -203,15 +203,15 @@ def test_sigterm_cleans_up(tmp_path):
 def test_sigterm_is_not_an_exception_that_code_may_swallow():
     """A SIGTERM that lands inside ``except Exception`` (the pose probe skips frames that
     do not decode) must still end the run: the CI once saw rc 0 after a SIGTERM there."""
-    from v2m._cli import _Terminated
+    from v2m._cli import Terminated
 
-    assert issubclass(_Terminated, BaseException) and not issubclass(_Terminated, Exception)
+    assert issubclass(Terminated, BaseException) and not issubclass(Terminated, Exception)
     try:
         try:
-            raise _Terminated()
+            raise Terminated()
         except Exception:  # noqa: BLE001 - what the probe does
             pytest.fail("swallowed")
-    except _Terminated:
+    except Terminated:
         pass
 
 
