@@ -62,12 +62,13 @@ def measure(style: str, tempo: int, key: str, seconds: float) -> dict:
     import librosa
     import mir_eval
 
+    from v2m.composition import compose
     from v2m.cuesheet import make_cue
     from v2m.rendering import render
 
     cue = make_cue(duration_s=seconds, tempo_bpm=tempo, style=style, key=key, seed=1,
                    ending="fade")  # fmt: skip
-    mix = render(cue, sample_rate=44100).mix
+    mix = render(compose(cue), sample_rate=44100).mix
     mono = mix.mean(axis=1).astype(np.float32)
     written = np.asarray(cue.beats_s)
     written = written[written < seconds - 1.0]

@@ -170,9 +170,10 @@ _PEAK = (
 )
 RSS_RENDER = (
     _PEAK + "from v2m.cuesheet import make_cue\n"
+    "from v2m.composition import compose\n"
     "from v2m.rendering import render_to_file\n"
     "cue = make_cue(duration_s=float(sys.argv[1]), style=sys.argv[2], seed=1)\n"
-    "render_to_file(cue, sys.argv[3])\n"
+    "render_to_file(compose(cue), sys.argv[3])\n"
     "print(json.dumps(peak_kb()))\n"
 )
 RSS_SCORE = (

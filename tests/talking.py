@@ -81,10 +81,13 @@ class Talk:
 
 def _bed(n: int, seed: int) -> np.ndarray:
     """A music bed: a rendered v2m cue (pop, 100 BPM) looped to ``n`` samples."""
+    from v2m.composition import compose
     from v2m.cuesheet import make_cue
     from v2m.rendering import render
 
-    r = render(make_cue(duration_s=min(30.0, n / SR), tempo_bpm=100, style="pop", seed=seed))
+    r = render(
+        compose(make_cue(duration_s=min(30.0, n / SR), tempo_bpm=100, style="pop", seed=seed))
+    )
     m = r.mix.mean(axis=1)
     return np.resize(m, n).astype(np.float32)
 

@@ -132,10 +132,11 @@ def test_a_song_is_music_not_dialogue():
 
 def test_music_only_is_not_dialogue(talk_plain, media_dir):
     """A rendered v2m cue with no voice: music, no dialogue (either detector)."""
+    from v2m.composition import compose
     from v2m.cuesheet import make_cue
     from v2m.rendering import render
 
-    r = render(make_cue(duration_s=12, tempo_bpm=100, style="pop", seed=3))
+    r = render(compose(make_cue(duration_s=12, tempo_bpm=100, style="pop", seed=3)))
     path = _write_audio_video(media_dir / "music-only.mp4", r.mix * 0.5, sr=48000,
                               layout="stereo", seconds=12)  # fmt: skip
     for vad in ("auto", "energy"):

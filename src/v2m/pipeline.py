@@ -21,7 +21,7 @@ from .composition import compose
 from .cuesheet import CueSheet
 from .errors import ParameterError
 from .projection import Controls, Projection, project
-from .rendering import TARGET_LUFS, RenderInfo, copy_audio, find_soundfont, render_to_file
+from .rendering import TARGET_LUFS, RenderInfo, copy_audio, find_soundfont
 
 __all__ = ["score", "render_cue", "ScoreResult"]
 
@@ -70,37 +70,31 @@ def _render_music(
     target_lufs: float = TARGET_LUFS,
     stems_dir=None,
 ) -> tuple[RenderInfo, Path, dict | None]:
-    """Render to a float WAV in a temporary folder (removed when ``stack`` closes): the
-    score through the SoundFont renderer, or the cue through a neural ``backend``.
+    """Render to a float WAV in a temporary folder (removed when ``stack`` closes) through
+    the ``backend`` (default: the rules backend with ``soundfont``), one route for all.
     Returns the render's info, the WAV's path and the backend's report (None for rules)."""
     tmp = work_dir(stack, "music")
     music = tmp / "music.wav"
-    if backend is None or backend.name == "rules":
-        info = render_to_file(
-            sc,
-            music,
-            soundfont=soundfont,
-            subtype="FLOAT",
-            target_lufs=target_lufs,
-            stems_dir=stems_dir,
-            progress=progress,
-        )
-        return info, music, None
-    from .backends import write_generated
-
-    gen = backend.generate(sc.cue, timeline=timeline, score=sc, progress=progress)
-    return write_generated(gen, sc.cue, music), music, gen.report
+    if backend is None:
+        backend = _backend("rules", None, soundfont, None)
+    info, report = backend.render_file(
+        sc.cue,
+        music,
+        score=sc,
+        timeline=timeline,
+        target_lufs=target_lufs,
+        stems_dir=stems_dir,
+        progress=progress,
+    )
+    return info, music, report
 
 
 def _backend(name: str | None, model_dir, soundfont, options: dict | None):
-    """The backend object (None for the default rules backend); checked before any work."""
-    if name in (None, "rules"):
-        return None
+    """The backend object from the registry (``rules`` by default); checked and loaded
+    before any work."""
     from .backends import get_backend
 
-    b = get_backend(name, model_dir=model_dir, soundfont=soundfont, **(options or {}))
-    if b.name == "rules":
-        return None
+    b = get_backend(name or "rules", model_dir=model_dir, soundfont=soundfont, **(options or {}))
     if b.needs_model and not model_dir:
         raise ParameterError(
             f"backend {name!r} needs --model-dir (a local model folder; v2m never downloads)"

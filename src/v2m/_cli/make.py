@@ -78,8 +78,14 @@ def _cmd_render(args: argparse.Namespace) -> int:
     oset = OutputSet(outs, force=args.force, inputs=(args.input,))
     find_soundfont(args.soundfont)
     with oset:
+        score = args.input
+        if Path(args.input).suffix.lower() == ".json":  # a cue sheet: composed here
+            from ..composition import compose
+            from ..cuesheet import CueSheet
+
+            score = compose(CueSheet.load(args.input))
         info = render_to_file(
-            args.input,
+            score,
             args.output,
             stems_dir=args.stems,
             soundfont=args.soundfont,

@@ -222,20 +222,18 @@ def _work(job: Job, s: Session, p: dict) -> dict:
 
 
 def _render(sc, run: Path, p: dict, tl):
-    from ..rendering import copy_audio, render_to_file
+    """The music through the backend registry's one route (as ``v2m score``), delivered as
+    24-bit FLAC and WAV (and the stems, when asked for)."""
+    from ..backends import get_backend
+    from ..rendering import copy_audio
 
-    backend = p.get("backend") or "rules"
-    if backend != "rules":
-        from ..backends import get_backend, write_generated
-
-        engine = get_backend(backend, model_dir=p.get("model_dir"))
-        gen = engine.generate(sc.cue, timeline=tl, score=sc)
-        info = write_generated(gen, sc.cue, run / "music.wav")
-        copy_audio(run / "music.wav", run / "music.flac")
-        return info
+    engine = get_backend(p.get("backend") or "rules", model_dir=p.get("model_dir"))
     stems = run / "stems" if p.get("stems") else None
-    info = render_to_file(sc, run / "music.flac", stems_dir=stems)
-    copy_audio(run / "music.flac", run / "music.wav")
+    raw = run / ".music.float.wav"
+    info, _ = engine.render_file(sc.cue, raw, score=sc, timeline=tl, stems_dir=stems)
+    copy_audio(raw, run / "music.flac")
+    copy_audio(raw, run / "music.wav")
+    raw.unlink()
     return info
 
 

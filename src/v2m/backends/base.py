@@ -42,6 +42,33 @@ class MusicBackend:
     def generate(self, cue, *, timeline=None, score=None, progress: bool = False) -> Generated:
         raise NotImplementedError
 
+    def render_file(
+        self,
+        cue,
+        path,
+        *,
+        score=None,
+        timeline=None,
+        target_lufs: float = -14.0,
+        stems_dir=None,
+        progress: bool = False,
+    ):
+        """Make the music for ``cue`` as a mastered float WAV at ``path``: the route every
+        run takes (the pipeline, ``render-cue``, the app).
+
+        The default generates in memory and masters with :func:`write_generated`; the
+        rules backend streams through the SoundFont renderer instead (bounded memory,
+        stems, ``target_lufs``).
+
+        Returns
+        -------
+        info : v2m.rendering.RenderInfo
+        report : dict or None
+            What the backend did (None when it has nothing to add).
+        """
+        gen = self.generate(cue, timeline=timeline, score=score, progress=progress)
+        return write_generated(gen, cue, path), gen.report
+
 
 BACKENDS: Registry[MusicBackend] = Registry("backend")
 

@@ -9,6 +9,32 @@ from .base import BACKENDS, Generated, MusicBackend
 class Rules(MusicBackend):
     name = "rules"
 
+    def render_file(
+        self,
+        cue,
+        path,
+        *,
+        score=None,
+        timeline=None,
+        target_lufs: float = -14.0,
+        stems_dir=None,
+        progress: bool = False,
+    ):
+        """The composer's score through the SoundFont renderer, streamed to ``path``."""
+        from ..composition import compose
+        from ..rendering import render_to_file
+
+        info = render_to_file(
+            score if score is not None else compose(cue),
+            path,
+            soundfont=self.options.get("soundfont"),
+            subtype="FLOAT",
+            target_lufs=target_lufs,
+            stems_dir=stems_dir,
+            progress=progress,
+        )
+        return info, None
+
     def generate(self, cue, *, timeline=None, score=None, progress: bool = False) -> Generated:
         from ..composition import compose
         from ..rendering import render

@@ -17,7 +17,6 @@ import numpy as np
 
 from .._io import work_dir
 from ..composition import Score
-from ..cuesheet import CueSheet
 from ..errors import ParameterError
 from . import attack
 from ._sfcache import presets_of
@@ -318,7 +317,7 @@ def _render(
 
 
 def render(
-    score: Score | CueSheet | str | os.PathLike,
+    score: Score | str | os.PathLike,
     *,
     soundfont: str | os.PathLike | None = None,
     synth: str = "auto",
@@ -328,13 +327,13 @@ def render(
     levels: bool = False,
     attack_leads: bool = True,
 ) -> Rendered:
-    """Synthesise and master a score (a cue sheet is composed first), in memory.
+    """Synthesise and master a score, in memory.
 
     Parameters
     ----------
-    score : Score, CueSheet, or path
-        A composed score, a cue sheet (composed first), or a path to a ``.mid`` file or a
-        cue sheet ``.json``.
+    score : Score or path
+        A composed score (:func:`v2m.composition.compose` makes one from a cue sheet) or a
+        path to a ``.mid`` file; a cue sheet is a ParameterError that says to compose it.
     soundfont : path, optional
         See :func:`find_soundfont` for the search order when not given.
     synth : {"auto", "fluidsynth", "midirenderer"}
@@ -383,7 +382,7 @@ def render(
 
 
 def render_to_file(
-    score: Score | CueSheet | str | os.PathLike,
+    score: Score | str | os.PathLike,
     path: str | os.PathLike | None,
     *,
     stems_dir: str | os.PathLike | None = None,

@@ -6,7 +6,7 @@ import io
 import os
 from pathlib import Path
 
-from ..composition import Score, compose
+from ..composition import Score
 from ..composition.score import (
     BREATH_MARKER,
     HIT_MARKER,
@@ -15,7 +15,7 @@ from ..composition.score import (
     marker_spans,
 )
 from ..cuesheet import CueSheet
-from ..errors import InputError
+from ..errors import InputError, ParameterError
 from ..styles import STYLE_NAMES
 
 __all__ = ["MidiFileSource", "as_source"]
@@ -105,12 +105,18 @@ class MidiFileSource:
 
 
 def as_source(score) -> Score | MidiFileSource:
-    """A score to render from a Score, a CueSheet (composed) or a path (.json cue or MIDI)."""
+    """What a render plays: a composed :class:`Score`, or a MIDI file (a path). A cue sheet
+    is the composer's input, not the renderer's: ``render(compose(cue))``."""
+    if isinstance(score, CueSheet) or (
+        isinstance(score, (str, os.PathLike)) and Path(score).suffix.lower() == ".json"
+    ):
+        raise ParameterError(
+            f"{score if not isinstance(score, CueSheet) else 'a cue sheet'}: the renderer "
+            "plays a composed score or a MIDI file; compose the cue sheet first "
+            "(v2m.composition.compose, or v2m compose)"
+        )
     if isinstance(score, (str, os.PathLike)):
-        if Path(score).suffix.lower() == ".json":
-            score = CueSheet.load(score)
-        else:
-            score = MidiFileSource(score)
-    if isinstance(score, CueSheet):
-        score = compose(score)
+        return MidiFileSource(score)
+    if not isinstance(score, Score):
+        raise ParameterError(f"cannot render a {type(score).__name__} (a Score or a MIDI path)")
     return score
