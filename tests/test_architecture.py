@@ -49,11 +49,11 @@ def test_faces_are_thin(package):
 def test_the_renderer_takes_a_score_and_runs_go_through_the_backends():
     """Stage 4 does not do stage 3: rendering never composes; the pipeline and the app make
     their music through the backend registry's one route (``render_file``)."""
+    import re
+
     from v2m.cuesheet import make_cue
     from v2m.errors import ParameterError
     from v2m.rendering import render
-
-    import re
 
     for f in (SRC / "rendering").glob("*.py"):
         assert not re.search(r"import [^\n]*\bcompose\b", f.read_text()), f
