@@ -202,3 +202,22 @@ def test_unsupported_containers_are_clear_errors(cut_video, tmp_path, capsys):
         assert main(["score", str(cut_video), "-o", str(tmp_path / name)]) == 2
         assert name in capsys.readouterr().err
         assert not (tmp_path / name).exists()
+
+
+def test_the_input_is_probed_once(bikes, tmp_path, monkeypatch):
+    """score and render-cue probe the video once and pass the VideoInfo on (analysis, mux)."""
+    from v2m import _media
+
+    calls = []
+    real = _media.probe_video
+
+    def counting(path):
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(_media, "probe_video", counting)
+    res = score(bikes, output=tmp_path / "o.mp4", cue=tmp_path / "c.json", mode="cuts")
+    assert len(calls) == 1 and res.outputs["output"]
+    calls.clear()
+    render_cue(tmp_path / "c.json", video=bikes, output=tmp_path / "r.mp4")
+    assert len(calls) == 1

@@ -114,11 +114,14 @@ def mux(
     *,
     keep_audio: bool = False,
     duck_db: float = -12.0,
+    info: _media.VideoInfo | None = None,
 ) -> Path:
     """Write ``out_path``: the video stream of ``video_path`` copied, plus ``audio`` as AAC.
 
     Parameters
     ----------
+    info : VideoInfo, optional
+        The input's probe when the caller has it (the file is not probed again).
     audio : np.ndarray, shape (n, 2), float32, or path
         The music, or a WAV/FLAC file of it (streamed: memory does not grow with length).
     keep_audio : bool
@@ -128,7 +131,7 @@ def mux(
     The output's container follows ``out_path``'s suffix (mp4, mov, mkv, ...).
     """
     out_path = Path(out_path)
-    info = _media.probe_video(video_path)
+    info = info if info is not None else _media.probe_video(video_path)
     duration = info.duration_s
     if keep_audio:
         if not isinstance(audio, np.ndarray):

@@ -44,7 +44,14 @@ class ScoreResult:
 
 
 def _write_media(
-    out: Path, *, picture: Path, music: Path, sample_rate: int, duration_s: float, keep_audio: bool
+    out: Path,
+    *,
+    picture: Path,
+    music: Path,
+    sample_rate: int,
+    duration_s: float,
+    keep_audio: bool,
+    info: _media.VideoInfo | None = None,
 ) -> None:
     """Write the music alone (.wav/.flac), under a still image, or under the video."""
     if out.suffix.lower() in AUDIO_SUFFIXES:
@@ -56,7 +63,7 @@ def _write_media(
     else:
         from .muxing import mux
 
-        mux(picture, music, sample_rate, out, keep_audio=keep_audio)
+        mux(picture, music, sample_rate, out, keep_audio=keep_audio, info=info)
 
 
 def _render_music(
@@ -353,6 +360,7 @@ def _score(
     timings: dict[str, float] = {}
     _say(progress, f"analysing {inp.name}")
     pose = {"auto": "auto", "cuts": "off", "dance": "on", "performance": "on"}[controls.mode]
+    info = None if is_image else _media.probe_video(inp)  # once: the analysis and mux reuse it
     tl = analyze(
         inp,
         duration_s=controls.duration_s,
@@ -360,6 +368,7 @@ def _score(
         pose=pose,
         pose_model=pose_model,
         keep_thumbnails=bool(tagger) or plot is not None,
+        video_info=info,
     )
     semantics = None
     if tagger is not None:
@@ -423,6 +432,7 @@ def _score(
                 sample_rate=rendered.sample_rate,
                 duration_s=tl.duration_s,
                 keep_audio=False,
+                info=info,
             )
         outputs["output"] = str(out)
         timings["write"] = time.perf_counter() - t
@@ -572,11 +582,12 @@ def render_cue(
     cue_obj = CueSheet.load(cue_path)
     find_soundfont(soundfont)
     engine = _backend(backend, model_dir, soundfont, backend_options)
-    if not _media.is_image_path(vid) and out.suffix.lower() not in AUDIO_SUFFIXES:
+    info = None if _media.is_image_path(vid) else _media.probe_video(vid)  # once
+    if info is not None and out.suffix.lower() not in AUDIO_SUFFIXES:
         from .muxing import check_mux
 
         check_mux(vid, out)
-        video_s = _media.probe_video(vid).duration_s
+        video_s = info.duration_s
         if fit and video_s > 0 and abs(cue_obj.duration_s - video_s) > 1e-3:
             from .cuesheet import fit_cue
 
@@ -587,8 +598,7 @@ def render_cue(
         rendered, music, _ = _render_music(
             sc, soundfont, st, backend=engine, target_lufs=loudness_lufs
         )
-        is_video = not _media.is_image_path(vid)
-        has_audio = is_video and _media.probe_video(vid).has_audio
+        has_audio = info is not None and info.has_audio
         keep, _ = keep_decision(
             keep_mode, has_audio=has_audio, audio=None, dialogue=cue_obj.dialogue
         )
@@ -603,6 +613,7 @@ def render_cue(
             sample_rate=rendered.sample_rate,
             duration_s=cue_obj.duration_s,
             keep_audio=False,
+            info=info,
         )
     return ScoreResult(projection=None, rendered=rendered, outputs={"output": str(out)})
 

@@ -38,6 +38,7 @@ def analyze(
     pose_model_dir: str | Path | None = None,
     pose_model: str = "full",
     audio: str = "auto",
+    video_info: _media.VideoInfo | None = None,
 ) -> Timeline:
     """Analyse a video or a still image.
 
@@ -71,6 +72,9 @@ def analyze(
         The video's own sound (:mod:`v2m.analysis.audio`): speech with Silero VAD when the
         ``speech`` extra is installed ("auto"; "silero" insists), else with the energy
         detector (said on stderr); "off" skips the sound.
+    video_info : VideoInfo, optional
+        The container's probe of ``path`` when the caller has made it (the pipeline probes
+        once and passes it on); default: probed here.
 
     Returns
     -------
@@ -110,6 +114,7 @@ def analyze(
         pose_model_dir=pose_model_dir,
         pose_model=pose_model,
         audio=audio,
+        info=video_info,
     )
 
 
@@ -221,8 +226,9 @@ def _analyze_video(
     pose_model_dir: str | Path | None = None,
     pose_model: str = "full",
     audio: str = "off",
+    info: _media.VideoInfo | None = None,
 ) -> Timeline:
-    info = _media.probe_video(p)
+    info = info if info is not None else _media.probe_video(p)
     if info.duration_s > MAX_DURATION_S:
         raise InputError(
             f"{p}: the video lasts {info.duration_s / 3600:.1f} hours; v2m scores at most "
