@@ -47,8 +47,9 @@ def test_faces_are_thin(package):
 
 
 def test_the_renderer_takes_a_score_and_runs_go_through_the_backends():
-    """Stage 4 does not do stage 3: rendering never composes; the pipeline and the app make
-    their music through the backend registry's one route (``render_file``)."""
+    """Stage 4 does not do stage 3: rendering never composes; score, render-cue and the app
+    make their soundtrack by one route (``make_soundtrack``: the backend registry's
+    ``render_file``, then the dialogue-first mix)."""
     import re
 
     from v2m.cuesheet import make_cue
@@ -59,9 +60,11 @@ def test_the_renderer_takes_a_score_and_runs_go_through_the_backends():
         assert not re.search(r"import [^\n]*\bcompose\b", f.read_text()), f
     with pytest.raises(ParameterError, match="compose the cue sheet first"):
         render(make_cue(duration_s=2.0))
-    for f in (SRC / "pipeline.py", SRC / "app" / "_jobs.py"):
-        text = f.read_text()
-        assert ".render_file(" in text and "render_to_file(" not in text, f
+    pipeline = (SRC / "pipeline.py").read_text()
+    assert pipeline.count(".render_file(") == 1 and "render_to_file(" not in pipeline
+    app = (SRC / "app" / "_jobs.py").read_text()
+    assert "make_soundtrack(" in app and "render_to_file(" not in app
+    assert "mix_dialogue(" not in app and ".generate(" not in app
 
 
 def test_the_command_line_is_one_module_per_command_group():

@@ -66,22 +66,58 @@ def _write_media(
         mux(picture, music, sample_rate, out, keep_audio=keep_audio, info=info)
 
 
-def _render_music(
+@dataclass
+class Soundtrack:
+    """What :func:`make_soundtrack` made: the render's ``rendered`` info, the mastered
+    ``music`` (float WAV), the file that goes under the picture (``path``: the music, or
+    the dialogue-first mix of the video's own sound and the music), the backend's report
+    (None for the rules backend) and the :class:`~v2m.rendering.dialogue.DialogueMix`
+    (None when the original sound is left out); ``timings_s`` the render's and the mix's
+    wall time."""
+
+    rendered: RenderInfo
+    music: Path
+    path: Path
+    backend_report: dict | None = None
+    dialogue_mix: object | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def make_soundtrack(
     sc,
-    soundfont,
-    stack: ExitStack,
     *,
+    folder: Path,
+    video: Path | None = None,
+    keep_audio: bool = False,
     backend=None,
+    soundfont=None,
     timeline=None,
-    progress=False,
     target_lufs: float = TARGET_LUFS,
     stems_dir=None,
-) -> tuple[RenderInfo, Path, dict | None]:
-    """Render to a float WAV in a temporary folder (removed when ``stack`` closes) through
-    the ``backend`` (default: the rules backend with ``soundfont``), one route for all.
-    Returns the render's info, the WAV's path and the backend's report (None for rules)."""
-    tmp = work_dir(stack, "music")
-    music = tmp / "music.wav"
+    progress: bool = False,
+) -> Soundtrack:
+    """The run's one route from a score to its soundtrack (``score``, ``render-cue``, the
+    app): the music through the ``backend`` (default: rules with ``soundfont``) as
+    ``folder/music.wav``, then, with ``keep_audio``, ``video``'s own sound mixed
+    dialogue-first as ``folder/soundtrack.wav``.
+
+    Parameters
+    ----------
+    sc : v2m.composition.Score
+        The composed score (``sc.cue`` its cue sheet).
+    folder : Path
+        Where the files go (an existing folder).
+    video : Path, optional
+        The input whose sound is kept (with ``keep_audio``).
+    keep_audio : bool
+        Mix the original sound (see :func:`keep_decision`).
+    target_lufs : float
+        Delivery loudness of the music and of the mix.
+    stems_dir : path, optional
+        The music's role stems, and the mix's ``original.wav`` and ``music.wav``.
+    """
+    music = folder / "music.wav"
+    t = time.perf_counter()
     if backend is None:
         backend = _backend("rules", None, soundfont, None)
     info, report = backend.render_file(
@@ -93,7 +129,15 @@ def _render_music(
         stems_dir=stems_dir,
         progress=progress,
     )
-    return info, music, report
+    out = Soundtrack(rendered=info, music=music, path=music, backend_report=report)
+    out.timings_s["render"] = time.perf_counter() - t
+    if keep_audio and video is not None:
+        t = time.perf_counter()
+        out.path, out.dialogue_mix = _mix_original(
+            music, video, sc.cue, info, loudness_lufs=target_lufs, stems=stems_dir
+        )
+        out.timings_s["dialogue mix"] = time.perf_counter() - t
+    return out
 
 
 def _backend(name: str | None, model_dir, soundfont, options: dict | None):
@@ -404,23 +448,21 @@ def _score(
     with ExitStack() as stack:
         if needs_audio:
             _say(progress, "rendering the music")
-            rendered, music, backend_report = _render_music(
+            made = make_soundtrack(
                 sc,
-                soundfont,
-                stack,
+                folder=work_dir(stack, "music"),
+                video=inp,
+                keep_audio=keep,
                 backend=engine,
+                soundfont=soundfont,
                 timeline=tl,
-                progress=progress,
                 target_lufs=loudness_lufs,
                 stems_dir=stems,
+                progress=progress,
             )
-            timings["render"] = time.perf_counter() - t
-            if keep:
-                t = time.perf_counter()
-                music, dmix = _mix_original(
-                    music, inp, proj.cue, rendered, loudness_lufs=loudness_lufs, stems=stems
-                )
-                timings["dialogue mix"] = time.perf_counter() - t
+            rendered, music, backend_report = made.rendered, made.path, made.backend_report
+            dmix = made.dialogue_mix
+            timings.update(made.timings_s)
         t = time.perf_counter()
         if suffix in MIDI_SUFFIXES:
             sc.save(out)
@@ -595,17 +637,20 @@ def render_cue(
         _check_cue_fits(cue_obj, video_s, cue_path, vid)
     with OutputSet({"--output": out}, force=force, inputs=(vid, cue_path)), ExitStack() as st:
         sc = compose(cue_obj)
-        rendered, music, _ = _render_music(
-            sc, soundfont, st, backend=engine, target_lufs=loudness_lufs
-        )
         has_audio = info is not None and info.has_audio
         keep, _ = keep_decision(
             keep_mode, has_audio=has_audio, audio=None, dialogue=cue_obj.dialogue
         )
-        if keep:
-            music, _ = _mix_original(
-                music, vid, cue_obj, rendered, loudness_lufs=loudness_lufs, stems=None
-            )
+        made = make_soundtrack(
+            sc,
+            folder=work_dir(st, "music"),
+            video=vid,
+            keep_audio=keep,
+            backend=engine,
+            soundfont=soundfont,
+            target_lufs=loudness_lufs,
+        )
+        rendered, music = made.rendered, made.path
         _write_media(
             out,
             picture=vid,

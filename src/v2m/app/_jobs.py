@@ -182,8 +182,7 @@ def _work(job: Job, s: Session, p: dict) -> dict:
     run = s.folder / f"run{s.runs}"
     run.mkdir()
     _stage(job, "rendering the music", 0.55)
-    info = _render(sc, run, p, tl)
-    soundtrack, sound = _dialogue_mix(s, run, p, tl, cue, info, job)
+    info, soundtrack, sound = _soundtrack(s, run, p, tl, sc)
     _stage(job, "writing the video", 0.85)
     video = _mux(s, soundtrack or run / "music.flac", info.sample_rate, run, cue.duration_s)
     sc.save(run / "score.mid")
@@ -221,40 +220,38 @@ def _work(job: Job, s: Session, p: dict) -> dict:
     return result
 
 
-def _render(sc, run: Path, p: dict, tl):
-    """The music through the backend registry's one route (as ``v2m score``), delivered as
-    24-bit FLAC and WAV (and the stems, when asked for)."""
+def _soundtrack(s: Session, run: Path, p: dict, tl, sc):
+    """The music and, when kept, the video's own sound mixed dialogue-first, by the
+    pipeline's one route (:func:`v2m.pipeline.make_soundtrack`, as ``v2m score``); the
+    music delivered as 24-bit FLAC and WAV. Returns the render's info, the soundtrack's path
+    (None when the original sound is left out) and what was done and why."""
     from ..backends import get_backend
+    from ..pipeline import keep_decision, make_soundtrack
     from ..rendering import copy_audio
-
-    engine = get_backend(p.get("backend") or "rules", model_dir=p.get("model_dir"))
-    stems = run / "stems" if p.get("stems") else None
-    raw = run / ".music.float.wav"
-    info, _ = engine.render_file(sc.cue, raw, score=sc, timeline=tl, stems_dir=stems)
-    copy_audio(raw, run / "music.flac")
-    copy_audio(raw, run / "music.wav")
-    raw.unlink()
-    return info
-
-
-def _dialogue_mix(s: Session, run: Path, p: dict, tl, cue, info, job):
-    """The video's own sound kept, the music around it, as ``v2m score`` does
-    (``keep_audio``: auto, on, off; auto keeps dialogue): the soundtrack's path (None when
-    the sound is left out) and what was done and why."""
-    from ..pipeline import keep_decision
-    from ..rendering.dialogue import mix_dialogue
 
     mode = p.get("keep_audio") or "auto"
     has_audio = s.kind != "image" and tl.source.has_audio
-    keep, why = keep_decision(mode, has_audio=has_audio, audio=tl.audio, dialogue=cue.dialogue)
-    if not keep:
-        return None, {"kept": False, "why": why}
-    _stage(job, "mixing the video's own sound", 0.8)
-    out = run / "soundtrack.wav"
-    dmix = mix_dialogue(run / "music.wav", s.input, out,
-                        speech_s=[(d.start_s, d.end_s) for d in cue.dialogue],
-                        sample_rate=info.sample_rate, duration_s=cue.duration_s)  # fmt: skip
-    return out, {"kept": True, "why": why, "mix": dmix.report()}
+    keep, why = keep_decision(mode, has_audio=has_audio, audio=tl.audio, dialogue=sc.cue.dialogue)
+    work = run / ".work"
+    work.mkdir()
+    made = make_soundtrack(
+        sc,
+        folder=work,
+        video=s.input,
+        keep_audio=keep,
+        backend=get_backend(p.get("backend") or "rules", model_dir=p.get("model_dir")),
+        timeline=tl,
+        stems_dir=run / "stems" if p.get("stems") else None,
+    )
+    copy_audio(made.music, run / "music.flac")
+    copy_audio(made.music, run / "music.wav")
+    soundtrack, sound = None, {"kept": False, "why": why}
+    if keep:
+        soundtrack = run / "soundtrack.wav"
+        made.path.replace(soundtrack)
+        sound = {"kept": True, "why": why, "mix": made.dialogue_mix.report()}
+    shutil.rmtree(work, ignore_errors=True)
+    return made.rendered, soundtrack, sound
 
 
 def _mux(s: Session, music: Path, sr: int, run: Path, duration_s: float) -> Path:
