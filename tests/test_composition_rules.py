@@ -364,8 +364,8 @@ def test_section_instruments_change_the_sound_only_inside_the_section():
     coloured.sections[1].instruments = {"melody": 40}  # the violin takes the tune
     again = CueSheet.from_dict(coloured.to_dict())  # JSON round trip
     assert again.sections[1].instruments == {"melody": 40}
-    a = render(base, stems=True, sample_rate=44100).stems["melody"]
-    b = render(again, stems=True, sample_rate=44100).stems["melody"]
+    a = render(compose(base), stems=True, sample_rate=44100).stems["melody"]
+    b = render(compose(again), stems=True, sample_rate=44100).stems["melody"]
     sr = 44100
     before = slice(0, int(7.5 * sr))
     inside = slice(int(8.5 * sr), int(15.0 * sr))
