@@ -148,7 +148,9 @@ _FOLK_GROOVE = {
 }
 _CINEMATIC_GROOVE = {
     0: {},
-    1: {36: "x...............", 45: "........x......."},
+    # the timpani keep the quarter-note pulse, soft on 2 and 4 (with the kick on 1 and the
+    # timpani on 3 only, trackers heard half the tempo)
+    1: {36: "x...............", 45: "....o...x...o..."},
     2: {
         36: "x.....x.x.......",
         38: "....x.......x...",
