@@ -128,7 +128,9 @@ _POP_GROOVE = {
 }
 _ELECTRONIC_GROOVE = {
     0: {42: "..x...x...x...x."},
-    1: {36: "x...x...x...x...", 42: "..x...x...x...x.", 39: "....x.......x..."},
+    # the off-beat hats under the four-on-the-floor kick (played as loud, Essentia heard
+    # 140 BPM on the off-beat)
+    1: {36: "x...x...x...x...", 42: "..o...o...o...o.", 39: "....x.......x..."},
     2: {
         36: "x...x...x...x...",
         42: "xxxxxxxxxxxxxxxx",
