@@ -61,7 +61,7 @@ class BodyTracker:
         self.size = (bgr.shape[1], bgr.shape[0])
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         t0 = time.perf_counter()
-        fr = self.est(rgb)
+        fr = self.est(rgb, time_s)
         self.model_time_s += time.perf_counter() - t0
         self.times.append(time_s)
         if fr is None:

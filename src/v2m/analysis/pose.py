@@ -27,6 +27,12 @@ The pipeline follows MediaPipe's published graph (BlazePose, Bazarevsky et al. 2
   are the body (nose, eyes, ears, mouth, shoulders, elbows, wrists, hands, hips, knees,
   ankles, heels, feet); points 33 and 34 re-define the region for the next frame
   (tracking), so detection runs again only when the presence score drops below 0.5.
+* **The region is smoothed** before it crops the next frame, as MediaPipe's graph does
+  (its ``PoseLandmarkFiltering``: a one-euro filter on the two auxiliary points, min cutoff
+  0.01 Hz, beta 10, derivative cutoff 1 Hz, speeds in units of the points' own extent)
+  when frames come with their times: without it the crop follows the landmarks' own
+  jitter, and a re-encode of the same video (pixels a little different) moved a slow
+  dancer's kinematic beats more than her movement does.
 """
 
 from __future__ import annotations
@@ -423,6 +429,38 @@ class PoseFrame:
     score: float
 
 
+class OneEuro:
+    """The one-euro filter (Casiez, Roussel & Vogel 2012) as MediaPipe applies it: the
+    cutoff rises with the smoothed speed of the value, measured in units of ``scale``
+    (the caller's object size) per second."""
+
+    def __init__(self, *, min_cutoff: float, beta: float, derivative_cutoff: float):
+        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, derivative_cutoff
+        self.reset()
+
+    def reset(self) -> None:
+        self.t: float | None = None
+        self.raw = self.value = self.speed = None
+
+    @staticmethod
+    def _alpha(cutoff: float, dt: float) -> float:
+        return 1.0 / (1.0 + 1.0 / (2.0 * math.pi * cutoff * dt))
+
+    def __call__(self, x: np.ndarray, *, t: float, scale: float) -> np.ndarray:
+        x = np.asarray(x, np.float64)
+        if self.t is None or t <= self.t:
+            self.t, self.raw, self.value, self.speed = t, x, x, np.zeros_like(x)
+            return x
+        dt = t - self.t
+        d = (x - self.raw) / max(scale, 1e-9) / dt
+        a_d = self._alpha(self.d_cutoff, dt)
+        self.speed = a_d * d + (1.0 - a_d) * self.speed
+        a = self._alpha(self.min_cutoff + self.beta * np.abs(self.speed), dt)
+        self.value = a * x + (1.0 - a) * self.value
+        self.t, self.raw = t, x
+        return self.value
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, np.float64), -100.0, 100.0)))
 
@@ -493,11 +531,13 @@ class PoseEstimator:
         self._lmk_points, self._lmk_flag = by_size[195], by_size[1]
         self._anchors = ssd_anchors()
         self._track: tuple[np.ndarray, np.ndarray, float] | None = None
+        self._aux = OneEuro(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
         self.n_detections = 0
 
     def reset(self) -> None:
         """Forget the tracked person (the next frame runs the detector)."""
         self._track = None
+        self._aux.reset()
 
     def detect(
         self, rgb: np.ndarray, *, min_score: float = _MIN_DETECTION
@@ -541,7 +581,7 @@ class PoseEstimator:
         xy = raw[:, :2] @ m[:, :2].T + m[:, 2]
         vis = _sigmoid(raw[:N_LANDMARKS, 3])
         frame = PoseFrame(xy=xy[:N_LANDMARKS], visibility=vis, score=flag)
-        return frame, _roi(xy[33], xy[34])
+        return frame, xy[33:35]
 
     def probe(self, rgb: np.ndarray, *, min_score: float = 0.1) -> PoseFrame | None:
         """The pose in one frame on its own (nothing tracked before or after), the detector
@@ -555,21 +595,32 @@ class PoseEstimator:
         frame, _ = self.landmarks(rgb, roi)
         return frame if frame.score >= _MIN_PRESENCE else None
 
-    def __call__(self, rgb: np.ndarray) -> PoseFrame | None:
-        """The pose in one RGB uint8 frame of shape (h, w, 3), or None."""
+    def _next_roi(self, aux: np.ndarray, time_s: float | None):
+        """The region for the next frame from the auxiliary points, smoothed when the
+        frame's time is known."""
+        if time_s is not None:
+            lo, hi = aux.min(axis=0), aux.max(axis=0)
+            scale = float(np.mean(hi - lo))
+            aux = self._aux(aux, t=time_s, scale=scale).reshape(2, 2)
+        return _roi(aux[0], aux[1])
+
+    def __call__(self, rgb: np.ndarray, time_s: float | None = None) -> PoseFrame | None:
+        """The pose in one RGB uint8 frame of shape (h, w, 3), or None; ``time_s`` (the
+        frame's time) lets the tracked region be smoothed between frames."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an RGB uint8 image, got {rgb.shape} {rgb.dtype}")
         tracked = self._track is not None
         roi = self._track if tracked else self.detect(rgb)
         if roi is None:
             return None
-        frame, nxt = self.landmarks(rgb, roi)
+        frame, aux = self.landmarks(rgb, roi)
         if frame.score < _MIN_PRESENCE and tracked:  # lost the person: detect afresh
+            self._aux.reset()
             roi = self.detect(rgb)
             if roi is not None:
-                frame, nxt = self.landmarks(rgb, roi)
+                frame, aux = self.landmarks(rgb, roi)
         if roi is None or frame.score < _MIN_PRESENCE:
-            self._track = None
+            self.reset()
             return None
-        self._track = nxt
+        self._track = self._next_roi(aux, time_s)
         return frame
