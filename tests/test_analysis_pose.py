@@ -192,3 +192,20 @@ def test_the_lite_model_finds_the_same_body():
     err = np.linalg.norm(a - b, axis=2)[:, [0, 11, 12, 15, 16, 23, 24, 27, 28]]
     assert np.median(err) < 0.1 * torso
     assert lite.variant == "lite"
+
+
+def test_one_euro_smooths_a_still_point_and_follows_a_moving_one():
+    """Casiez et al.'s filter as MediaPipe runs it on the region: a still point's jitter is
+    taken down, a point moving fast is followed closely (little lag)."""
+    from v2m.analysis.pose import OneEuro
+
+    rng = np.random.default_rng(0)
+    t = np.arange(200) / 12.5
+    still = 100.0 + rng.normal(0, 1.0, (200, 2))
+    f = OneEuro(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
+    out = np.array([f(x, t=ti, scale=50.0) for x, ti in zip(still, t, strict=True)])
+    assert out[50:].std() < 0.6 * still[50:].std()
+    f.reset()
+    moving = np.stack([100.0 + 200.0 * t, np.full_like(t, 100.0)], axis=1)  # 4 sizes a second
+    out = np.array([f(x, t=ti, scale=50.0) for x, ti in zip(moving, t, strict=True)])
+    assert np.abs(out[50:, 0] - moving[50:, 0]).max() < 0.1 * 200.0  # under 0.1 s behind

@@ -26,6 +26,8 @@ POSE_WIDTH = 512
 #: 75-94 %, accents 89-95 % within 120 ms; the two frame phases), 8.3 Hz 59-66 % (strong
 #: 80-88 %).
 POSE_MAX_HZ = 15.625
+#: The pose rate whose seconds are the clock of the region's filter (see push).
+REFERENCE_POSE_HZ = 12.5
 #: The kinematic features' grid step, in pose intervals: on dancer.avi, kinematic beats
 #: from pose at 12.5 Hz on a 25 Hz grid agree with those from pose on every frame on
 #: 62-65 % (within 40 ms; 79-84 % within 80 ms), on the 12.5 Hz grid on 48-60 % (73-82 %).
@@ -61,7 +63,9 @@ class BodyTracker:
         self.size = (bgr.shape[1], bgr.shape[0])
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         t0 = time.perf_counter()
-        fr = self.est(rgb, time_s)
+        # the region's filter runs on the pose frames' own clock (12.5 Hz seconds): a copy
+        # of the video played faster with the same frames gets the same crops
+        fr = self.est(rgb, time_s * self.rate_hz / REFERENCE_POSE_HZ)
         self.model_time_s += time.perf_counter() - t0
         self.times.append(time_s)
         if fr is None:

@@ -85,6 +85,32 @@ def _interp_gaps(t: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return out
 
 
+#: The one-euro filter on the joints' positions (torso lengths), MediaPipe's landmark
+#: smoothing (min cutoff 0.05 Hz, beta 80 in units of the body's extent, about 2.5 torso
+#: lengths, so 30 here; derivative cutoff 1 Hz), run both ways (see _one_euro_both_ways).
+ONE_EURO = {"min_cutoff": 0.05, "beta": 30.0, "derivative_cutoff": 1.0}
+
+
+def _one_euro_both_ways(pos: np.ndarray, *, step: float, **kw) -> np.ndarray:
+    """The one-euro filter run forward and backward over positions (n, J, 2) sampled every
+    ``step`` seconds, averaged: still joints' jitter smoothed hard, fast joints followed,
+    and no lag either way (the whole video is at hand, unlike MediaPipe's live filter)."""
+    from .pose import OneEuro
+
+    def run(x):
+        f = OneEuro(**kw)
+        out = np.full_like(x, np.nan)
+        for i in range(len(x)):
+            row = x[i]
+            if not np.isfinite(row).all():
+                f.reset()
+                continue
+            out[i] = f(row, t=i * step, scale=1.0)
+        return out
+
+    return 0.5 * (run(pos) + run(pos[::-1])[::-1])
+
+
 def _nan_gauss(x: np.ndarray, sigma: float, axis: int = 0) -> np.ndarray:
     """Gaussian smoothing that ignores NaNs (normalised convolution)."""
     ok = np.isfinite(x)
@@ -319,7 +345,10 @@ def kinematics(
         [np.stack([_interp_gaps(t, xy[:, j, a], grid) for a in (0, 1)], axis=1) for j in joints],
         axis=1,
     )  # (n, J, 2)
-    pos = _nan_gauss(pos / torso[:, None, None], POSITION_SIGMA_INTERVALS * frames)
+    pos = pos / torso[:, None, None]
+    # the filter's clock in pose intervals (12.5 Hz seconds), like every time constant here
+    pos = _one_euro_both_ways(pos, step=hop_s * 0.08 / interval, **ONE_EURO)
+    pos = _nan_gauss(pos, POSITION_SIGMA_INTERVALS * frames)
     vis_g = np.stack([_interp_gaps(t, np.where(seen, vis[:, j], np.nan), grid) for j in joints], 1)
     w = np.where(np.isfinite(vis_g), 0.1 + (vis_g >= 0.5), 0.0)
     vel = np.gradient(pos, hop_s, axis=0)

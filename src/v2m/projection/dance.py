@@ -220,11 +220,11 @@ SEATED_MAX_THIGH_DROP = 0.45
 
 #: Below this kinematic tempo confidence the style's tempo is used (phase still follows),
 #: moved by the dancer's pace: scaled by her rate of kinematic beats over this typical
-#: rate (dancer.avi's, 1.65 a second at 12.5 Hz pose) and kept in the style's range. (On
+#: rate (dancer.avi's, 1.54 a second at 12.5 Hz pose) and kept in the style's range. (On
 #: dancer.avi, whose movement has no tempo, the beat align score of the grid is above chance
 #: at the style's 125 BPM, 0.658 against 0.596, and at chance at 117 BPM.)
 DANCE_MIN_TEMPO_CONFIDENCE = 0.15
-TYPICAL_KINEMATIC_BEATS_PER_S = 1.65
+TYPICAL_KINEMATIC_BEATS_PER_S = 1.54
 
 
 def _why_no_body(timeline: Timeline) -> str:
