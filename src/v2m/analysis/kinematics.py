@@ -167,16 +167,18 @@ def kinematic_beats(
     return np.asarray(times), np.asarray(strength)
 
 
-def _acf_windows(x: np.ndarray, *, hop_s: float, window_s: float = 8.0, step_s: float = 1.0):
+def _acf_windows(
+    x: np.ndarray, *, hop_s: float, window_s: float = 8.0, step_s: float = 1.0, scale: float = 1.0
+):
     """Normalised autocorrelation of Hann-windowed segments, shape (n_windows, n_lags)."""
     x = np.where(np.isfinite(x), x, 0.0)
-    x = x - gaussian_filter1d(x, 1.0 / hop_s, mode="nearest")
-    wlen = int(round(window_s / hop_s))
+    x = x - gaussian_filter1d(x, scale / hop_s, mode="nearest")
+    wlen = int(round(scale * window_s / hop_s))
     if len(x) < wlen:
         wlen = len(x)
-    if wlen < int(2.0 / hop_s):
+    if wlen < int(scale * 2.0 / hop_s):
         return np.zeros((0, 0)), np.zeros(0)
-    step = max(1, int(round(step_s / hop_s)))
+    step = max(1, int(round(scale * step_s / hop_s)))
     starts = np.arange(0, len(x) - wlen + 1, step)
     segs = np.stack([x[s : s + wlen] for s in starts]) * np.hanning(wlen)
     spec = np.fft.rfft(segs, 2 * wlen, axis=1)
@@ -199,15 +201,17 @@ def _peak(
     i = int(np.argmax(s))
     if not np.isfinite(s[i]) or i == 0 or i >= len(s) - 1:
         return None
-    a, b, c = score[i - 1], score[i], score[i + 1]
+    # the peak's position from the autocorrelation itself (the prior only ranks peaks),
+    # so that a copy played faster gives the same lag in pose intervals
+    a, b, c = shape[i - 1], shape[i], shape[i + 1]
     den = a - 2 * b + c
     frac = 0.5 * (a - c) / den if den < 0 else 0.0
     lag = (i + frac) * (lags[1] - lags[0])
-    return 60.0 / lag, float(b)
+    return 60.0 / lag, float(score[i])
 
 
 def kinematic_tempo(
-    signals: list[np.ndarray], *, hop_s: float
+    signals: list[np.ndarray], *, hop_s: float, time_scale: float = 1.0
 ) -> tuple[float | None, float, np.ndarray, np.ndarray]:
     """Tempo of periodic movement.
 
@@ -216,6 +220,10 @@ def kinematic_tempo(
     signals : list of np.ndarray, each shape (n,)
         Movement signals on one uniform grid (kinetic speed, hip height, ...).
     hop_s : float
+    time_scale : float
+        Seconds of the video per second of the windows (8 s, 1 s apart, high-passed at
+        1 s): the pose interval over 0.08 s, so that the windows are counted in pose
+        intervals like the beat picker's constants.
 
     Returns
     -------
@@ -228,7 +236,7 @@ def kinematic_tempo(
     curve_bpm : np.ndarray, shape (w,)
         Local tempo per window (NaN where no peak lies near the global tempo).
     """
-    acs = [_acf_windows(s, hop_s=hop_s) for s in signals]
+    acs = [_acf_windows(s, hop_s=hop_s, scale=time_scale) for s in signals]
     acs = [(a, c) for a, c in acs if a.size]
     if not acs:
         return None, 0.0, np.zeros(0), np.zeros(0)
@@ -429,7 +437,7 @@ def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames
     pulses = np.zeros(n)
     np.add.at(pulses, np.clip(np.round(beats_t / hop_s).astype(int), 0, n - 1), beats_s)
     pulses = gaussian_filter1d(pulses, max(1.0, POSITION_SIGMA_INTERVALS * frames))
-    tempo, conf, ct, cb = kinematic_tempo([speed, pulses], hop_s=hop_s)
+    tempo, conf, ct, cb = kinematic_tempo([speed, pulses], hop_s=hop_s, time_scale=interval / 0.08)
     octave = beat_octave(tempo, beats_t, beats_s)
     if tempo is not None:
         tempo, cb = round(tempo * octave, 2), cb * octave
