@@ -99,3 +99,16 @@ def test_a_picture_of_several_dancers_is_tracked(dance_dir):
 def test_a_cut_heavy_clip_stays_cuts(bikes):
     tl = analyze(bikes, pose="auto")
     assert choose_mode(tl)[0] == "cuts"
+
+
+def test_the_report_gives_the_pose_models_time(dance_dir):
+    import json
+
+    from v2m.pipeline import score
+
+    clip = performer(dance_dir / "perf_report.mp4", seconds=6.0)
+    score(clip, output=dance_dir / "perf.mid", report=dance_dir / "perf.json", mode="performance")
+    rep = json.loads((dance_dir / "perf.json").read_text())
+    t = rep["timings_s"]
+    assert 0 < t["analyze: pose model"] < t["analyze"]
+    assert any("mode performance" in line for line in rep["explanations"])

@@ -500,6 +500,9 @@ def _score(
         rep = proj.report()
         rep["outputs"] = outputs
         rep["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+        if tl.pose:  # the pose model's own share of the analysis
+            rep["timings_s"]["analyze: pose model"] = tl.pose.get("model_time_s")
+            rep["timings_s"]["analyze: pose probe"] = tl.pose.get("probe_time_s")
         if rendered is not None:
             rep["audio"] = {
                 "loudness_lufs": round(rendered.loudness_lufs, 2),

@@ -90,7 +90,6 @@ def model_name(variant: str = DEFAULT_VARIANT) -> str:
     return f"BlazePose {variant} (MediaPipe models, run by LiteRT)"
 
 
-
 LANDMARK_NAMES = (
     "nose",
     "left_eye_inner",
