@@ -124,3 +124,15 @@ def test_the_report_gives_the_pose_models_time(dance_dir):
     t = rep["timings_s"]
     assert 0 < t["analyze: pose model"] < t["analyze"]
     assert any("mode performance" in line for line in rep["explanations"])
+
+
+def test_a_cartoon_animal_is_not_a_dancer():
+    """Big Buck Bunny's rabbit is a "body" to BlazePose, with its knees above its hips:
+    not a person's posture, so the grid follows the cuts."""
+    from synth import SHARED
+
+    bunny = SHARED / "video" / "bigbuckbunny.mp4"
+    if not bunny.exists():
+        pytest.skip("shared bigbuckbunny.mp4 missing")
+    kind, why = choose_mode(analyze(bunny, pose="auto", audio="off"))
+    assert kind == "cuts" and "not a person" in why

@@ -216,6 +216,8 @@ DANCE_MAX_CUTS_PER_MIN = 6.0
 #: height): hands and head carry the beat.
 PERFORMER_MAX_LEG_VISIBILITY = 0.5
 SEATED_MAX_THIGH_DROP = 0.45
+#: Knees this far above the hips (torso lengths, the median frame) is no person's posture.
+NOT_A_PERSON_THIGH_DROP = -0.2
 
 
 #: Below this kinematic tempo confidence the style's tempo is used (phase still follows),
@@ -254,7 +256,9 @@ def _seated(timeline: Timeline) -> float | None:
 
 def body_kind(timeline: Timeline) -> tuple[str, str]:
     """ "dance" or "performance" for the tracked body, and the reason: a performer's legs are
-    out of the picture (or hidden) or level with the hips (seated)."""
+    out of the picture (or hidden) or level with the hips (seated). "cuts" when what the
+    pose model tracks has its knees above its hips in most frames: not a person standing
+    or seated (Big Buck Bunny's cartoon rabbit is such a "body")."""
     parts = (timeline.kinematics or {}).get("parts") or {}
     vis = parts.get("lower_visibility")
     if vis is not None and vis < PERFORMER_MAX_LEG_VISIBILITY:
@@ -263,7 +267,12 @@ def body_kind(timeline: Timeline) -> tuple[str, str]:
             "whose hands and head carry the beat"
         )
     drop = _seated(timeline)
-    if drop is not None and -0.2 < drop < SEATED_MAX_THIGH_DROP:  # (knees far above: no body)
+    if drop is not None and drop <= NOT_A_PERSON_THIGH_DROP:
+        return "cuts", (
+            f"the tracked body's knees sit above its hips in most frames ({-drop:.2f} torso "
+            "lengths): not a person standing or seated, so the grid follows the cuts"
+        )
+    if drop is not None and drop < SEATED_MAX_THIGH_DROP:
         return "performance", (
             f"the knees are level with the hips ({drop:.2f} torso lengths below them): a "
             "seated performer, whose hands and head carry the beat"
@@ -303,6 +312,8 @@ def choose_mode(timeline: Timeline, *, mode: str = "auto") -> tuple[str, str]:
     if cut_rate >= DANCE_MAX_CUTS_PER_MIN:
         return "cuts", f"mode cuts: {cut_rate:.1f} cuts/min is too many for a dance"
     kind, why_kind = body_kind(timeline)
+    if kind == "cuts":
+        return kind, f"mode cuts: {why_kind}"
     return kind, (
         f"mode {kind}: a body fills the picture ({100 * cov:.0f} % of the frames, "
         f"{100 * height:.0f} % of the height), cuts are rare ({cut_rate:.1f}/min), and "
