@@ -134,5 +134,6 @@ def test_a_cartoon_animal_is_not_a_dancer():
     bunny = SHARED / "video" / "bigbuckbunny.mp4"
     if not bunny.exists():
         pytest.skip("shared bigbuckbunny.mp4 missing")
-    kind, why = choose_mode(analyze(bunny, pose="auto", audio="off"))
+    assert choose_mode(analyze(bunny, pose="auto", audio="off"))[0] == "cuts"
+    kind, why = choose_mode(analyze(bunny, pose="on", audio="off"))  # tracked all the same
     assert kind == "cuts" and "not a person" in why

@@ -118,6 +118,24 @@ class BodyTracker:
         return pose, kin
 
 
+#: Pixels the probe may decode per probe point beyond the first frame after a seek.
+PROBE_DECODE_PIXELS = 3_000_000
+
+
+def _probe_frame(frames, start_s: float, seen: set, budget: int):
+    """The first decoded frame not probed before that is at or after ``start_s``, decoding
+    at most ``budget`` frames; past the budget, the last new frame decoded (or None)."""
+    last = None
+    for i, f in enumerate(frames):
+        if f.time not in seen:
+            if f.time is None or f.time >= start_s or i == 0:
+                return f
+            last = f
+        if i + 1 >= budget:
+            break
+    return last
+
+
 def _probe(path: Path, info, estimator) -> tuple[float, float]:
     """Share of probe frames with a body (landmarks found, shoulders, hips and knees
     visible), and the median height of its landmarks over the frame height."""
@@ -127,24 +145,25 @@ def _probe(path: Path, info, estimator) -> tuple[float, float]:
     with _media.open_media(path) as c:
         stream = c.streams.video[0]
         tb = float(stream.time_base) if stream.time_base else 0.0
-        # any frame within half the spacing before a probe time will do: after a seek to
-        # the key frame before it, that is usually the key frame itself (decoding on to
-        # the exact time cost up to a GOP of frames per probe, and the first probe, without
-        # a seek, decoded the video's first twelfth)
+        # the first frame after a seek to the key frame before a probe time will do (it
+        # decodes alone); when that key frame was an earlier probe's, decoding goes on
+        # towards the probe time, but for at most a budget of pixels (about one 1080p
+        # frame, a few dozen small ones): decoding to the exact time cost up to a GOP of
+        # frames per probe (0.57 s on a minute of 1080p), and a frame seen twice is skipped
         slack = max(0.5, 0.5 * dur / PROBE_FRAMES)
+        budget = max(1, int(PROBE_DECODE_PIXELS / max(1, info.width * info.height)))
+        seen: set[float | None] = set()
         for k in range(PROBE_FRAMES):
             t = dur * (k + 0.5) / PROBE_FRAMES
             try:
                 if tb > 0:
                     c.seek(int(t / tb), stream=stream, backward=True)
-                frame = next(
-                    (f for f in c.decode(stream) if f.time is None or f.time >= t - slack),
-                    None,
-                )
+                frame = _probe_frame(c.decode(stream), t - slack, seen, budget)
             except Exception:  # noqa: BLE001 - a probe frame that does not decode is skipped
                 continue
             if frame is None:
                 continue
+            seen.add(frame.time)
             n += 1
             w, h = _media.fit_size(info.width, info.height, POSE_WIDTH)
             rgb = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
