@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _media
 from ..errors import InputError, MissingDependencyError
+from .kinematics import REFERENCE_POSE_HZ
 
 log = logging.getLogger("v2m")
 
@@ -26,8 +27,6 @@ POSE_WIDTH = 512
 #: 75-94 %, accents 89-95 % within 120 ms; the two frame phases), 8.3 Hz 59-66 % (strong
 #: 80-88 %).
 POSE_MAX_HZ = 15.625
-#: The pose rate whose seconds are the clock of the region's filter (see push).
-REFERENCE_POSE_HZ = 12.5
 #: The kinematic features' grid step, in pose intervals: on dancer.avi, kinematic beats
 #: from pose at 12.5 Hz on a 25 Hz grid agree with those from pose on every frame on
 #: 62-65 % (within 40 ms; 79-84 % within 80 ms), on the 12.5 Hz grid on 48-60 % (73-82 %).

@@ -64,6 +64,9 @@ _ARMS = (13, 14, 15, 16)
 SPEED_SIGMA_INTERVALS = 1.04  # 83 ms
 POSITION_SIGMA_INTERVALS = 0.5  # 40 ms
 PROMINENCE_INTERVALS = 6.25  # 0.5 s
+#: The pose rate whose seconds every clock counted in pose intervals keeps (the one-euro
+#: filters', the tempo windows').
+REFERENCE_POSE_HZ = 12.5
 TORSO_INTERVALS = 25.0  # 2 s
 MAX_GAP_S = 0.5
 TEMPO_RANGE_BPM = (60.0, 200.0)
@@ -321,8 +324,9 @@ def kinematics(
         ``tempo_curve`` ({t_s, bpm}), ``tempo_drift_pct`` (last minus first local tempo over
         the first, in %), ``accents`` ([{time_s, strength, kind}]), ``torso_px``,
         ``beats_per_s``, ``tempo_octave``, ``parts`` (median speeds of the arms and head and
-        of the legs, the legs' visibility) and ``upper`` (beats and tempo of the head and
-        arms alone, hands weighted: what a seated performer's beat is read from).
+        of the legs, the legs' visibility, ``thigh_drop``: hips to knees over the torso) and
+        ``upper`` (beats and tempo of the head and arms alone, hands weighted: what a
+        seated performer's beat is read from).
     """
     t = np.asarray(times_s, float)
     xy = np.asarray(xy, float)
@@ -355,7 +359,7 @@ def kinematics(
     )  # (n, J, 2)
     pos = pos / torso[:, None, None]
     # the filter's clock in pose intervals (12.5 Hz seconds), like every time constant here
-    pos = _one_euro_both_ways(pos, step=hop_s * 0.08 / interval, **ONE_EURO)
+    pos = _one_euro_both_ways(pos, step=hop_s / (interval * REFERENCE_POSE_HZ), **ONE_EURO)
     pos = _nan_gauss(pos, POSITION_SIGMA_INTERVALS * frames)
     vis_g = np.stack([_interp_gaps(t, np.where(seen, vis[:, j], np.nan), grid) for j in joints], 1)
     w = np.where(np.isfinite(vis_g), 0.1 + (vis_g >= 0.5), 0.0)
@@ -385,6 +389,7 @@ def kinematics(
 
     upper = _upper_body(sp, w, joints, hop_s=hop_s, interval=interval, frames=frames)
     parts = _parts(sp, vis_g, joints, pos=pos, window=int(TORSO_INTERVALS * frames) | 1)
+    parts["thigh_drop"] = _thigh_drop(xy, vis)
     accents = _accents(speed, vel, hop_s=hop_s, joints=joints, sigma=SPEED_SIGMA_INTERVALS * frames)
 
     def r(x, nd=4):
@@ -437,7 +442,9 @@ def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames
     pulses = np.zeros(n)
     np.add.at(pulses, np.clip(np.round(beats_t / hop_s).astype(int), 0, n - 1), beats_s)
     pulses = gaussian_filter1d(pulses, max(1.0, POSITION_SIGMA_INTERVALS * frames))
-    tempo, conf, ct, cb = kinematic_tempo([speed, pulses], hop_s=hop_s, time_scale=interval / 0.08)
+    tempo, conf, ct, cb = kinematic_tempo(
+        [speed, pulses], hop_s=hop_s, time_scale=interval * REFERENCE_POSE_HZ
+    )
     octave = beat_octave(tempo, beats_t, beats_s)
     if tempo is not None:
         tempo, cb = round(tempo * octave, 2), cb * octave
@@ -510,6 +517,19 @@ def _parts(sp: np.ndarray, vis_g: np.ndarray, joints: list[int], *, pos, window:
         "upper_spread": _spread(pos, up, window),
         "lower_spread": _spread(pos, lo, window),
     }
+
+
+def _thigh_drop(xy: np.ndarray, vis: np.ndarray) -> float | None:
+    """Median vertical drop from the hips to the knees over the torso length, in the frames
+    with both knees seen: about 1 standing, near 0 seated, below 0 for no person's posture
+    (knees above hips); None with fewer than 5 such frames."""
+    ok = np.isfinite(xy).all(axis=(1, 2)) & (np.minimum(vis[:, 25], vis[:, 26]) >= 0.5)
+    if ok.sum() < 5:
+        return None
+    a = xy[ok]
+    hip, sh, knee = a[:, 23:25].mean(1), a[:, 11:13].mean(1), a[:, 25:27].mean(1)
+    torso = np.maximum(np.linalg.norm(sh - hip, axis=1), 1e-6)
+    return round(float(np.median((knee[:, 1] - hip[:, 1]) / torso)), 4)
 
 
 def _accents(

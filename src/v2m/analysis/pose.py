@@ -246,7 +246,7 @@ def _source_files(source: Path) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     if source.is_dir():
         for name in MODEL_SHA256:
-            f = _first(source, name) or next(iter(sorted(source.rglob(name))), None)
+            f = next(iter(sorted(source.rglob(name))), None)
             if f is not None:
                 found[name] = f.read_bytes()
         return found

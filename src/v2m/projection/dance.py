@@ -240,20 +240,6 @@ def _why_no_body(timeline: Timeline) -> str:
     return "no pose analysis in this timeline"
 
 
-def _seated(timeline: Timeline) -> float | None:
-    """Median vertical drop from hips to knees over the torso length (about 1 standing,
-    near 0 seated), from the timeline's pose landmarks; None without legs seen."""
-    pose = timeline.pose or {}
-    lm = [f for f, v in zip(pose.get("landmarks") or [], pose.get("visibility") or [], strict=False)
-          if f is not None and v is not None and min(v[25], v[26]) >= 0.5]  # fmt: skip
-    if len(lm) < 5:
-        return None
-    a = np.asarray(lm, float)
-    hip, sh, knee = a[:, 23:25].mean(1), a[:, 11:13].mean(1), a[:, 25:27].mean(1)
-    torso = np.linalg.norm(sh - hip, axis=1)
-    return float(np.median((knee[:, 1] - hip[:, 1]) / np.maximum(torso, 1e-6)))
-
-
 def body_kind(timeline: Timeline) -> tuple[str, str]:
     """ "dance" or "performance" for the tracked body, and the reason: a performer's legs are
     out of the picture (or hidden) or level with the hips (seated). "cuts" when what the
@@ -266,7 +252,7 @@ def body_kind(timeline: Timeline) -> tuple[str, str]:
             f"the legs are out of the picture or hidden (visibility {vis:.2f}): a performer, "
             "whose hands and head carry the beat"
         )
-    drop = _seated(timeline)
+    drop = parts.get("thigh_drop")  # hips to knees over the torso (analysis.kinematics)
     if drop is not None and drop <= NOT_A_PERSON_THIGH_DROP:
         return "cuts", (
             f"the tracked body's knees sit above its hips in most frames ({-drop:.2f} torso "
