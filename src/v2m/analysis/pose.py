@@ -50,6 +50,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, MissingDependencyError, ParameterError
+from .kinematics import OneEuro
 
 __all__ = [
     "LANDMARK_NAMES",
@@ -425,38 +426,6 @@ class PoseFrame:
     xy: np.ndarray
     visibility: np.ndarray
     score: float
-
-
-class OneEuro:
-    """The one-euro filter (Casiez, Roussel & Vogel 2012) as MediaPipe applies it: the
-    cutoff rises with the smoothed speed of the value, measured in units of ``scale``
-    (the caller's object size) per second."""
-
-    def __init__(self, *, min_cutoff: float, beta: float, derivative_cutoff: float):
-        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, derivative_cutoff
-        self.reset()
-
-    def reset(self) -> None:
-        self.t: float | None = None
-        self.raw = self.value = self.speed = None
-
-    @staticmethod
-    def _alpha(cutoff: float, dt: float) -> float:
-        return 1.0 / (1.0 + 1.0 / (2.0 * math.pi * cutoff * dt))
-
-    def __call__(self, x: np.ndarray, *, t: float, scale: float) -> np.ndarray:
-        x = np.asarray(x, np.float64)
-        if self.t is None or t <= self.t:
-            self.t, self.raw, self.value, self.speed = t, x, x, np.zeros_like(x)
-            return x
-        dt = t - self.t
-        d = (x - self.raw) / max(scale, 1e-9) / dt
-        a_d = self._alpha(self.d_cutoff, dt)
-        self.speed = a_d * d + (1.0 - a_d) * self.speed
-        a = self._alpha(self.min_cutoff + self.beta * np.abs(self.speed), dt)
-        self.value = a * x + (1.0 - a) * self.value
-        self.t, self.raw = t, x
-        return self.value
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
