@@ -73,3 +73,50 @@ def decode_only_s(path: Path) -> float:
         for _ in c.decode(st):
             pass
     return time.perf_counter() - t
+
+
+def real_montage(seconds: int, *, shared: Path, fps: int = 25, seed: int = 0) -> Path:
+    """A ``seconds``-long montage of the shared sample clips: shots of 1.5-5 s taken from
+    random places in ``shared/video/*`` in turn, letterboxed into 640x360 at ``fps``, hard
+    cuts between (no sound)."""
+    import cv2
+
+    MEDIA.mkdir(exist_ok=True)
+    path = MEDIA / f"real_montage_{seconds}s_{seed}.mp4"
+    if path.exists():
+        return path
+    clips = []
+    for p in sorted((shared / "video").glob("*")):
+        with av.open(str(p)) as c:
+            frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        clips.append(frames)
+    rng = np.random.default_rng(seed)
+    tmp = path.with_suffix(".part.mp4")
+    width, height = 640, 360
+    with av.open(str(tmp), "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+        s.codec_context.options = {"preset": "veryfast", "crf": "20"}
+        i, shot, n = 0, 0, seconds * fps
+        while i < n:
+            frames = clips[shot % len(clips)]
+            length = min(int(rng.uniform(1.5, 5) * fps), len(frames), n - i)
+            start = int(rng.integers(0, len(frames) - length + 1))
+            for img in frames[start : start + length]:
+                h, w = img.shape[:2]
+                k = min(width / w, height / h)
+                small = cv2.resize(img, (round(w * k) // 2 * 2, round(h * k) // 2 * 2))
+                canvas = np.zeros((height, width, 3), np.uint8)
+                y0 = (height - small.shape[0]) // 2
+                x0 = (width - small.shape[1]) // 2
+                canvas[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+                f = av.VideoFrame.from_ndarray(canvas, format="rgb24")
+                f.pts = i
+                for pkt in s.encode(f):
+                    c.mux(pkt)
+                i += 1
+            shot += 1
+        for pkt in s.encode():
+            c.mux(pkt)
+    tmp.rename(path)
+    return path

@@ -1,8 +1,9 @@
 """Benchmark: is the music something a listener would keep? (the score issue's targets)
 
-Prints, for each of the 7 styles x 180 s (a constant-tempo cue) and for a 180 s montage
-(a built timeline: 60 cuts at irregular times, every fourth a scene change) projected in
-each style, then for the real clips in ../shared/data/video/:
+Prints, for each of the 7 styles x 180 s (a constant-tempo cue), for a 180 s montage
+(a built timeline: 60 cuts at irregular times, every fourth a scene change) and for a 60 s
+montage of the real clips (shots of 1.5-5 s cut from ../shared/data/video/, analysed by v2m)
+projected in each style, then for the real clips themselves:
 
 * tempo map: largest beat-to-beat change (<= 4 %), irregular bars per 8 (<= 1), shortest
   bar (>= 2 beats);
@@ -44,6 +45,7 @@ from v2m.styles import STYLE_NAMES
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth import montage_timeline  # noqa: E402
 
@@ -181,6 +183,15 @@ def main() -> None:
         pr = project(tl, style=style, seed=7)
         sc = compose(pr.cue)
         rows.append(row(f"{style} montage", pr.cue, sc, render(sc), cut_times, strong_times))
+    if args.only in ("montages", "all"):
+        from _media import real_montage
+
+        tlr = analyze(real_montage(60, shared=SHARED))
+        cut_times = [c.time_s for c in tlr.cuts if c.kind == "hard"]
+        for style in STYLE_NAMES:
+            pr = project(tlr, style=style, seed=7)
+            sc = compose(pr.cue)
+            rows.append(row(f"{style} real montage 60 s", pr.cue, sc, render(sc), cut_times))
     clips = sorted((SHARED / "video").glob("*")) if args.only in ("clips", "all") else []
     for clip in clips:
         tlc = analyze(clip)
