@@ -442,3 +442,57 @@ def test_hit_drums_lead_by_the_kits_attack(style):
     assert b_s == pytest.approx(cue.beats_s[k] - lead_s, abs=1e-4)
     # the harmony's stab (where there is one) stays on the hit
     assert all(abs(n.start - k) < 1e-6 for n in sc.parts["harmony"] if abs(n.start - k) < 0.2)
+
+
+def _beat_velocities(notes, downbeats, pitch=None):
+    """Median velocity of notes on beat 1, on the other beats, and off the beat."""
+    on_bar, on_beat, off = [], [], []
+    bars = set(downbeats)
+    for n in notes:
+        if pitch is not None and n.pitch != pitch:
+            continue
+        b = round(n.start)
+        if abs(n.start - b) > 0.05:
+            off.append(n.velocity)
+        elif b in bars:
+            on_bar.append(n.velocity)
+        else:
+            on_beat.append(n.velocity)
+    return tuple(float(np.median(v)) if v else float("nan") for v in (on_bar, on_beat, off))
+
+
+def test_cinematic_timpani_keep_the_beat_when_fast():
+    """Soft timpani on 2 and 4 between loud ones are heard as off-beats of a half-time pulse
+    at fast tempi: from 120 BPM they are as loud as the beat they stand between."""
+    ratios = {}
+    for bpm in (84, 128):
+        cue = make_cue(duration_s=40, tempo_bpm=bpm, style="cinematic", seed=1)
+        sc = compose(cue)
+        timp = [
+            n for n in sc.parts["drums"] if n.pitch == 45 and abs(n.start - round(n.start)) < 0.05
+        ]
+        db = np.asarray(cue.downbeats)
+        pos = {2: [], 3: []}  # beat 2 and 4 (soft in the groove) against beat 3 (loud)
+        for n in timp:
+            bar = int(np.searchsorted(db, round(n.start), side="right")) - 1
+            k = round(n.start) - db[bar]
+            if k in (1, 3):
+                pos[2].append(n.velocity)
+            elif k == 2:
+                pos[3].append(n.velocity)
+        ratios[bpm] = np.median(pos[2]) / np.median(pos[3])
+    assert ratios[84] < 0.85
+    assert ratios[128] > 0.93
+
+
+def test_slow_tempi_soften_the_offbeats():
+    """At 60 BPM the band's off-beat eighths sit well under its beats (a listener taps the
+    beat, not the eighths); at 120 BPM nearly level."""
+    ratio = {}
+    for bpm in (60, 120):
+        cue = make_cue(duration_s=40, tempo_bpm=bpm, style="piano", seed=1)
+        sc = compose(cue)
+        _bar, beat, off = _beat_velocities(sc.parts["harmony"], cue.downbeats)
+        ratio[bpm] = off / beat
+    assert ratio[60] < 0.75
+    assert ratio[120] > 0.85

@@ -19,7 +19,7 @@ Drums
 
 from __future__ import annotations
 
-from .drums import fill, fill_kind, groove_bar
+from .drums import beat_pulse, fill, fill_kind, groove_bar
 from .harmony import BASS_RANGE, _bass_note, _Chord, _plan_harmony, _scale, _voice
 
 __all__ = ["AccompanimentMixin", "PAD_BELOW"]
@@ -162,6 +162,12 @@ class AccompanimentMixin:
                 self._trim_role("bass", s1 - 0.5)
                 self._add("bass", s1 - 0.5, s1 - 0.05, approach, vel - 5)
 
+    def _tempo_at(self, beat: float) -> float:
+        """The tempo (BPM) of the grid at ``beat``."""
+        b = self.cue.beats_s
+        i = min(max(int(beat), 0), len(b) - 2)
+        return 60.0 / (b[i + 1] - b[i])
+
     def arp(self) -> None:
         st = self.style
         if "arp" not in self.programs or not st.arp_rate:
@@ -200,6 +206,7 @@ class AccompanimentMixin:
             if e >= 0.35 and (last_of_section or in_sec % 8 == 7):
                 fill_len = min(nsteps, spb * (2 if lvl == 2 and last_of_section else 1))
             variant = (in_sec // 8 + si) % 3
+            pulse = beat_pulse(self._tempo_at(b0))
             for k, drum, loud in groove_bar(
                 groove,
                 nsteps=nsteps - fill_len,
@@ -209,7 +216,8 @@ class AccompanimentMixin:
                 level=lvl,
             ):
                 t = b0 + k / spb
-                self._add("drums", t, t + 0.1, drum, (58 if loud else 35) + 55 * e)
+                soft = 35 + 23 * pulse if k % spb == 0 else 35  # soft beats firm up when fast
+                self._add("drums", t, t + 0.1, drum, (58 if loud else soft) + 55 * e)
             if fill_len:
                 kind = fill_kind(self.cue.seed, bi, orchestral)
                 for k, drum, level in fill(

@@ -5,6 +5,11 @@ section): the groove as written; with ghost snares and an open hi-hat before the
 backbeat; with a pushed kick (and the ride instead of the hi-hat at high energy).
 The fourth bar of each phrase adds a pickup (kick or open hi-hat on the last eighth).
 
+Soft hits on a beat (the cinematic timpani on 2 and 4) grow to full strength as the tempo
+rises through :data:`BEAT_PULSE_BPM`: at fast tempi a soft beat between two loud ones is
+heard as the off-beat of a half-time pulse (madmom's tracker heard cinematic at 128 and
+140 BPM at half tempo), while at slow tempi the soft pulse keeps the texture light.
+
 Fills (the last beat, or the last two at high energy, before a new section and at the end
 of every 8-bar phrase), four kinds chosen per position and seed: a snare roll that grows,
 a tom run down the kit, kick and snare trading eighths, and a drop (silence, then one
@@ -15,10 +20,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["groove_bar", "fill", "FILL_KINDS"]
+__all__ = ["groove_bar", "fill", "FILL_KINDS", "beat_pulse"]
 
 FILL_KINDS = ("roll", "toms", "trade", "drop")
 GHOST, OPEN_HAT, RIDE, HAT = 38, 46, 51, 42
+#: Soft hits on the beat are soft up to the first tempo and loud from the second (BPM).
+BEAT_PULSE_BPM = (100.0, 120.0)
+
+
+def beat_pulse(tempo_bpm: float) -> float:
+    """How far a soft hit on a beat moves toward a loud one at ``tempo_bpm`` (0..1)."""
+    lo, hi = BEAT_PULSE_BPM
+    return float(np.clip((tempo_bpm - lo) / (hi - lo), 0.0, 1.0))
 
 
 def _step(pat: str, k: int, steps_per_beat: int) -> str:
