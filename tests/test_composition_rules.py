@@ -496,3 +496,20 @@ def test_slow_tempi_soften_the_offbeats():
         ratio[bpm] = off / beat
     assert ratio[60] < 0.75
     assert ratio[120] > 0.85
+
+
+@pytest.mark.parametrize("style", STYLE_NAMES)
+def test_minor_keys_have_a_major_dominant(style):
+    """In A minor every E chord is E major (G#, never G natural), loops included, so the
+    key is not heard as C major; the melody over it takes the raised note too."""
+    from v2m.composition import _Composer
+
+    cue = make_cue(duration_s=60, tempo_bpm=100, style=style, key="A minor", seed=3)
+    composer = _Composer(cue)
+    sc = composer.run()
+    dominants = [ch for ch in composer.chords if ch.degree == 4]
+    assert dominants, "no dominant chord to check"
+    assert all(8 in ch.pcs and 7 not in ch.pcs for ch in dominants)
+    for ch in dominants:
+        over = [n for n in sc.parts["melody"] if ch.start + 0.05 <= n.start < ch.end - 0.05]
+        assert all(n.pitch % 12 != 7 for n in over), (ch.start, [n.pitch for n in over])

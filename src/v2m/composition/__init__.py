@@ -10,7 +10,8 @@ Harmony
     functional substitutions of tonal harmony (I <-> vi, IV <-> ii, V <-> vii°), each
     section ends on a half cadence (predominant -> V) and the piece on an authentic
     (V -> I) or plagal (IV -> I) cadence. Minor keys use the harmonic-minor dominant
-    (raised leading tone). Chords are voiced in close position and voice-led: of all
+    (raised leading tone) wherever the dominant sounds, so the key cannot be heard as its
+    relative major. Chords are voiced in close position and voice-led: of all
     inversions in the register, the one with the least total movement from the previous
     voicing is taken.
 Melody
