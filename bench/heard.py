@@ -22,7 +22,7 @@ install --no-build-isolation madmom); neither is a v2m dependency. madmom's last
 (0.16.1) predates NumPy 2, Python 3.10's ``collections`` and setuptools 81: the aliases
 it still uses are restored before it is imported (``_madmom``), nothing else is patched.
 
-    python bench/heard.py [--styles pop,lofi] [--seconds 30]
+    python bench/heard.py [--styles pop,lofi] [--seconds 30] [--tempi 60,84,100,128,140]
 """
 
 from __future__ import annotations
@@ -170,11 +170,11 @@ def clicks(tempo: float, seconds: float = 30.0) -> np.ndarray:
     return y
 
 
-def calibrate() -> dict[str, set[int]]:
+def calibrate(tempi=TEMPI, seconds: float = 30.0) -> dict[str, set[int]]:
     """The tempi each tracker reads exactly on a bare click track."""
     ok: dict[str, set[int]] = {name: set() for name in TRACKERS}
-    for tempo in TEMPI:
-        for name, bpm, _ in _trackers(clicks(tempo)):
+    for tempo in tempi:
+        for name, bpm, _ in _trackers(clicks(tempo, seconds)):
             verdict = _tempo_class(bpm, tempo)
             print(f"click track {tempo} BPM: {name} hears {bpm:.1f} ({verdict})")
             if verdict == "exact":
@@ -188,13 +188,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--styles", default=",".join(STYLE_NAMES))
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--tempi", default=",".join(map(str, TEMPI)), help="BPM, comma-separated")
     a = ap.parse_args()
-    readable = calibrate()
+    tempi = tuple(int(x) for x in a.tempi.split(","))
+    readable = calibrate(tempi, a.seconds)
     rows = []
     head = " | ".join(f"{t:>22}" for t in TRACKERS)
     print(f"{'style':11} {'BPM':>4} {'key':8} | {head} | keys heard (essentia, madmom)")
     for style in a.styles.split(","):
-        for tempo in TEMPI:
+        for tempo in tempi:
             for key in KEYS:
                 r = measure(style, tempo, key, a.seconds)
                 rows.append(r)
@@ -221,7 +223,7 @@ def main() -> int:
             fsf = np.array([r[t]["f"] for r in fair]) if fair else np.array([np.nan])
             print(
                 f"  without the tempi {t} misreads on a click track "
-                f"({', '.join(str(x) for x in TEMPI if x not in readable[t])} BPM): tempo exact "
+                f"({', '.join(str(x) for x in tempi if x not in readable[t])} BPM): tempo exact "
                 f"{100 * ex:.0f} % of {len(fair)}; beat F median {np.median(fsf):.2f}, min "
                 f"{fsf.min():.2f}"
             )
