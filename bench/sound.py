@@ -228,10 +228,11 @@ def speed_and_memory(quick: bool) -> None:
                 f"stems {60 * minutes / stems:5.1f}x ({stems:.1f} s)"
             )
             if merlin is not None:
-                code = (
-                    "import sys\nfrom v2m.rendering import render_to_file\n"
-                    "render_to_file(sys.argv[1], sys.argv[2], soundfont=sys.argv[3], "
-                    "synth='midirenderer')\n"
+                code = (  # as `v2m render cue.json` does: compose, then render
+                    "import sys\nfrom v2m.composition import compose\n"
+                    "from v2m.cuesheet import CueSheet\nfrom v2m.rendering import render_to_file\n"
+                    "render_to_file(compose(CueSheet.load(sys.argv[1])), sys.argv[2], "
+                    "soundfont=sys.argv[3], synth='midirenderer')\n"
                 )
                 t = time.perf_counter()
                 subprocess.run(
