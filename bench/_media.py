@@ -26,6 +26,14 @@ def _texture(seed: int, h: int, w: int) -> np.ndarray:
     return img
 
 
+def _put(container, stream, img: np.ndarray, pts: int) -> None:
+    """Encode one RGB frame at ``pts`` and mux its packets."""
+    f = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+    f.pts = pts
+    for p in stream.encode(f):
+        container.mux(p)
+
+
 def long_video(seconds: int, *, width: int = 1920, height: int = 1080, fps: int = 30) -> Path:
     """A ``seconds``-long video: shots of 2-6 s panning over textures, hard cuts between."""
     MEDIA.mkdir(exist_ok=True)
@@ -49,12 +57,7 @@ def long_video(seconds: int, *, width: int = 1920, height: int = 1080, fps: int 
             for j in range(min(length, n - i)):
                 x = int(200 + vx * j) % 400
                 y = int(100 + vy * j) % 200
-                f = av.VideoFrame.from_ndarray(
-                    np.ascontiguousarray(tex[y : y + height, x : x + width]), format="rgb24"
-                )
-                f.pts = i
-                for p in s.encode(f):
-                    c.mux(p)
+                _put(c, s, tex[y : y + height, x : x + width], i)
                 i += 1
             shot += 1
         for p in s.encode():
@@ -110,10 +113,7 @@ def real_montage(seconds: int, *, shared: Path, fps: int = 25, seed: int = 0) ->
                 y0 = (height - small.shape[0]) // 2
                 x0 = (width - small.shape[1]) // 2
                 canvas[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
-                f = av.VideoFrame.from_ndarray(canvas, format="rgb24")
-                f.pts = i
-                for pkt in s.encode(f):
-                    c.mux(pkt)
+                _put(c, s, canvas, i)
                 i += 1
             shot += 1
         for pkt in s.encode():
