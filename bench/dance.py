@@ -221,7 +221,8 @@ def known(tmp: Path) -> None:
         k, b = tl.kinematics, _beats(tl) * factor
         print(
             f"{label}: F {_f(_beats(base), b, 0.08):.2f} (80 ms), {_f(_beats(base), b, 0.04):.2f} "
-            f"(40 ms); beats/s x{k['beats_per_s'] / kb0['beats_per_s']:.3f}; tempo "
+            f"(40 ms); beats/s x{k['beats_per_s'] / kb0['beats_per_s']:.3f}, pace "
+            f"x{k['pace_per_s'] / kb0['pace_per_s']:.3f}; tempo "
             f"{k['tempo_bpm']} (conf {k['tempo_confidence']:.2f}); music "
             f"{music_bpm(tl):.1f} BPM (x{music_bpm(tl) / music_bpm(base):.3f}, speed x{factor})"
         )

@@ -97,7 +97,9 @@ def test_dance_video_gets_pose_and_kinematics_in_the_timeline(tmp_path):
     assert 12.0 <= tl.pose["rate_hz"] <= 25.0
     assert len(tl.pose["landmarks"]) == len(tl.pose["times_s"])
     k = tl.kinematics
-    assert len(k["beats"]) > 40  # a minute of dancing
+    # a minute of slow dancing: ~29 stops clear of the landmarks' jitter (strength >= 0.1)
+    assert len(k["beats"]) > 20
+    assert min(b["strength"] for b in k["beats"]) >= 0.1
     assert len(k["speed"]) == len(k["intensity"])
     p = tmp_path / "tl.json"
     tl.save(p)

@@ -21,7 +21,13 @@ other 2-D pose source) into what the music needs from a dancer:
   turns), as in AIST++ (Li et al. 2021), Bailando (Siyao et al. 2022) and Davis & Agrawala
   (2018). Each gets a strength: its prominence (the lower of the maxima within 6.25
   intervals, 0.5 s, on either side, minus the minimum) over the speed's 95th percentile.
-  ``beats_per_s`` is their rate, ``strong_beats_per_s`` that of those with strength >= 0.1.
+  Minima weaker than 0.1 are the landmarks' jitter, not stops, and are not beats (they
+  flip between two encodes of the same frames); the tempo still hears them.
+  ``beats_per_s`` is the beats' rate, ``strong_beats_per_s`` that of those with strength
+  >= 0.3, and ``pace_per_s`` that of every minimum, beat or jitter: how busy the movement
+  is (the count of small dips is steady from one encode to another, where the count of
+  beats near the 0.1 line is not: dancer.avi re-encoded, 97 -> 98 minima but 28 -> 33
+  beats).
 * **Intensity** is the kinetic speed smoothed over 0.5 s, normalised to 0..1 by its 5th and
   95th percentiles in the video (``intensity``) and kept raw (``speed``).
 * **Tempo.** Windowed autocorrelations (8 s Hann windows, 1 s apart) of two periodic
@@ -68,6 +74,14 @@ PROMINENCE_INTERVALS = 6.25  # 0.5 s
 #: The pose rate whose seconds every clock counted in pose intervals keeps (the one-euro
 #: filters', the tempo windows').
 REFERENCE_POSE_HZ = 12.5
+#: A speed minimum is a beat when its strength (prominence over the speed's 95th
+#: percentile) reaches this: weaker minima are the landmarks' jitter (BlazePose moves a
+#: still joint by ~1 % of the torso a frame), found in one encode of a video and not in
+#: another. The tempo still hears every minimum (weighted by its strength).
+MIN_BEAT_STRENGTH = 0.1
+#: ``strong_beats_per_s`` counts the beats at least this strong (those the projection puts
+#: on downbeats).
+STRONG_BEAT_STRENGTH = 0.3
 TORSO_INTERVALS = 25.0  # 2 s
 MAX_GAP_S = 0.5
 TEMPO_RANGE_BPM = (60.0, 200.0)
@@ -399,7 +413,7 @@ def kinematics(
     sp = np.linalg.norm(vel, axis=2)  # (n, J)
     sigma = SPEED_SIGMA_INTERVALS * frames
     speed = _weighted_speed(sp, w, sigma=sigma)
-    beats_t, beats_s, tempo, conf, ct, cb, octave = _beats_and_tempo(
+    beats_t, beats_s, tempo, conf, ct, cb, octave, pace = _beats_and_tempo(
         speed, hop_s=hop_s, interval=interval, frames=frames
     )
 
@@ -442,7 +456,8 @@ def kinematics(
             for a, b in zip(beats_t, beats_s, strict=True)
         ],
         "beats_per_s": round(len(beats_t) / span, 4),
-        "strong_beats_per_s": round(int((beats_s >= 0.1).sum()) / span, 4),
+        "strong_beats_per_s": round(int((beats_s >= STRONG_BEAT_STRENGTH).sum()) / span, 4),
+        "pace_per_s": round(pace / span, 4),
         "tempo_bpm": tempo,
         "tempo_confidence": conf,
         "tempo_octave": octave,
@@ -468,7 +483,8 @@ def _weighted_speed(sp: np.ndarray, w: np.ndarray, *, sigma: float) -> np.ndarra
 
 
 def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames: float):
-    """Kinematic beats of a speed curve, and the tempo (period, confidence, curve, octave)."""
+    """Kinematic beats of a speed curve, the tempo (period, confidence, curve, octave) and
+    the number of the speed's minima, beats or not (the pace)."""
     n = len(speed)
     beats_t, beats_s = kinematic_beats(speed, hop_s=hop_s, window_s=PROMINENCE_INTERVALS * interval)
     pulses = np.zeros(n)
@@ -480,7 +496,9 @@ def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames
     octave = beat_octave(tempo, beats_t, beats_s)
     if tempo is not None:
         tempo, cb = round(tempo * octave, 2), cb * octave
-    return beats_t, beats_s, tempo, conf, ct, cb, octave
+    keep = beats_s >= MIN_BEAT_STRENGTH  # the rest are the pose's jitter, not stops
+    pace = len(beats_t)  # every dip of the speed: how busy the movement is
+    return beats_t[keep], beats_s[keep], tempo, conf, ct, cb, octave, pace
 
 
 #: A performer's beat joints and their weights: hands (wrists) first, then elbows and head.
@@ -493,7 +511,7 @@ def _upper_body(sp, w, joints, *, hop_s: float, interval: float, frames: float) 
     cols = [joints.index(j) for j in UPPER_WEIGHTS]
     weights = np.array([UPPER_WEIGHTS[j] for j in UPPER_WEIGHTS])
     speed = _weighted_speed(sp[:, cols], w[:, cols] * weights, sigma=SPEED_SIGMA_INTERVALS * frames)
-    bt, bs, tempo, conf, _, _, octave = _beats_and_tempo(
+    bt, bs, tempo, conf, _, _, octave, pace = _beats_and_tempo(
         speed, hop_s=hop_s, interval=interval, frames=frames
     )
     span = max(len(speed) * hop_s, 1e-9)
@@ -505,6 +523,7 @@ def _upper_body(sp, w, joints, *, hop_s: float, interval: float, frames: float) 
             for a, b in zip(bt, bs, strict=True)
         ],
         "beats_per_s": round(len(bt) / span, 4),
+        "pace_per_s": round(pace / span, 4),
         "tempo_bpm": tempo,
         "tempo_confidence": conf,
         "tempo_octave": octave,

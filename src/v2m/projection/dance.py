@@ -221,12 +221,13 @@ NOT_A_PERSON_THIGH_DROP = -0.2
 
 
 #: Below this kinematic tempo confidence the style's tempo is used (phase still follows),
-#: moved by the dancer's pace: scaled by her rate of kinematic beats over this typical
-#: rate (dancer.avi's, 1.54 a second at 12.5 Hz pose) and kept in the style's range. (On
+#: moved by the dancer's pace: scaled by the rate of her speed's minima (``pace_per_s``)
+#: over this typical rate (dancer.avi's, 1.54 a second at 12.5 Hz pose) and kept in the
+#: style's range. (On
 #: dancer.avi, whose movement has no tempo, the beat align score of the grid is above chance
 #: at the style's 125 BPM, 0.658 against 0.596, and at chance at 117 BPM.)
 DANCE_MIN_TEMPO_CONFIDENCE = 0.15
-TYPICAL_KINEMATIC_BEATS_PER_S = 1.54
+TYPICAL_PACE_PER_S = 1.54
 
 
 def _why_no_body(timeline: Timeline) -> str:
@@ -314,7 +315,8 @@ def performer_view(kin: dict) -> dict:
     if not up:
         return kin
     out = dict(kin)
-    for k in ("beats", "beats_per_s", "tempo_bpm", "tempo_confidence", "tempo_octave"):
+    keys = ("beats", "beats_per_s", "pace_per_s", "tempo_bpm", "tempo_confidence", "tempo_octave")
+    for k in keys:
         out[k] = up.get(k)
     return out
 
@@ -345,7 +347,7 @@ def dance_tempo(
     kin: dict | None = None,
 ) -> tuple[float, str]:
     """The tempo of a dance: the dancer's when she has a confident one; else the style's
-    ``target`` moved by her pace (see :data:`TYPICAL_KINEMATIC_BEATS_PER_S`); else the
+    ``target`` moved by her pace (see :data:`TYPICAL_PACE_PER_S`); else the
     visual tempo of the movement; and the sentence that says which. ``kin``: the
     kinematics to read (default the timeline's; :func:`performer_view` for a performer)."""
     kin = timeline.kinematics if kin is None else kin
@@ -363,7 +365,8 @@ def dance_tempo(
             return kt, (
                 f"tempo {kt:.0f} BPM: the dancer's (kinematic tempo, confidence {conf:.2f}{rule})"
             )
-        rate = float(kin.get("beats_per_s") or 0.0)
+        # timelines before pace_per_s counted every dip as a beat: the same figure
+        rate = float(kin.get("pace_per_s", kin.get("beats_per_s")) or 0.0)
         unsure = (
             f"the dancer's tempo ({kt:.0f} BPM) is unsure (confidence {conf:.2f})"
             if kt
@@ -371,11 +374,11 @@ def dance_tempo(
         )
         if rate > 0:
             lo, hi = tempo_range_bpm
-            moved = float(np.clip(target * rate / TYPICAL_KINEMATIC_BEATS_PER_S, lo, hi))
+            moved = float(np.clip(target * rate / TYPICAL_PACE_PER_S, lo, hi))
             return round(moved, 2), (
                 f"tempo {moved:.0f} BPM: the style's {target:.0f} moved by the dancer's pace "
-                f"({rate:.2f} kinematic beats a second against a typical "
-                f"{TYPICAL_KINEMATIC_BEATS_PER_S:.2f}; kept in {lo:.0f}-{hi:.0f}), as "
+                f"({rate:.2f} dips of her speed a second against a typical "
+                f"{TYPICAL_PACE_PER_S:.2f}; kept in {lo:.0f}-{hi:.0f}), as "
                 f"{unsure}; the phase follows her"
             )
         why_t += f"; {unsure}, so only the phase follows her"
