@@ -486,13 +486,13 @@ def test_cinematic_timpani_keep_the_beat_when_fast():
 
 
 def test_slow_tempi_soften_the_offbeats():
-    """At 60 BPM the band's off-beat eighths sit well under its beats (a listener taps the
-    beat, not the eighths); at 120 BPM nearly level."""
+    """At 60 BPM the band's off-beat eighths (pop's hi-hat) sit well under its beats (a
+    listener taps the beat, not the eighths); at 120 BPM nearly level."""
     ratio = {}
     for bpm in (60, 120):
-        cue = make_cue(duration_s=40, tempo_bpm=bpm, style="piano", seed=1)
+        cue = make_cue(duration_s=40, tempo_bpm=bpm, style="pop", seed=1)
         sc = compose(cue)
-        _bar, beat, off = _beat_velocities(sc.parts["harmony"], cue.downbeats)
+        _bar, beat, off = _beat_velocities(sc.parts["drums"], cue.downbeats, pitch=42)
         ratio[bpm] = off / beat
     assert ratio[60] < 0.75
     assert ratio[120] > 0.85
@@ -513,3 +513,19 @@ def test_minor_keys_have_a_major_dominant(style):
     for ch in dominants:
         over = [n for n in sc.parts["melody"] if ch.start + 0.05 <= n.start < ch.end - 0.05]
         assert all(n.pitch % 12 != 7 for n in over), (ch.start, [n.pitch for n in over])
+
+
+def test_slow_tempi_move_the_accompaniments_figures_a_note_a_beat():
+    """Below 76 BPM broken chords and arpeggios move a note a beat (the tune keeps its
+    eighths): Essentia's tracker heard piano at 68-70 BPM at double time from its broken
+    chords in eighths. At 90 BPM they move in eighths again."""
+
+    def offbeat_share(notes):
+        return np.mean([abs(n.start - round(n.start)) > 0.05 for n in notes])
+
+    for style, role in (("piano", "harmony"), ("ambient", "arp")):
+        slow = compose(make_cue(duration_s=40, tempo_bpm=68, style=style, seed=1, energy=0.8))
+        fast = compose(make_cue(duration_s=40, tempo_bpm=90, style=style, seed=1, energy=0.8))
+        assert slow.parts[role] and offbeat_share(slow.parts[role]) < 0.02, style
+        assert offbeat_share(fast.parts[role]) > 0.3, style
+        assert offbeat_share(slow.parts["melody"]) > 0.1, style  # the tune keeps its eighths

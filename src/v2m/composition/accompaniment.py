@@ -11,6 +11,11 @@ Bass
     approach note into the next chord at high energy, inside the instrument's range.
 Arpeggio
     The chord's tones under the melody at the style's rate, from moderate energy up.
+Slow tempi
+    Below :data:`SLOW_FIGURES_BPM` the broken chords and arpeggios move a note a beat (half
+    the arpeggio's rate) while the tune keeps its eighths, so the beat, not its eighth
+    notes, is the pulse a listener taps (Essentia's tracker heard piano and ambient at
+    68-70 BPM at double time from their eighth-note figures; ``bench/heard.py``).
 Drums
     The style's groove per energy level, a new variant every 8 bars, a pickup at phrase
     ends, fills of four kinds before sections and every 8 bars, a crash at each new
@@ -26,6 +31,8 @@ __all__ = ["AccompanimentMixin", "PAD_BELOW"]
 
 #: Below this energy a sustaining pad (where the style has one) joins the harmony.
 PAD_BELOW = 0.5
+#: Below this tempo (BPM) broken chords and arpeggios move a note a beat.
+SLOW_FIGURES_BPM = 76.0
 
 
 class AccompanimentMixin:
@@ -98,6 +105,8 @@ class AccompanimentMixin:
                     )
         elif kind == "broken":
             order = [0, 2, 1, 2] if len(v) >= 3 else [0, 1]
+            if self._tempo_at(s0) < SLOW_FIGURES_BPM:
+                eighth = 1.0
             n = int(round(length / eighth))
             for k in range(n):
                 t = s0 + k * eighth
@@ -179,6 +188,8 @@ class AccompanimentMixin:
             tones = sorted(set(v + [p - 12 for p in v]))  # under the melody
             pattern = tones + tones[-2:0:-1]
             rate = st.arp_rate
+            if self._tempo_at(ch.start) < SLOW_FIGURES_BPM:
+                rate = max(1, rate // 2)
             t, k = ch.start, 0
             while t < ch.end - 1e-6:
                 self._add("arp", t, t + 0.9 / rate, pattern[k % len(pattern)], 35 + 50 * e)
