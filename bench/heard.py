@@ -28,6 +28,7 @@ it still uses are restored before it is imported (``_madmom``), nothing else is 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def _phase(heard: np.ndarray, written: np.ndarray) -> float:
     return float(np.median(np.abs(heard - near)) / period)
 
 
+@functools.cache
 def _madmom():
     """Import madmom 0.16.1 on today's NumPy, Python and setuptools (see the docstring)."""
     import collections
@@ -86,6 +88,13 @@ def _madmom():
     import madmom.features.key
 
     return madmom
+
+
+@functools.cache
+def _madmom_networks():
+    """madmom's beat RNN and key CNN, loaded once (each load reads its model files)."""
+    mm = _madmom()
+    return mm.features.beats.RNNBeatProcessor(), mm.features.key.CNNKeyRecognitionProcessor()
 
 
 def _tonic(name: str) -> str:
@@ -135,7 +144,7 @@ def _trackers(mono: np.ndarray):
     mm = _madmom()
     bpm_e, beats_e, *_ = es.RhythmExtractor2013(method="multifeature")(mono)
     signal = mm.audio.signal.Signal(mono, sample_rate=SR)
-    act = mm.features.beats.RNNBeatProcessor()(signal)
+    act = _madmom_networks()[0](signal)
     beats_m = np.asarray(mm.features.beats.DBNBeatTrackingProcessor(fps=100)(act))
     bpm_m = 60.0 / float(np.median(np.diff(beats_m))) if len(beats_m) > 1 else 0.0
     tempo_l, beats_l = librosa.beat.beat_track(y=mono, sr=SR, units="time")
@@ -151,9 +160,7 @@ def _keys(mono: np.ndarray) -> dict[str, str]:
 
     mm = _madmom()
     key_e, scale_e, _strength = es.KeyExtractor()(mono)
-    probs = mm.features.key.CNNKeyRecognitionProcessor()(
-        mm.audio.signal.Signal(mono, sample_rate=SR)
-    )
+    probs = _madmom_networks()[1](mm.audio.signal.Signal(mono, sample_rate=SR))
     return {"essentia": f"{key_e} {scale_e}",
             "madmom": mm.features.key.key_prediction_to_label(probs)}  # fmt: skip
 
