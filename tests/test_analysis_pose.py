@@ -11,6 +11,7 @@ from v2m.analysis.pose import (
     PoseEstimator,
     _runtime_notes_dropped,
     find_models,
+    landmarks_only,
     pose_available,
     ssd_anchors,
 )
@@ -59,6 +60,53 @@ def test_loading_the_models_prints_nothing():
     code = "from v2m.analysis.pose import PoseEstimator; PoseEstimator()"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stderr == ""
+
+
+@needs_pose
+def test_the_pruned_landmark_model_gives_the_same_landmarks_and_drops_the_other_heads():
+    """The segmentation and heatmap heads go; the points and the presence score stay
+    bit-identical on a real crop (and on noise)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    _, path = find_models()
+    full, pruned = path.read_bytes(), landmarks_only(path.read_bytes())
+    plain = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+
+    def load(content):
+        it = Interpreter(model_content=content, experimental_op_resolver_type=plain)
+        it.allocate_tensors()
+        return it
+
+    a, b = load(full), load(pruned)
+    assert len(a.get_output_details()) == 5
+    assert sorted(int(np.prod(d["shape"])) for d in b.get_output_details()) == [1, 195]
+    assert len(b._get_ops_details()) < 0.8 * len(a._get_ops_details())
+    rng = np.random.default_rng(3)
+    import cv2
+
+    crops = [rng.random((1, 256, 256, 3), dtype=np.float32)]
+    if DANCER.exists():
+        import av
+
+        with av.open(str(DANCER)) as c:
+            f = next(c.decode(video=0)).to_ndarray(format="rgb24")
+        crops.append((cv2.resize(f, (256, 256)).astype(np.float32) / 255.0)[None])
+    for x in crops:
+        outs = []
+        for it in (a, b):
+            it.set_tensor(it.get_input_details()[0]["index"], x)
+            it.invoke()
+            outs.append(
+                {
+                    int(np.prod(d["shape"])): it.get_tensor(d["index"]).copy()
+                    for d in it.get_output_details()
+                }
+            )
+        for k in (1, 195):
+            np.testing.assert_array_equal(outs[0][k], outs[1][k])
+    # a model without those outputs (the detector) is left as it is
+    det, _ = find_models()
+    assert landmarks_only(det.read_bytes()) == det.read_bytes()
 
 
 @needs_pose

@@ -408,7 +408,7 @@ def kinematics(
     pos = _one_euro_both_ways(pos, step=hop_s / (interval * REFERENCE_POSE_HZ), **ONE_EURO)
     pos = _nan_gauss(pos, POSITION_SIGMA_INTERVALS * frames)
     vis_g = np.stack([_interp_gaps(t, np.where(seen, vis[:, j], np.nan), grid) for j in joints], 1)
-    w = np.where(np.isfinite(vis_g), 0.1 + (vis_g >= 0.5), 0.0)
+    w = _joint_weights(vis_g)
     vel = np.gradient(pos, hop_s, axis=0)
     sp = np.linalg.norm(vel, axis=2)  # (n, J)
     sigma = SPEED_SIGMA_INTERVALS * frames
@@ -470,6 +470,10 @@ def kinematics(
         "parts": parts,
         "upper": upper,
     }
+
+
+def _joint_weights(vis: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(vis), 0.1 + (vis >= 0.5), 0.0)
 
 
 def _weighted_speed(sp: np.ndarray, w: np.ndarray, *, sigma: float) -> np.ndarray:
