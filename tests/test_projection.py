@@ -343,3 +343,21 @@ def test_controls_are_checked_once_and_carried_whole():
     a = project(tl, controls=c).cue
     b = project(tl, style="pop", tempo_bpm=100, seed=3, hits_s=[2.5]).cue
     assert a.to_dict() == b.to_dict() and a.style == "pop" and a.seed == 3
+
+
+def test_section_letters_start_at_a_after_the_intro_and_alike_sections_take_a_song_form():
+    """The first theme heard is A (it was B when the intro took the first section, A);
+    sections that all look alike -- a montage cycling through the same shots -- take a song
+    form between intro and outro, and the report does not call it one picture."""
+    from v2m.projection.form import _labels
+
+    x, y, z = (np.array(v, float) for v in ([0, 0, 0.2], [0.8, 0.8, 0.9], [-0.8, 0.6, 0.5]))
+    secs = [(0.0, 6.0, 0.3), (6.0, 30.0, 0.5), (30.0, 54.0, 0.6), (54.0, 80.0, 0.7)]
+    why: list[str] = []
+    assert _labels([x, y, x, z], secs, 80.0, why=why) == ["intro", "A", "B", "C"]
+    secs5 = secs + [(80.0, 86.0, 0.4)]
+    why = []
+    labels = _labels([x, x, x, x, x], secs5, 86.0, why=why)
+    assert labels == ["intro", "A", "B", "A", "outro"]
+    assert any("every section looks alike" in w for w in why)
+    assert not any("one picture" in w for w in why)

@@ -288,9 +288,10 @@ def _split_long(chosen: list[int], n_bars: int) -> list[int]:
 
 
 def _labels(feats: list[np.ndarray], secs: list[tuple], dur: float, *, why) -> list[str]:
-    """A letter per section, reused where the picture looks alike (``ALIKE_L1``); a song
-    form when every section looks alike; intro and outro for a short first and last
-    section (at most 30 % of the piece, ``FRAME_MAX_S``); runs broken (:func:`break_runs`)."""
+    """A letter per section, reused where the picture looks alike (``ALIKE_L1``), the
+    first theme heard named A; intro and outro for a short first and last section (at
+    most 30 % of the piece, ``FRAME_MAX_S``); a song form between them when every section
+    looks alike; runs broken (:func:`break_runs`)."""
     labels: list[str] = []
     protos: list[tuple[str, np.ndarray]] = []
     names = iter(["A", "B", "C", "D", "E", "F", "G", "H"])
@@ -300,18 +301,25 @@ def _labels(feats: list[np.ndarray], secs: list[tuple], dur: float, *, why) -> l
             match = next(names, "A")
             protos.append((match, f))
         labels.append(match)
-    if len(labels) >= 2 and len(set(labels)) == 1:
-        # one picture throughout (a single shot, a dance): it gives the music no contrast,
-        # so the music brings its own form
-        labels = song_form(len(labels))
-        why.append("one picture throughout: the sections take a song form")
-    if len(secs) >= 3:
-        # an intro or outro is a short frame around the piece (the melody rests in it); a
-        # long first or last section is a theme, or a long piece would have no tune in its
-        # climax
-        frame = min(0.3 * dur, FRAME_MAX_S)
-        if secs[0][1] - secs[0][0] <= frame:
-            labels[0] = "intro"
-        if secs[-1][1] - secs[-1][0] <= frame:
-            labels[-1] = "outro"
+    alike = len(labels) >= 2 and len(set(labels)) == 1
+    # an intro or outro is a short frame around the piece (the melody rests in it); a long
+    # first or last section is a theme, or a long piece would have no tune in its climax
+    frame = min(0.3 * dur, FRAME_MAX_S)
+    intro = len(secs) >= 3 and secs[0][1] - secs[0][0] <= frame
+    outro = len(secs) >= 3 and secs[-1][1] - secs[-1][0] <= frame
+    lo, hi = int(intro), len(labels) - int(outro)
+    if alike:
+        # one picture throughout, or the same shots over and over: the picture gives the
+        # music no contrast, so the music brings its own form
+        labels[lo:hi] = song_form(hi - lo)
+        why.append("every section looks alike: the sections take a song form")
+    else:
+        # letters in the order the themes are first heard (the intro's own may not return)
+        order = list(dict.fromkeys(labels[lo:hi] + labels))
+        rename = dict(zip(order, ["A", "B", "C", "D", "E", "F", "G", "H"], strict=False))
+        labels = [rename[x] for x in labels]
+    if intro:
+        labels[0] = "intro"
+    if outro:
+        labels[-1] = "outro"
     return break_runs(labels, names, why)
