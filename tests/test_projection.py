@@ -282,6 +282,16 @@ def test_the_ending_slows_down_after_the_last_cut_only():
     out, n = ritardando(beats, after_s=28.0, duration_s=30.0)
     assert out[:57] == beats[:57] and n <= 3
     assert ritardando(beats, after_s=29.5, duration_s=30.0) == (beats, 0)
+    # the report gives the slowing reached: the two or three beats after a cut 2 s before
+    # the end slow by 6-9 % (3 % a beat), not by the 15 % cap
+    from v2m.projection.choices import slow_ending
+
+    why: list[str] = []
+    out = np.asarray(slow_ending(beats, cuts_s=[28.0], hits_s=[], dur=30.0, why=why))
+    p = np.diff(out)
+    reached = p[out[:-1] < 30.0].max() / 0.5 - 1
+    assert f"beats slow down by {100 * reached:.0f} %" in why[0], (why, reached)
+    assert 0.05 < reached < 0.1
 
 
 def test_intro_and_outro_are_short_frames():

@@ -82,13 +82,18 @@ def slow_ending(beats, *, cuts_s: list[float], hits_s: list[float], dur: float, 
     """The beats with a ritardando after the last cut or hit (:func:`ritardando`); the
     report says how much and after what."""
     marks_s = [*cuts_s, *hits_s]
+    before = np.asarray(beats, float)
     beats, n_rit = ritardando(beats, after_s=max([*marks_s, 0.0]), duration_s=dur)
     if n_rit:
         after = max(marks_s, default=None)
         last = "" if after is None else "cut" if after in cuts_s else "hit"
+        # the slowing reached: the largest stretch of a beat heard (one starting in the piece)
+        b = np.asarray(beats, float)
+        heard = b[:-1] < dur
+        reached = float(np.max(np.diff(b)[heard] / np.diff(before)[heard])) - 1.0
         why.append(
-            f"ritardando: the last {n_rit} beats slow down by up to "
-            f"{100 * RIT_MAX:.0f} % ({100 * RIT_STEP:.0f} % a beat)"
+            f"ritardando: the last {n_rit} beats slow down by {100 * reached:.0f} % "
+            f"({100 * RIT_STEP:.0f} % a beat, at most {100 * RIT_MAX:.0f} %)"
             + (f", after the last {last}" if last else "")
         )
     return beats
