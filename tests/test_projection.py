@@ -371,3 +371,16 @@ def test_section_letters_start_at_a_after_the_intro_and_alike_sections_take_a_so
     assert labels == ["intro", "A", "B", "A", "outro"]
     assert any("every section looks alike" in w for w in why)
     assert not any("one picture" in w for w in why)
+
+
+def test_a_short_last_section_holding_the_climax_is_a_theme_not_an_outro():
+    """An outro winds down (its tune rests): a short last section with more energy than
+    every section before it keeps its theme, one with less is the outro."""
+    from v2m.projection.form import _labels
+
+    x, y = np.array([0.0, 0.0, 0.5]), np.array([0.8, 0.8, 0.6])
+    climax = [(0.0, 6.9, 0.42), (6.9, 29.3, 0.47), (29.3, 48.5, 0.58), (48.5, 60.0, 0.61)]
+    labels = _labels([x, x, y, x], climax, 60.0, why=[])
+    assert labels[-1] != "outro" and labels[0] == "intro"
+    winding = climax[:3] + [(48.5, 60.0, 0.4)]
+    assert _labels([x, x, y, x], winding, 60.0, why=[])[-1] == "outro"

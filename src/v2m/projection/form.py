@@ -303,10 +303,17 @@ def _labels(feats: list[np.ndarray], secs: list[tuple], dur: float, *, why) -> l
         labels.append(match)
     alike = len(labels) >= 2 and len(set(labels)) == 1
     # an intro or outro is a short frame around the piece (the melody rests in it); a long
-    # first or last section is a theme, or a long piece would have no tune in its climax
+    # first or last section is a theme, or a long piece would have no tune in its climax;
+    # and an outro winds down: a last section with more energy than every section before
+    # it holds the climax (a 60 s montage's arc peaked in an 11.5 s last section, which as
+    # an outro without its tune left the loudest 10 s in the middle of the piece)
     frame = min(0.3 * dur, FRAME_MAX_S)
     intro = len(secs) >= 3 and secs[0][1] - secs[0][0] <= frame
-    outro = len(secs) >= 3 and secs[-1][1] - secs[-1][0] <= frame
+    outro = (
+        len(secs) >= 3
+        and secs[-1][1] - secs[-1][0] <= frame
+        and secs[-1][2] <= max(e for _, _, e in secs[:-1])
+    )
     lo, hi = int(intro), len(labels) - int(outro)
     if alike:
         # one picture throughout, or the same shots over and over: the picture gives the
