@@ -66,6 +66,7 @@ def test_loading_the_models_prints_nothing():
 def test_the_pruned_landmark_model_gives_the_same_landmarks_and_drops_the_other_heads():
     """The segmentation and heatmap heads go; the points and the presence score stay
     bit-identical on a real crop (and on noise)."""
+    pytest.importorskip("ai_edge_litert.schema_py_generated")  # a LiteRT without its schema
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     _, path = find_models()
