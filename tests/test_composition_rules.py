@@ -529,3 +529,26 @@ def test_slow_tempi_move_the_accompaniments_figures_a_note_a_beat():
         assert slow.parts[role] and offbeat_share(slow.parts[role]) < 0.02, style
         assert offbeat_share(fast.parts[role]) > 0.3, style
         assert offbeat_share(slow.parts["melody"]) > 0.1, style  # the tune keeps its eighths
+
+
+def test_a_pickup_bar_leads_into_the_loops_first_chord():
+    """A dance's grid may open with a short bar (her strong beats set the bars): the loop
+    starts on the first full bar, and the pickup plays the loop's last chord into it."""
+    from dataclasses import replace
+
+    from v2m.composition import _Composer
+
+    cue = make_cue(duration_s=40, style="pop", key="C major", seed=3)
+    plain = _Composer(cue)
+    plain.run()
+    db = [0, 2] + [d + 2 for d in cue.downbeats[1:] if d + 2 < len(cue.beats_s) - 1]
+    picked = _Composer(replace(cue, downbeats=db, energy=[]))
+    picked.run()
+    assert picked.bars[0] == (0, 2)
+
+    def degree_at(comp, beat):
+        return next(c.degree for c in comp.chords if c.start <= beat < c.end)
+
+    loop_first = degree_at(plain, 0.0)
+    assert degree_at(picked, 2.0) == loop_first  # the loop starts on the full bar
+    assert degree_at(picked, 0.0) != loop_first  # the pickup leads into it

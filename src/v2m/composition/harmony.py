@@ -88,6 +88,17 @@ def _pick_loop(vocab, seed: int, label: str):
     return vocab[int(g.integers(len(vocab)))]
 
 
+def _pickup(cue: CueSheet, bars: list[tuple[float, float]], bar_sections: list[int]) -> bool:
+    """True when the piece opens with a pickup: a first bar shorter than the meter (a
+    dance's grid starts on the first beat, its bars on her strong beats) followed by a
+    bar of the same section."""
+    return (
+        len(bars) > 1
+        and bars[0][1] - bars[0][0] < cue.beats_per_bar - 1e-6
+        and bar_sections[1] == bar_sections[0]
+    )
+
+
 def _plan_harmony(
     cue: CueSheet,
     style: Style,
@@ -110,6 +121,7 @@ def _plan_harmony(
     chords: list[_Chord] = []
     n_bars = len(bars)
     fb = n_bars - 1 if final_bar is None else final_bar
+    pickup = _pickup(cue, bars, bar_sections)
     for bi, (b0, b1) in enumerate(bars):
         si = bar_sections[bi]
         sec = cue.sections[si] if cue.sections else None
@@ -119,7 +131,9 @@ def _plan_harmony(
         if lk not in loops_by_label:
             loops_by_label[lk] = _pick_loop(_loops_for(style, key), cue.seed, lk)
         loop = loops_by_label[lk]
-        first_bar = bar_sections.index(si)
+        # the loop starts on the first full bar: a pickup plays the loop's last chord,
+        # which leads into its first
+        first_bar = bar_sections.index(si) + (1 if pickup and si == bar_sections[0] else 0)
         pos = bi - first_bar
         degree = loop[pos % len(loop)]
         if pos % len(loop) != 0 and rng.random() < 0.15:
