@@ -384,3 +384,22 @@ def test_a_short_last_section_holding_the_climax_is_a_theme_not_an_outro():
     assert labels[-1] != "outro" and labels[0] == "intro"
     winding = climax[:3] + [(48.5, 60.0, 0.4)]
     assert _labels([x, x, y, x], winding, 60.0, why=[])[-1] == "outro"
+
+
+def test_no_section_starts_in_the_last_bar():
+    """A longer bar that lands a cut just before the end requires a section after it; in
+    the last bar that would be a one-second outro of the final chord, so none starts."""
+    from v2m.projection.form import sections_from_picture
+
+    tl = _timeline([10.0, 20.0, 30.0], duration=60.0)
+    bar_t = np.arange(25) * 2.4  # 25 bars of 2.4 s, the last one cut short by the end
+    bar_e = np.linspace(0.3, 0.7, 25)
+    secs = sections_from_picture(
+        tl, bar_t, bar_e, 60.0, kept_times=np.zeros(0), required_bars=[24], why=[]
+    )
+    assert all(s.start_s < 24 * 2.4 - 1e-6 for s in secs)
+    assert secs[-1].end_s == 60.0 and secs[-1].end_s - secs[-1].start_s >= 2 * 2.4
+    with_12 = sections_from_picture(
+        tl, bar_t, bar_e, 60.0, kept_times=np.zeros(0), required_bars=[12], why=[]
+    )
+    assert any(abs(s.start_s - 12 * 2.4) < 1e-6 for s in with_12)  # elsewhere it still does

@@ -199,6 +199,9 @@ def sections_from_picture(
     chosen = _boundaries(timeline, bar_t, kept_times=kept_times, required_bars=required_bars)
     if not chosen and not timeline.cuts and n_bars > 8:
         return _song_form_sections(bar_t, bar_e, dur, why=why)
+    # no section in the last bar: a required start there (after a longer bar that lands a
+    # cut near the end) would make a one-second outro of the final chord
+    chosen = [b for b in chosen if n_bars - b >= MIN_BARS // 2]
     bounds = _split_long(chosen, n_bars)
     secs, feats = [], []
     shots = timeline.shots
