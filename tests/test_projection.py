@@ -403,3 +403,23 @@ def test_no_section_starts_in_the_last_bar():
         tl, bar_t, bar_e, 60.0, kept_times=np.zeros(0), required_bars=[12], why=[]
     )
     assert any(abs(s.start_s - 12 * 2.4) < 1e-6 for s in with_12)  # elsewhere it still does
+
+
+def test_a_strong_visual_beat_on_a_cut_makes_that_cuts_accent_full_not_a_second_hit():
+    from v2m.projection.cuts import cut_hits
+    from v2m.timeline import VisualBeat
+
+    beats = np.arange(0.0, 20.01, 0.5)
+    hits = cut_hits(
+        beats,
+        np.arange(0.0, 20.0, 2.0),
+        np.array([2.0, 6.0, 10.0]),
+        np.array([1.5, 1.2, 0.3]),  # the cut at 10 s is the weakest: a light accent
+        [VisualBeat(time_s=10.02, strength=0.9), VisualBeat(time_s=15.0, strength=0.9)],
+        20.0,
+        caught=[],
+        user_hits_s=[],
+    )
+    at10 = [h for h in hits if abs(h.time_s - 10.0) < 0.35]
+    assert len(at10) == 1 and at10[0].kind == "cut" and at10[0].strength == 0.63
+    assert [h.kind for h in hits if abs(h.time_s - 15.0) < 0.01] == ["impact"]  # alone: a hit

@@ -4,6 +4,8 @@ reason), and the cuts, strong visual beats and the user's moments become hits.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..cuesheet import Hit
@@ -94,9 +96,12 @@ def cut_hits(b_arr, bar_t, anchors, cut_w, vb, dur, *, caught, user_hits_s) -> l
             bi = int(np.searchsorted(bar_t, b_arr[i] + 1e-6)) - 1
             if abs(b_arr[i] - b.time_s) <= 0.06 and bi not in used_bars and b_arr[i] < dur - 0.5:
                 used_bars.add(bi)
-                hits.append(
-                    Hit(time_s=float(b_arr[i]), strength=round(0.7 * b.strength, 3), kind="impact")
-                )
+                strength = round(0.7 * float(b.strength), 3)
+                near = [k for k, h in enumerate(hits) if abs(h.time_s - b_arr[i]) < 0.35]
+                for k in near:  # a cut's light accent there already: the impact makes it full
+                    hits[k] = replace(hits[k], strength=max(hits[k].strength, strength))
+                if not near:
+                    hits.append(Hit(time_s=float(b_arr[i]), strength=strength, kind="impact"))
     return with_user_hits(hits, user_hits_s, dur)
 
 
