@@ -369,8 +369,12 @@ def test_section_letters_start_at_a_after_the_intro_and_alike_sections_take_a_so
     why = []
     labels = _labels([x, x, x, x, x], secs5, 86.0, why=why)
     assert labels == ["intro", "A", "B", "A", "outro"]
-    assert any("every section looks alike" in w for w in why)
+    assert any("every section looks alike: the sections take a song form" in w for w in why)
     assert not any("one picture" in w for w in why)
+    why = []
+    three = [(0.0, 6.0, 0.3), (6.0, 50.0, 0.6), (50.0, 56.0, 0.4)]
+    assert _labels([x, x, x], three, 56.0, why=why) == ["intro", "A", "outro"]
+    assert why == ["every section looks alike: one theme between intro and outro"]
 
 
 def test_a_short_last_section_holding_the_climax_is_a_theme_not_an_outro():

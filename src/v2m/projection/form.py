@@ -322,7 +322,12 @@ def _labels(feats: list[np.ndarray], secs: list[tuple], dur: float, *, why) -> l
         # one picture throughout, or the same shots over and over: the picture gives the
         # music no contrast, so the music brings its own form
         labels[lo:hi] = song_form(hi - lo)
-        why.append("every section looks alike: the sections take a song form")
+        why.append(
+            "every section looks alike: the sections take a song form"
+            if hi - lo > 1
+            else "every section looks alike: one theme"
+            + (" between intro and outro" if intro and outro else "")
+        )
     else:
         # letters in the order the themes are first heard (the intro's own may not return)
         order = list(dict.fromkeys(labels[lo:hi] + labels))
