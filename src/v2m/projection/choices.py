@@ -92,7 +92,12 @@ def slow_ending(beats, *, cuts_s: list[float], hits_s: list[float], dur: float, 
         heard = b[:-1] < dur
         reached = float(np.max(np.diff(b)[heard] / np.diff(before)[heard])) - 1.0
         why.append(
-            f"ritardando: the last {n_rit} beats slow down by {100 * reached:.0f} % "
+            (
+                "ritardando: the last beat slows"
+                if n_rit == 1
+                else f"ritardando: the last {n_rit} beats slow"
+            )
+            + f" down by {100 * reached:.0f} % "
             f"({100 * RIT_STEP:.0f} % a beat, at most {100 * RIT_MAX:.0f} %)"
             + (f", after the last {last}" if last else "")
         )
