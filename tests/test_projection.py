@@ -427,3 +427,17 @@ def test_a_strong_visual_beat_on_a_cut_makes_that_cuts_accent_full_not_a_second_
     at10 = [h for h in hits if abs(h.time_s - 10.0) < 0.35]
     assert len(at10) == 1 and at10[0].kind == "cut" and at10[0].strength == 0.63
     assert [h.kind for h in hits if abs(h.time_s - 15.0) < 0.01] == ["impact"]  # alone: a hit
+
+
+def test_the_contrasting_theme_of_a_run_is_lettered_in_the_order_heard():
+    """A run of alike sections alternates with a contrasting theme; it is heard before the
+    next new theme, so it takes the next letter (was: A C A C B B, the report 'A with C')."""
+    from v2m.projection.form import _labels
+
+    x, z = np.array([0.0, 0.0, 0.2]), np.array([-0.8, 0.6, 0.5])
+    secs = [(0, 4, 0.3), (4, 45, 0.5), (45, 70, 0.5), (70, 91, 0.5), (91, 117, 0.5)]
+    secs += [(117, 144, 0.6), (144, 172, 0.6), (172, 180, 0.4)]
+    why: list[str] = []
+    labels = _labels([x, x, x, x, x, z, z, x], secs, 180.0, why=why)
+    assert labels == ["intro", "A", "B", "A", "B", "C", "C", "outro"]
+    assert why == ["sections that look alike in a row alternate with a contrasting theme: A with B"]

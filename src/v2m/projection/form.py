@@ -337,4 +337,19 @@ def _labels(feats: list[np.ndarray], secs: list[tuple], dur: float, *, why) -> l
         labels[0] = "intro"
     if outro:
         labels[-1] = "outro"
-    return break_runs(labels, names, why)
+    notes: list[str] = []
+    labels = break_runs(labels, names, notes)
+    # the contrasting themes too are lettered in the order they are heard
+    letters = [x for x in dict.fromkeys(labels) if len(x) == 1]
+    rename = dict(zip(letters, sorted(letters), strict=True))
+    for note in notes:
+        head, _, pairs = note.partition(": ")
+        why.append(
+            head
+            + ": "
+            + ", ".join(
+                " with ".join(rename.get(x, x) for x in pair.split(" with "))
+                for pair in pairs.split(", ")
+            )
+        )
+    return [rename.get(x, x) for x in labels]
