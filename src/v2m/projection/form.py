@@ -291,34 +291,22 @@ def _split_long(chosen: list[int], n_bars: int) -> list[int]:
 
 
 def _labels(feats: list[np.ndarray], secs: list[tuple], dur: float, *, why) -> list[str]:
-    """A letter per section, reused where the picture looks alike (``ALIKE_L1``), the
-    first theme heard named A; intro and outro for a short first and last section (at
-    most 30 % of the piece, ``FRAME_MAX_S``); a song form between them when every section
-    looks alike; runs broken (:func:`break_runs`)."""
+    """A letter per section, reused where the picture looks alike (``ALIKE_L1``); intro
+    and outro around the piece (:func:`_frame`); a song form between them when every
+    section looks alike; runs broken (:func:`break_runs`); the themes lettered in the order
+    they are first heard."""
     labels: list[str] = []
     protos: list[tuple[str, np.ndarray]] = []
-    names = iter(["A", "B", "C", "D", "E", "F", "G", "H"])
+    names = iter(THEME_LETTERS)
     for f in feats:
         match = next((lab for lab, p in protos if float(np.abs(f - p).sum()) < ALIKE_L1), None)
         if match is None:
             match = next(names, "A")
             protos.append((match, f))
         labels.append(match)
-    alike = len(labels) >= 2 and len(set(labels)) == 1
-    # an intro or outro is a short frame around the piece (the melody rests in it); a long
-    # first or last section is a theme, or a long piece would have no tune in its climax;
-    # and an outro winds down: a last section with more energy than every section before
-    # it holds the climax (a 60 s montage's arc peaked in an 11.5 s last section, which as
-    # an outro without its tune left the loudest 10 s in the middle of the piece)
-    frame = min(0.3 * dur, FRAME_MAX_S)
-    intro = len(secs) >= 3 and secs[0][1] - secs[0][0] <= frame
-    outro = (
-        len(secs) >= 3
-        and secs[-1][1] - secs[-1][0] <= frame
-        and secs[-1][2] <= max(e for _, _, e in secs[:-1])
-    )
+    intro, outro = _frame(secs, dur)
     lo, hi = int(intro), len(labels) - int(outro)
-    if alike:
+    if len(labels) >= 2 and len(set(labels)) == 1:
         # one picture throughout, or the same shots over and over: the picture gives the
         # music no contrast, so the music brings its own form
         labels[lo:hi] = song_form(hi - lo)
@@ -328,28 +316,45 @@ def _labels(feats: list[np.ndarray], secs: list[tuple], dur: float, *, why) -> l
             else "every section looks alike: one theme"
             + (" between intro and outro" if intro and outro else "")
         )
-    else:
-        # letters in the order the themes are first heard (the intro's own may not return)
-        order = list(dict.fromkeys(labels[lo:hi] + labels))
-        rename = dict(zip(order, ["A", "B", "C", "D", "E", "F", "G", "H"], strict=False))
-        labels = [rename[x] for x in labels]
     if intro:
         labels[0] = "intro"
     if outro:
         labels[-1] = "outro"
     notes: list[str] = []
     labels = break_runs(labels, names, notes)
-    # the contrasting themes too are lettered in the order they are heard
-    letters = [x for x in dict.fromkeys(labels) if len(x) == 1]
-    rename = dict(zip(letters, sorted(letters), strict=True))
-    for note in notes:
+    rename = {x: THEME_LETTERS[i] for i, x in enumerate(_letters_heard(labels))}
+    for note in notes:  # "...: A with C, B with D", in the new letters
         head, _, pairs = note.partition(": ")
-        why.append(
-            head
-            + ": "
-            + ", ".join(
-                " with ".join(rename.get(x, x) for x in pair.split(" with "))
-                for pair in pairs.split(", ")
-            )
+        pairs = ", ".join(
+            " with ".join(rename.get(x, x) for x in pair.split(" with "))
+            for pair in pairs.split(", ")
         )
+        why.append(f"{head}: {pairs}")
     return [rename.get(x, x) for x in labels]
+
+
+THEME_LETTERS = ("A", "B", "C", "D", "E", "F", "G", "H")
+
+
+def _letters_heard(labels: list[str]) -> list[str]:
+    """The theme letters of ``labels`` in the order they are first heard."""
+    return [x for x in dict.fromkeys(labels) if x in THEME_LETTERS]
+
+
+def _frame(secs: list[tuple], dur: float) -> tuple[bool, bool]:
+    """Whether the first and the last section are an intro and an outro.
+
+    An intro or outro is a short frame around the piece (the melody rests in it): at least
+    three sections, and at most 30 % of the piece or ``FRAME_MAX_S``; a long first or last
+    section is a theme, or a long piece would have no tune in its climax. And an outro
+    winds down: a last section with more energy than every section before it holds the
+    climax (a 60 s montage's arc peaked in an 11.5 s last section, which as an outro
+    without its tune left the loudest 10 s in the middle of the piece)."""
+    frame = min(0.3 * dur, FRAME_MAX_S)
+    intro = len(secs) >= 3 and secs[0][1] - secs[0][0] <= frame
+    outro = (
+        len(secs) >= 3
+        and secs[-1][1] - secs[-1][0] <= frame
+        and secs[-1][2] <= max(e for _, _, e in secs[:-1])
+    )
+    return intro, outro
