@@ -272,3 +272,15 @@ def test_key_frames_of_a_real_clip_make_no_tempo_or_beats():
     frames = np.round(np.array([b.time_s for b in tl.visual_beats]) * 25).astype(int)
     assert len(frames) > 50
     assert np.bincount(frames % 12, minlength=12).max() / len(frames) < 0.2
+
+
+def test_a_video_under_a_second_is_scored_with_a_warning(tmp_path):
+    """Eight frames (0.32 s): analysed, and the warning says the music is that short and
+    what a still would get."""
+    frames = [synth.shot_image(i % 2) for i in range(8)]
+    p = synth.write_video(tmp_path / "short.mp4", frames, fps=25)
+    tl = v2m.analyze(p, pose="off", audio="off")
+    assert abs(tl.duration_s - 0.32) < 0.05
+    assert any("lasts only 0.32 s" in w and "30 s" in w for w in tl.warnings), tl.warnings
+    long = v2m.analyze(synth.cuts_video(tmp_path / "cuts.mp4"), pose="off", audio="off")
+    assert not any("lasts only" in w for w in long.warnings)

@@ -260,3 +260,17 @@ def test_one_euro_smooths_a_still_point_and_follows_a_moving_one():
     moving = np.stack([100.0 + 200.0 * t, np.full_like(t, 100.0)], axis=1)  # 4 sizes a second
     out = np.array([f(x, t=ti, scale=50.0) for x, ti in zip(moving, t, strict=True)])
     assert np.abs(out[50:, 0] - moving[50:, 0]).max() < 0.1 * 200.0  # under 0.1 s behind
+
+
+@needs_pose
+def test_the_probe_note_counts_the_frames_it_looked_at(tmp_path):
+    """A video of 3 frames cannot be probed 12 times: the note says how many were."""
+    import re
+
+    import synth
+
+    p = synth.write_video(tmp_path / "three.mp4", [synth.shot_image(i) for i in range(3)])
+    tl = analyze(p, pose="auto", audio="off")
+    note = next(n for n in tl.notes if n.startswith("pose: not tracked"))
+    n = int(re.search(r"the probe of (\d+) frame", note).group(1))
+    assert 1 <= n <= 3, note

@@ -135,9 +135,10 @@ def _probe_frame(frames, start_s: float, seen: set, budget: int):
     return last
 
 
-def _probe(path: Path, info, estimator) -> tuple[float, float]:
+def _probe(path: Path, info, estimator) -> tuple[float, float, int]:
     """Share of probe frames with a body (landmarks found, shoulders, hips and knees
-    visible), and the median height of its landmarks over the frame height."""
+    visible), the median height of its landmarks over the frame height, and how many
+    frames were probed (fewer than :data:`PROBE_FRAMES` in a video that has fewer)."""
     found, sizes = 0, []
     n = 0
     dur = info.duration_s if info.duration_s > 0 else 0.0
@@ -177,8 +178,8 @@ def _probe(path: Path, info, estimator) -> tuple[float, float]:
                 )
     estimator.reset()
     if n == 0:
-        return 0.0, 0.0
-    return found / n, float(np.median(sizes)) if sizes else 0.0
+        return 0.0, 0.0, 0
+    return found / n, float(np.median(sizes)) if sizes else 0.0, n
 
 
 def start(
@@ -213,12 +214,13 @@ def start(
     probe_s = 0.0
     if mode == "auto":
         t0 = time.perf_counter()
-        share, size = _probe(path, info, est)
+        share, size, n_probed = _probe(path, info, est)
         probe_s = time.perf_counter() - t0
         log.info("pose probe: a body in %.0f %% of probe frames, size %.2f", 100 * share, size)
         if share < PROBE_MIN_SHARE or size < PROBE_MIN_HEIGHT:
             notes_out.append(
-                f"pose: not tracked: the probe of {PROBE_FRAMES} frames found a body in "
+                f"pose: not tracked: the probe of {n_probed} frame{'s' * (n_probed != 1)} "
+                f"found a body in "
                 f"{100 * share:.0f} % of them, {size:.2f} of the picture's height (tracked "
                 f"from {100 * PROBE_MIN_SHARE:.0f} % and {PROBE_MIN_HEIGHT:.2f})"
             )

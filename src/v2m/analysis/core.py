@@ -25,6 +25,10 @@ log = logging.getLogger("v2m")
 
 #: What ``analyze(..., audio=)`` takes.
 AUDIO_MODES = ("auto", "silero", "energy", "off")
+#: A still image's music lasts this long unless asked otherwise.
+STILL_DEFAULT_S = 30.0
+#: A video shorter than this gets a warning: its music is a chord or two.
+SHORT_VIDEO_S = 1.0
 
 
 def analyze(
@@ -102,7 +106,7 @@ def analyze(
     if _media.is_image_path(p):
         return _analyze_image(
             p,
-            duration_s=30.0 if duration_s is None else duration_s,
+            duration_s=STILL_DEFAULT_S if duration_s is None else duration_s,
             keep_thumbnails=keep_thumbnails,
         )
     return _analyze_video(
@@ -263,6 +267,13 @@ def _analyze_video(
     if info.duration_s > 0 and not any("truncated" in w for w in warn):
         duration = max(duration, min(info.duration_s, duration + frame_dur))
     hop_s = round(1.0 / min(max(info.fps, 10.0) / ps.stride, MAX_ANALYSIS_FPS), 6)
+    if duration < SHORT_VIDEO_S:
+        msg = (
+            f"{p}: the video lasts only {duration:.2f} s, and so does its music (a still "
+            f"image of it would get {STILL_DEFAULT_S:g} s, or the length asked for)"
+        )
+        log.warning("%s", msg)
+        warn.append(msg)
 
     mc = motion_curves(ps, hop_s=hop_s, duration=duration)
     energy, speed_g, env = mc["energy"], mc["speed_g"], mc["env"]
