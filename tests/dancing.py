@@ -89,12 +89,22 @@ def ping_pong(
     Returns the file and the reversal times (seconds; the frames where the direction turns).
     ``period_s * fps`` must be a whole number of frames.
     """
+    frames, turns = ping_pong_frames(
+        period_s=period_s, fps=fps, n=int(round(duration_s * fps)), start_s=start_s, src=src
+    )
+    write_frames(frames, dst, fps=fps, crf=crf)
+    return dst, turns
+
+
+def ping_pong_frames(
+    *, period_s: float, fps: float, n: int, start_s: float = 20.0, src: Path = DANCER
+) -> tuple[list, np.ndarray]:
+    """The ``n`` frames of :func:`ping_pong` and its reversal times (seconds)."""
     k = period_s * fps
     if abs(k - round(k)) > 1e-6 or round(k) < 2:
         raise ValueError(f"period_s={period_s} is not a whole number of frames at {fps} fps")
     k = int(round(k))
     seg = dancer_frames(start_s=start_s, n=k + 1, src=src)
-    n = int(round(duration_s * fps))
     order = []
     i, step = 0, 1
     for _ in range(n):
@@ -104,8 +114,29 @@ def ping_pong(
         i += step
     order = np.asarray(order)
     turns = np.nonzero(np.r_[False, (order[1:-1] == 0) | (order[1:-1] == k), False])[0]
-    write_frames([seg[j] for j in order], dst, fps=fps, crf=crf)
-    return dst, turns / float(fps)
+    return [seg[j] for j in order], turns / float(fps)
+
+
+def cut_to_closer(
+    dst: Path, *, period_s: float = 0.6, fps: float = 25.0, first_frames: int = 201
+) -> tuple[Path, float, np.ndarray]:
+    """A reversing stretch (:func:`ping_pong_frames`, from 20 s of the dance) and the
+    same again after a hard cut, 1.3x closer, its colours swapped (a red wall, so the cut
+    is seen). Returns the file, the cut's time and every reversal's time."""
+    import cv2
+
+    a, ta = ping_pong_frames(period_s=period_s, fps=fps, n=first_frames, start_s=20.0)
+    b, tb = a, ta
+    h, w = b[0].shape[:2]
+
+    def closer(f):
+        big = cv2.resize(f, None, fx=1.3, fy=1.3)
+        y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
+        return np.ascontiguousarray(big[y0 : y0 + h, x0 : x0 + w, ::-1])
+
+    cut_s = first_frames / fps
+    write_frames(a + [closer(f) for f in b], dst, fps=fps)
+    return dst, cut_s, np.r_[ta, tb + cut_s]
 
 
 def performer(

@@ -153,3 +153,19 @@ def test_the_dancers_own_stops_survive_a_re_encode_too(dance_dir):
     # the pace counts every dip: steady through the encode
     pace = b.kinematics["pace_per_s"] / a.kinematics["pace_per_s"]
     assert pace == pytest.approx(1.0, rel=0.1)
+
+
+def test_a_cut_to_a_closer_shot_leaves_the_kinematics_alone(dance_dir):
+    """The dancer's real frames, then a hard cut (on a frame pose skips: 201 frames at
+    25 fps) to the same stretch 1.3x closer: the cut is seen, the body is not followed
+    across it (no accent, no beat at it) and the reversals are beats."""
+    from dancing import cut_to_closer
+
+    path, cut_s, turns = cut_to_closer(dance_dir / "cut_closer.mp4")
+    tl = analyze(path, pose="on", audio="off")
+    assert [round(c.time_s, 2) for c in tl.cuts] == [round(cut_s, 2)]
+    kin = tl.kinematics
+    assert not [a for a in kin["accents"] if abs(a["time_s"] - cut_s) < 0.3], kin["accents"]
+    far = turns[np.abs(turns - cut_s) > 0.2]
+    assert _f(far, _beats(tl)) >= 0.9
+    assert not [b for b in _beats(tl) if abs(b - cut_s) < 0.15]

@@ -162,3 +162,34 @@ def test_tracker_measures_kinematics_on_a_grid_finer_than_the_pose_rate():
 
     assert median_error(kin) < 0.004
     assert median_error(kin) < 0.6 * median_error(coarse)
+
+
+def test_a_cut_to_a_closer_shot_is_no_movement():
+    """At 8 s the picture cuts to the same dancer 1.3x closer and 100 px to the right (as
+    after a cut): followed across the cut, that jump is a huge speed and a stop accent;
+    with the cut as a break, no accent and no beat lies near it, the speed on either side
+    stays at the movement's own level, and the reversals are all found."""
+    beats = 0.3 + 0.52 * np.arange(31)
+    t, xy, vis = _reversing(beats, 16.0)
+    after = t >= 8.0
+    centre = np.array([200.0, 200.0])
+    xy[after] = (xy[after] - centre) * 1.3 + centre + [100.0, 0.0]
+    t, xy, vis = t[::2], xy[::2], vis[::2]  # pose at 12.5 Hz
+    joined = kinematics(t, xy, vis, duration_s=16.0, hop_s=0.04, pose_rate_hz=12.5)
+    broken = kinematics(t, xy, vis, duration_s=16.0, hop_s=0.04, pose_rate_hz=12.5, breaks_s=[8.0])
+
+    def near_cut(items):
+        return [x for x in items if abs(x["time_s"] - 8.0) < 0.2]
+
+    assert near_cut(joined["accents"])  # the test can fail: across the cut it is a stop
+    assert not near_cut(broken["accents"])
+    speed = np.array([np.nan if v is None else v for v in broken["speed"]])
+    jumped = np.array([np.nan if v is None else v for v in joined["speed"]])
+    around = slice(180, 220)  # 7.2-8.8 s on the 0.04 s grid
+    assert np.nanmax(jumped[around]) > 3 * np.nanquantile(jumped, 0.95)
+    assert np.nanmax(speed[around]) < 1.5 * np.nanquantile(speed, 0.95)
+    # every reversal not within 0.2 s of the cut (a stop at a cut is the cut's) is found
+    found = np.array([b["time_s"] for b in broken["beats"] if b["strength"] >= 0.3])
+    inner = beats[(beats > 0.5) & (beats < 15.5) & (np.abs(beats - 8.0) > 0.2)]
+    assert all(np.min(np.abs(found - b)) < 0.05 for b in inner)
+    assert not [x for x in broken["beats"] if abs(x["time_s"] - 8.0) < 0.2]

@@ -55,10 +55,16 @@ class BodyTracker:
         self.size: tuple[int, int] = (1, 1)
         self.model_time_s = 0.0
         self.probe_time_s = 0.0
+        self.breaks_s: list[float] = []  # the first pose frame of each shot after the first
+        self.detected: list[bool] = []  # frames read from the detector's region
 
     def push(self, time_s: float, bgr: np.ndarray, *, after_cut: bool) -> None:
+        """One pose frame; ``after_cut``: a cut came since the previous pose frame (the
+        region is found afresh, and the body is not followed across the cut)."""
         if after_cut:
             self.est.reset()
+            if self.times:
+                self.breaks_s.append(time_s)
         self.size = (bgr.shape[1], bgr.shape[0])
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         t0 = time.perf_counter()
@@ -73,6 +79,7 @@ class BodyTracker:
         else:
             self.xy.append(fr.xy)
             self.vis.append(fr.visibility)
+        self.detected.append(fr is not None and fr.detected)
 
     def finish(self, *, duration_s: float) -> tuple[dict, dict | None]:
         from .kinematics import kinematics
@@ -106,13 +113,20 @@ class BodyTracker:
         if seen.sum() >= 3:
             # on a grid twice the pose rate: the positions in between are interpolated,
             # and minima of the speed fall between pose frames as often as on them
+            # the first frame of each track (from the detector's coarse region) sits off
+            # the tracked frames after it: its jump is no movement, so the kinematics
+            # start from the second (the timeline keeps every frame)
+            fresh = np.zeros(len(t), bool)
+            fresh[: len(self.detected)] = self.detected[: len(t)]
+            settled = np.where(fresh[:, None, None], np.nan, xy)
             kin = kinematics(
                 t,
-                xy,
+                settled,
                 vis,
                 duration_s=duration_s,
                 hop_s=KINEMATIC_HOP_RATIO / self.rate_hz,
                 pose_rate_hz=self.rate_hz,
+                breaks_s=self.breaks_s,
             )
         return pose, kin
 

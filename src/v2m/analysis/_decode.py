@@ -62,6 +62,7 @@ def decode_pass(
     colour_every = max(1, int(round(min(info.fps or 25.0, MAX_ANALYSIS_FPS) / COLOUR_HZ)))
     n_analysed = 0
     since_key = 0  # frames since the last key frame
+    cut_since_pose = False
     next_thumb_s, thumb_every_s = 0.0, max(0.5, info.duration_s / 600)
     frames = _media.iter_frames(
         p,
@@ -84,8 +85,10 @@ def decode_pass(
         cuts.push(fr.index, fr.time_s, mid, thumb)
         new_cut = len(cuts.pending) + len(cuts.hard) > n_hard_seen
         n_hard_seen = len(cuts.pending) + len(cuts.hard)
+        cut_since_pose = cut_since_pose or new_cut  # a cut on a frame pose skips counts
         if tracker is not None and fr.pose_bgr is not None:
-            tracker.push(fr.time_s, fr.pose_bgr, after_cut=new_cut)
+            tracker.push(fr.time_s, fr.pose_bgr, after_cut=cut_since_pose)
+            cut_since_pose = False
         since_key = 0 if fr.key else since_key + 1  # the encoder restarts its pattern
         if fr.index % stride == 0 or new_cut:
             out.motion.push(fr.time_s, mid, after_cut=new_cut)

@@ -11,6 +11,10 @@ other 2-D pose source) into what the music needs from a dancer:
 * **Body size.** Lengths are divided by the torso (mid-shoulder to mid-hip distance, its
   running median over 25 intervals, 2 s), so speeds read in torso lengths per second
   whatever the camera distance.
+* **Cuts and gaps.** The body is not followed across a cut (``breaks_s``: a new shot's
+  first position is not joined to the last of the shot before, and the torso length is
+  taken shot by shot) nor across a gap; smoothing stays within each run of samples, and a
+  minimum at the edge of a run is no beat, so a cut to a closer shot is no movement.
 * **Speed and acceleration.** Positions are resampled on a uniform grid (gaps up to 0.5 s
   bridged linearly, longer ones left empty), lightly smoothed (Gaussian, half an interval,
   40 ms) and differentiated; the kinetic speed is the visibility-weighted mean speed of 15
@@ -88,8 +92,12 @@ TEMPO_RANGE_BPM = (60.0, 200.0)
 TEMPO_PRIOR_BPM = 120.0
 
 
-def _interp_gaps(t: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Linear interpolation of a series with NaNs onto ``grid``; gaps over MAX_GAP_S stay NaN."""
+def _interp_gaps(
+    t: np.ndarray, x: np.ndarray, grid: np.ndarray, breaks_s: np.ndarray | None = None
+) -> np.ndarray:
+    """Linear interpolation of a series with NaNs onto ``grid``; gaps over MAX_GAP_S stay
+    NaN, and so does the stretch before each of ``breaks_s`` (a cut: the first sample of
+    a new shot is not joined to the last one of the shot before)."""
     ok = np.isfinite(x)
     out = np.full(len(grid), np.nan)
     if ok.sum() < 2:
@@ -98,7 +106,14 @@ def _interp_gaps(t: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
     out[:] = np.interp(grid, tv, xv)
     i = np.clip(np.searchsorted(tv, grid), 1, len(tv) - 1)
     gap = tv[i] - tv[i - 1]
-    out[(gap > MAX_GAP_S) & (grid > tv[i - 1]) & (grid < tv[i])] = np.nan
+    cut = np.zeros(len(grid), bool)
+    if breaks_s is not None and len(breaks_s):
+        b = np.sort(np.asarray(breaks_s, float))
+        # a break lies after the sample before and at or before the sample after
+        k = np.searchsorted(b, tv[i - 1], side="right")
+        cut = (k < len(b)) & (b[np.minimum(k, len(b) - 1)] <= tv[i] + 1e-9)
+    inside = (grid > tv[i - 1]) & (grid < tv[i])
+    out[inside & ((gap > MAX_GAP_S) | cut)] = np.nan
     out[(grid < tv[0] - 1e-9) | (grid > tv[-1] + 1e-9)] = np.nan
     return out
 
@@ -141,6 +156,28 @@ class OneEuro:
         return self.value
 
 
+def _running_torso(torso: np.ndarray, *, window: int, grid: np.ndarray, breaks_s) -> np.ndarray:
+    """The torso length's running median over ``window`` grid steps, shot by shot (a cut
+    to a closer shot changes it at once: a median across the cut would scale positions
+    gradually, a movement nobody made); gaps take their shot's median (the whole video's
+    when the shot has none), at least 1 pixel."""
+    out = np.ones(len(torso))
+    known = np.isfinite(torso)
+    if not known.any():
+        return out
+    whole = float(np.nanmedian(torso))
+    edges = np.searchsorted(
+        grid, np.sort(np.asarray(breaks_s if breaks_s is not None else [], float)) - 1e-9
+    )
+    for a, b in zip(np.r_[0, edges], np.r_[edges, len(torso)], strict=True):
+        seg = torso[a:b]
+        if not len(seg):
+            continue
+        fill = float(np.nanmedian(seg)) if np.isfinite(seg).any() else whole
+        out[a:b] = median_filter(np.where(np.isfinite(seg), seg, fill), window)
+    return np.maximum(out, 1.0)
+
+
 def _one_euro_both_ways(pos: np.ndarray, *, step: float, **kw) -> np.ndarray:
     """The one-euro filter run forward and backward over positions (n, J, 2) sampled every
     ``step`` seconds, averaged: still joints' jitter smoothed hard, fast joints followed,
@@ -158,6 +195,20 @@ def _one_euro_both_ways(pos: np.ndarray, *, step: float, **kw) -> np.ndarray:
         return out
 
     return 0.5 * (run(pos) + run(pos[::-1])[::-1])
+
+
+def _gauss_runs(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing along axis 0 within each run of rows that are wholly finite
+    (edges: nearest); other rows stay NaN. Nothing is smoothed across a gap or a cut: a
+    normalised convolution reaches over a gap a few samples wide and blends the body of
+    one shot into the first positions of the next."""
+    x = np.asarray(x, float)
+    ok = np.isfinite(x).reshape(len(x), -1).all(axis=1)
+    out = np.full(x.shape, np.nan)
+    d = np.diff(np.r_[0, ok.astype(np.int8), 0])
+    for a, b in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0], strict=True):
+        out[a:b] = gaussian_filter1d(x[a:b], sigma, axis=0, mode="nearest")
+    return out
 
 
 def _nan_gauss(x: np.ndarray, sigma: float, axis: int = 0) -> np.ndarray:
@@ -195,17 +246,29 @@ def kinematic_beats(
     n = len(x)
     if n < 3 or not np.isfinite(x).any():
         return np.zeros(0), np.zeros(0)
-    xf = np.where(np.isfinite(x), x, np.inf)
+    fin = np.isfinite(x)
+    xf = np.where(fin, x, np.inf)
     mid = xf[1:-1]
-    is_min = (mid < xf[:-2]) & (mid <= xf[2:]) & np.isfinite(mid)
+    # a minimum inside a run of samples: the edge of a gap (no body, a cut) is not a stop
+    is_min = (mid < xf[:-2]) & (mid <= xf[2:]) & fin[1:-1] & fin[:-2] & fin[2:]
     idx = np.nonzero(is_min)[0] + 1
     q95 = float(np.nanquantile(x, 0.95)) or 1.0
     w = max(1, int(round(window_s / hop_s)))
+    # each run's bounds: the prominence is measured within the shot (a run of samples)
+    run = np.where(fin, np.cumsum(~fin), -1)
     times, strength = [], []
     for i in idx:
-        left = x[max(0, i - w) : i + 1]
-        right = x[i : i + w + 1]
-        prom = min(np.nanmax(left), np.nanmax(right)) - x[i]
+        lo = max(0, i - w)
+        lo += int(np.argmax(run[lo : i + 1] == run[i]))
+        hi = i + 1 + int(np.sum(run[i + 1 : i + w + 1] == run[i]))
+        top_l, top_r = float(np.nanmax(x[lo : i + 1])), float(np.nanmax(x[i:hi]))
+        # a side cut short by a gap or a cut is unknown: the other side tells alone
+        cut_l = lo > max(0, i - w)
+        cut_r = hi < min(n, i + w + 1)
+        if cut_l != cut_r:
+            prom = (top_r if cut_l else top_l) - x[i]
+        else:
+            prom = min(top_l, top_r) - x[i]
         if prom <= 1e-6 * q95:
             continue
         a, b, c = x[i - 1], x[i], x[i + 1]
@@ -343,6 +406,7 @@ def kinematics(
     duration_s: float,
     hop_s: float | None = None,
     pose_rate_hz: float | None = None,
+    breaks_s=None,
 ) -> dict:
     """Kinematic features of one body (see the module docstring).
 
@@ -361,6 +425,9 @@ def kinematics(
     pose_rate_hz : float, optional
         The rate of the frames the pose model saw, which sets the picker's time constants;
         default the reciprocal of the median step of ``times_s``.
+    breaks_s : array-like, optional
+        Times of cuts (seconds): the body is not followed across them (the last position
+        of a shot is not joined to the first of the next: that jump is not a movement).
 
     Returns
     -------
@@ -388,28 +455,29 @@ def kinematics(
     grid = np.arange(n) * hop_s
     seen = np.isfinite(xy).all(axis=(1, 2))
     torso_f = np.linalg.norm(0.5 * (xy[:, 11] + xy[:, 12]) - 0.5 * (xy[:, 23] + xy[:, 24]), axis=1)
-    torso = _interp_gaps(t, np.where(seen, torso_f, np.nan), grid)
-    if np.isfinite(torso).any():
-        fill = float(np.nanmedian(torso))
-        torso = median_filter(
-            np.where(np.isfinite(torso), torso, fill), int(TORSO_INTERVALS * frames) | 1
-        )
-    else:
-        fill = 1.0
-        torso = np.ones(n)
-    torso = np.maximum(torso, 1.0)
+    torso = _interp_gaps(t, np.where(seen, torso_f, np.nan), grid, breaks_s)
+    fill = float(np.nanmedian(torso)) if np.isfinite(torso).any() else 1.0
+    torso = _running_torso(
+        torso, window=int(TORSO_INTERVALS * frames) | 1, grid=grid, breaks_s=breaks_s
+    )
     joints = list(KINEMATIC_JOINTS)
     pos = np.stack(
-        [np.stack([_interp_gaps(t, xy[:, j, a], grid) for a in (0, 1)], axis=1) for j in joints],
+        [
+            np.stack([_interp_gaps(t, xy[:, j, a], grid, breaks_s) for a in (0, 1)], axis=1)
+            for j in joints
+        ],
         axis=1,
     )  # (n, J, 2)
     pos = pos / torso[:, None, None]
     # the filter's clock in pose intervals (12.5 Hz seconds), like every time constant here
     pos = _one_euro_both_ways(pos, step=hop_s / (interval * REFERENCE_POSE_HZ), **ONE_EURO)
-    pos = _nan_gauss(pos, POSITION_SIGMA_INTERVALS * frames)
-    vis_g = np.stack([_interp_gaps(t, np.where(seen, vis[:, j], np.nan), grid) for j in joints], 1)
+    pos = _gauss_runs(pos, POSITION_SIGMA_INTERVALS * frames)
+    vis_g = np.stack(
+        [_interp_gaps(t, np.where(seen, vis[:, j], np.nan), grid, breaks_s) for j in joints], 1
+    )
     w = _joint_weights(vis_g)
     vel = np.gradient(pos, hop_s, axis=0)
+    vel[~np.isfinite(pos)] = np.nan  # a central difference would step over a one-point gap
     sp = np.linalg.norm(vel, axis=2)  # (n, J)
     sigma = SPEED_SIGMA_INTERVALS * frames
     speed = _weighted_speed(sp, w, sigma=sigma)
@@ -487,7 +555,7 @@ def _weighted_speed(sp: np.ndarray, w: np.ndarray, *, sigma: float) -> np.ndarra
     speed = np.where(
         wsum > 0, np.nansum(np.where(ok, sp, 0) * w, axis=1) / np.maximum(wsum, 1e-9), np.nan
     )
-    return _nan_gauss(speed, sigma)
+    return _gauss_runs(speed, sigma)
 
 
 def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames: float):
@@ -594,12 +662,16 @@ def _thigh_drop(xy: np.ndarray, vis: np.ndarray) -> float | None:
 def _accents(
     speed: np.ndarray, vel: np.ndarray, *, hop_s: float, joints: list[int], sigma: float
 ) -> list[dict]:
-    """Stops and arm hits (fast deceleration) and jumps (fast upward hip motion)."""
-    s = np.where(np.isfinite(speed), speed, 0.0)
-    decel = np.maximum(0.0, -np.gradient(s, hop_s))
+    """Stops and arm hits (fast deceleration) and jumps (fast upward hip motion). Where no
+    body is followed (NaN: a gap, a cut) nothing is measured: the edge of a gap is not a
+    stop."""
+    decel = np.nan_to_num(np.maximum(0.0, -np.gradient(speed, hop_s)))
     arm_idx = [joints.index(j) for j in _ARMS]
-    arm = np.nan_to_num(np.linalg.norm(vel[:, arm_idx], axis=2).mean(axis=1))
-    arm_decel = np.maximum(0.0, -np.gradient(gaussian_filter1d(arm, sigma), hop_s))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        arm = np.linalg.norm(vel[:, arm_idx], axis=2).mean(axis=1)
+    arm = _gauss_runs(arm, sigma)
+    arm_decel = np.nan_to_num(np.maximum(0.0, -np.gradient(arm, hop_s)))
     hips = [joints.index(23), joints.index(24)]
     up = np.maximum(0.0, -np.nan_to_num(vel[:, hips, 1].mean(axis=1)))  # y grows downwards
     up = gaussian_filter1d(up, sigma)
