@@ -15,7 +15,8 @@ Prints, for the dance clip (and the same clip scaled to 1280x720, made here once
   re-encoded (H.264 CRF 18): tempo heard against 60 / period, reversals found (F, 80 ms),
   beats kept by the re-encode (F, 80 ms), the music's tempo; the dancer re-encoded and
   retimed (0.8x, 1.25x, mapped back): beats kept (F within 80 and 40 ms), tempo, the
-  music's tempo; and the mode chosen for a performer seen from the waist up, three dancers
+  music's tempo; a cut to the same stretch 1.3x closer (accents at the cut, reversals
+  found); and the mode chosen for a performer seen from the waist up, three dancers
   side by side, and a cut-heavy clip;
 - the pose models (``--models``; lite, full, heavy, those installed): time on the 720p clip,
   kinematic beats against full's, reversals found.
@@ -178,7 +179,7 @@ def _beats(tl) -> np.ndarray:
 
 def known(tmp: Path) -> None:
     sys.path.insert(0, str(HERE.parent / "tests"))
-    from dancing import performer, ping_pong, reencoded, retimed, troupe
+    from dancing import cut_to_closer, performer, ping_pong, reencoded, retimed, troupe
 
     from v2m.analysis import analyze
     from v2m.projection import choose_mode, project
@@ -226,6 +227,15 @@ def known(tmp: Path) -> None:
             f"{k['tempo_bpm']} (conf {k['tempo_confidence']:.2f}); music "
             f"{music_bpm(tl):.1f} BPM (x{music_bpm(tl) / music_bpm(base):.3f}, speed x{factor})"
         )
+    print("\ncut to a closer shot (the dancer's frames, a hard cut on a frame pose skips)")
+    path, cut_s, turns = cut_to_closer(tmp / "cut_closer.mp4")
+    tl = analyze(path, pose="on")
+    near = [a for a in tl.kinematics["accents"] if abs(a["time_s"] - cut_s) < 0.3]
+    far = turns[np.abs(turns - cut_s) > 0.2]
+    print(
+        f"cuts found {[round(c.time_s, 2) for c in tl.cuts]} (at {cut_s:.2f} s); accents within "
+        f"0.3 s of the cut: {len(near)}; reversals found F {_f(far, _beats(tl), 0.08):.2f} (80 ms)"
+    )
     print("\nmode chosen (auto)")
     for label, path in (
         ("performer, waist up", performer(tmp / "perf.mp4")),
