@@ -441,3 +441,16 @@ def test_the_contrasting_theme_of_a_run_is_lettered_in_the_order_heard():
     labels = _labels([x, x, x, x, x, z, z, x], secs, 180.0, why=why)
     assert labels == ["intro", "A", "B", "A", "B", "C", "C", "outro"]
     assert why == ["sections that look alike in a row alternate with a contrasting theme: A with B"]
+
+
+def test_a_cut_in_a_dance_is_marked_as_the_report_says():
+    """The grid follows the dancer, so a cut between her beats is caught by an accent at
+    its own time -- the report said so, but no hit was written."""
+    beats = np.arange(0.3, 30.0, 60 / 112)
+    cut = float(beats[30] + 0.22)  # between two of her beats
+    proj = project(_dance_timeline(beats, 30.0, cuts=[cut]), mode="dance")
+    caught = [o for o in proj.cut_offsets if o.get("status") == "caught"]
+    assert len(caught) == 1
+    at_cut = [h for h in proj.cue.hits if abs(h.time_s - cut) < 0.01]
+    assert [h.kind for h in at_cut] == ["cut"]
+    assert not [h for h in proj.cue.hits if h.kind != "cut" and abs(h.time_s - cut) < 0.35]

@@ -67,7 +67,15 @@ from .choices import (
     tempo_map_note,
 )
 from .controls import Controls
-from .cuts import cut_decisions, cut_hits, cuts_note, hits_note, strong_cuts
+from .cuts import (
+    cut_decisions,
+    cut_hits,
+    cuts_note,
+    hits_note,
+    strong_cuts,
+    with_cut_hits,
+    with_user_hits,
+)
 from .dance import choose_mode, dance_hits, dance_tempo, follow_dancer, performer_view
 from .dialogue import dialogue_spans, soften_hits
 from .form import bar_energy, contrast_colours, sections_from_picture
@@ -328,7 +336,13 @@ def project(
 
     # hits
     if kin is not None:
-        hits = dance_hits(kin, b_arr, bar_t, dur, user_hits_s=hits_s or [])
+        # the dancer's accents, and the cuts marked as in a cut-driven piece (a light
+        # accent on the beat, or caught at the cut's own time, as the report says)
+        hits = with_cut_hits(
+            dance_hits(kin, b_arr, bar_t, dur, user_hits_s=[]),
+            cut_hits(b_arr, bar_t, anchors, cut_w, [], dur, caught=caught, user_hits_s=[]),
+        )
+        hits = with_user_hits(hits, hits_s or [], dur)
     else:
         hits = cut_hits(
             b_arr, bar_t, anchors, cut_w, vb, dur, caught=caught, user_hits_s=hits_s or []

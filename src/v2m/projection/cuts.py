@@ -105,6 +105,17 @@ def cut_hits(b_arr, bar_t, anchors, cut_w, vb, dur, *, caught, user_hits_s) -> l
     return with_user_hits(hits, user_hits_s, dur)
 
 
+def with_cut_hits(hits: list[Hit], cut_hits_: list[Hit]) -> list[Hit]:
+    """``hits`` (a dancer's accents) with the cuts' hits: a cut replaces an accent within
+    0.35 s of it (the stronger of the two), sorted by time."""
+    out = list(hits)
+    for c in cut_hits_:
+        near = [h for h in out if abs(h.time_s - c.time_s) < 0.35]
+        strength = max([c.strength, *(h.strength for h in near)])
+        out = [h for h in out if h not in near] + [replace(c, strength=strength)]
+    return sorted(out, key=lambda h: h.time_s)
+
+
 def with_user_hits(hits: list[Hit], user_hits_s, dur: float) -> list[Hit]:
     """``hits`` and the user's moments (full strength, kind "user"), sorted by time; a
     moment outside 0..``dur`` seconds is a ParameterError."""
