@@ -169,3 +169,7 @@ def test_a_cut_to_a_closer_shot_leaves_the_kinematics_alone(dance_dir):
     far = turns[np.abs(turns - cut_s) > 0.2]
     assert _f(far, _beats(tl)) >= 0.9
     assert not [b for b in _beats(tl) if abs(b - cut_s) < 0.15]
+    # the tempo is heard within each shot: a reversal every 0.6 s, 100 BPM, and the music's
+    assert kin["tempo_bpm"] == pytest.approx(100.0, rel=0.03)
+    beats = np.asarray(project(tl, mode="dance").cue.beats_s)
+    assert 60 / np.median(np.diff(beats)) == pytest.approx(100.0, rel=0.03)

@@ -323,7 +323,7 @@ def _peak(
 
 
 def kinematic_tempo(
-    signals: list[np.ndarray], *, hop_s: float, time_scale: float = 1.0
+    signals: list[np.ndarray], *, hop_s: float, time_scale: float = 1.0, breaks_s=None
 ) -> tuple[float | None, float, np.ndarray, np.ndarray]:
     """Tempo of periodic movement.
 
@@ -336,6 +336,10 @@ def kinematic_tempo(
         Seconds of the video per second of the windows (8 s, 1 s apart, high-passed at
         1 s): the pose interval over 0.08 s, so that the windows are counted in pose
         intervals like the beat picker's constants.
+    breaks_s : array-like, optional
+        Cuts: the tempo is heard in the windows within one shot when there are at least
+        two (a new shot restarts the movement at another phase, which a window across
+        the cut hears as no period at all).
 
     Returns
     -------
@@ -355,11 +359,19 @@ def kinematic_tempo(
     ac = np.mean([a for a, _ in acs], axis=0)  # (windows, lags)
     centres = acs[0][1]
     lags = np.arange(ac.shape[1]) * hop_s
+    use = np.ones(len(centres), bool)
+    if breaks_s is not None and len(breaks_s):
+        half = 0.5 * ac.shape[1] * hop_s
+        b = np.asarray(breaks_s, float)
+        inside = (b[None, :] > centres[:, None] - half) & (b[None, :] < centres[:, None] + half)
+        use = ~inside.any(axis=1)
+        if use.sum() < 2:
+            use[:] = True
     with np.errstate(divide="ignore"):
         bpm = np.where(lags > 0, 60.0 / np.maximum(lags, 1e-9), np.inf)
     prior = np.exp(-0.5 * np.log2(np.maximum(bpm, 1e-6) / TEMPO_PRIOR_BPM) ** 2)
     valid = (bpm >= TEMPO_RANGE_BPM[0]) & (bpm <= TEMPO_RANGE_BPM[1])
-    mean_ac = ac.mean(axis=0)
+    mean_ac = ac[use].mean(axis=0)
     found = _peak(mean_ac * prior, lags, valid, mean_ac)
     if found is None:
         return None, 0.0, centres, np.full(len(centres), np.nan)
@@ -482,7 +494,7 @@ def kinematics(
     sigma = SPEED_SIGMA_INTERVALS * frames
     speed = _weighted_speed(sp, w, sigma=sigma)
     beats_t, beats_s, tempo, conf, ct, cb, octave, pace = _beats_and_tempo(
-        speed, hop_s=hop_s, interval=interval, frames=frames
+        speed, hop_s=hop_s, interval=interval, frames=frames, breaks_s=breaks_s
     )
 
     smooth = _nan_gauss(speed, 0.5 / hop_s)
@@ -501,7 +513,9 @@ def kinematics(
         first, last = cb[good][: max(1, good.sum() // 4)], cb[good][-max(1, good.sum() // 4) :]
         drift = 100.0 * (float(np.median(last)) - float(np.median(first))) / float(np.median(first))
 
-    upper = _upper_body(sp, w, joints, hop_s=hop_s, interval=interval, frames=frames)
+    upper = _upper_body(
+        sp, w, joints, hop_s=hop_s, interval=interval, frames=frames, breaks_s=breaks_s
+    )
     parts = _parts(sp, vis_g, joints, pos=pos, window=int(TORSO_INTERVALS * frames) | 1)
     parts["thigh_drop"] = _thigh_drop(xy, vis)
     accents = _accents(speed, vel, hop_s=hop_s, joints=joints, sigma=SPEED_SIGMA_INTERVALS * frames)
@@ -558,7 +572,9 @@ def _weighted_speed(sp: np.ndarray, w: np.ndarray, *, sigma: float) -> np.ndarra
     return _gauss_runs(speed, sigma)
 
 
-def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames: float):
+def _beats_and_tempo(
+    speed: np.ndarray, *, hop_s: float, interval: float, frames: float, breaks_s=None
+):
     """Kinematic beats of a speed curve, the tempo (period, confidence, curve, octave) and
     the number of the speed's minima, beats or not (the pace)."""
     n = len(speed)
@@ -567,7 +583,7 @@ def _beats_and_tempo(speed: np.ndarray, *, hop_s: float, interval: float, frames
     np.add.at(pulses, np.clip(np.round(beats_t / hop_s).astype(int), 0, n - 1), beats_s)
     pulses = gaussian_filter1d(pulses, max(1.0, POSITION_SIGMA_INTERVALS * frames))
     tempo, conf, ct, cb = kinematic_tempo(
-        [speed, pulses], hop_s=hop_s, time_scale=interval * REFERENCE_POSE_HZ
+        [speed, pulses], hop_s=hop_s, time_scale=interval * REFERENCE_POSE_HZ, breaks_s=breaks_s
     )
     octave = beat_octave(tempo, beats_t, beats_s)
     if tempo is not None:
@@ -582,13 +598,15 @@ UPPER_WEIGHTS = {0: 1.0, 11: 0.5, 12: 0.5, 13: 1.5, 14: 1.5, 15: 2.0, 16: 2.0}
 _LEGS = (25, 26, 27, 28, 31, 32)
 
 
-def _upper_body(sp, w, joints, *, hop_s: float, interval: float, frames: float) -> dict:
+def _upper_body(
+    sp, w, joints, *, hop_s: float, interval: float, frames: float, breaks_s=None
+) -> dict:
     """Beats and tempo of the head and arms alone, hands weighted (a performer's beat)."""
     cols = [joints.index(j) for j in UPPER_WEIGHTS]
     weights = np.array([UPPER_WEIGHTS[j] for j in UPPER_WEIGHTS])
     speed = _weighted_speed(sp[:, cols], w[:, cols] * weights, sigma=SPEED_SIGMA_INTERVALS * frames)
     bt, bs, tempo, conf, _, _, octave, pace = _beats_and_tempo(
-        speed, hop_s=hop_s, interval=interval, frames=frames
+        speed, hop_s=hop_s, interval=interval, frames=frames, breaks_s=breaks_s
     )
     span = max(len(speed) * hop_s, 1e-9)
     return {
