@@ -206,3 +206,13 @@ def test_render_cue_fit_follows_one_hint(tmp_path, bikes):
     r = subprocess.run([*cmd, "--fit"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "out.mp4").exists()
+
+
+def test_beat_period_is_the_length_of_the_beat_holding_a_fractional_index():
+    from v2m.cuesheet import beat_period_s
+
+    beats = [0.0, 0.5, 1.1, 1.8]
+    assert beat_period_s(beats, 0.0) == 0.5
+    assert beat_period_s(beats, 1.7) == pytest.approx(0.6)
+    assert beat_period_s(beats, -3.0) == 0.5  # before the grid: the first beat's
+    assert beat_period_s(beats, 9.0) == pytest.approx(0.7)  # after it: the last one's

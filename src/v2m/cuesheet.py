@@ -551,6 +551,13 @@ def ritardando(beats_s, *, after_s: float, duration_s: float) -> tuple[list[floa
     return [round(float(x), 6) for x in out], n
 
 
+def beat_period_s(beats_s, beat: float) -> float:
+    """The length in seconds of the grid's beat that holds ``beat`` (a fractional beat
+    index; before the first or after the last beat, the nearest beat's)."""
+    i = min(max(int(beat), 0), len(beats_s) - 2)
+    return float(beats_s[i + 1] - beats_s[i])
+
+
 def time_to_beat(time_s, beats_s) -> np.ndarray:
     """Fractional beat index of ``time_s`` on the grid ``beats_s`` (linear inside a beat,
     extrapolated with the first/last beat period outside)."""

@@ -24,6 +24,7 @@ Drums
 
 from __future__ import annotations
 
+from ..cuesheet import beat_period_s
 from .drums import beat_pulse, fill, fill_kind, groove_bar
 from .harmony import BASS_RANGE, _bass_note, _Chord, _plan_harmony, _scale, _voice
 
@@ -173,9 +174,7 @@ class AccompanimentMixin:
 
     def _tempo_at(self, beat: float) -> float:
         """The tempo (BPM) of the grid at ``beat``."""
-        b = self.cue.beats_s
-        i = min(max(int(beat), 0), len(b) - 2)
-        return 60.0 / (b[i + 1] - b[i])
+        return 60.0 / beat_period_s(self.cue.beats_s, beat)
 
     def arp(self) -> None:
         st = self.style

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cuesheet import time_to_beat
+from ..cuesheet import beat_period_s, time_to_beat
 from .harmony import BASS_RANGE, _bass_note, _voice
 from .score import ROLES, Note
 
@@ -177,8 +177,7 @@ class HitsMixin:
         lead = KIT_LEAD_S.get(self.style.drum_kit, 0.0) if self.style.drums else 0.0
         if not lead:
             return 0.0
-        k = int(np.clip(beat, 0, len(self.cue.beats_s) - 2))
-        return lead / max(self.cue.beats_s[k + 1] - self.cue.beats_s[k], 1e-6)
+        return lead / max(beat_period_s(self.cue.beats_s, beat), 1e-6)
 
     def lead_hit_drums(self, exact: set[float]) -> None:
         """Start the drum notes on the hits (beats ``exact``, rounded to 1e-3) early by the
@@ -201,8 +200,7 @@ class HitsMixin:
     def _breath_beats(self, beat: float) -> float:
         """The breath before a hit at ``beat``: a sixteenth, at most ``BREATH_MAX_S``
         (in slow tempi a longer gap would fall silent)."""
-        k = int(np.clip(beat, 0, len(self.cue.beats_s) - 2))
-        period = self.cue.beats_s[k + 1] - self.cue.beats_s[k]
+        period = beat_period_s(self.cue.beats_s, beat)
         return min(0.5 / self.sub, BREATH_MAX_S / max(period, 1e-6))
 
 
