@@ -143,6 +143,14 @@ def break_runs(labels: list[str], names, why: list[str]) -> list[str]:
     """Three or more sections in a row that look alike would play one theme over and over:
     every second one of such a run takes a contrasting theme (one new letter per theme,
     from ``names``), so the run alternates as a song does (A A A A -> A C A C)."""
+    out, contrast = _broken_runs(labels, names)
+    if contrast:
+        why.append(_contrast_note(contrast))
+    return out
+
+
+def _broken_runs(labels: list[str], names) -> tuple[list[str], dict[str, str]]:
+    """:func:`break_runs`' labels and the contrasting theme it gave each run's theme."""
     out = list(labels)
     contrast: dict[str, str] = {}
     i = 0
@@ -159,12 +167,13 @@ def break_runs(labels: list[str], names, why: list[str]) -> list[str]:
             for k in range(i + 1, j + 1, 2):
                 out[k] = contrast[labels[i]]
         i = j + 1
-    if contrast:
-        why.append(
-            "sections that look alike in a row alternate with a contrasting theme: "
-            + ", ".join(f"{a} with {b}" for a, b in contrast.items())
-        )
-    return out
+    return out, contrast
+
+
+def _contrast_note(contrast: dict[str, str]) -> str:
+    return "sections that look alike in a row alternate with a contrasting theme: " + ", ".join(
+        f"{a} with {b}" for a, b in contrast.items()
+    )
 
 
 #: Sections are at least this many bars long, and aim at about ``TARGET_BARS``; a stretch
@@ -320,16 +329,11 @@ def _labels(feats: list[np.ndarray], secs: list[tuple], dur: float, *, why) -> l
         labels[0] = "intro"
     if outro:
         labels[-1] = "outro"
-    notes: list[str] = []
-    labels = break_runs(labels, names, notes)
+    labels, contrast = _broken_runs(labels, names)
     rename = {x: THEME_LETTERS[i] for i, x in enumerate(_letters_heard(labels))}
-    for note in notes:  # "...: A with C, B with D", in the new letters
-        head, _, pairs = note.partition(": ")
-        pairs = ", ".join(
-            " with ".join(rename.get(x, x) for x in pair.split(" with "))
-            for pair in pairs.split(", ")
-        )
-        why.append(f"{head}: {pairs}")
+    if contrast:
+        renamed = {rename.get(a, a): rename.get(b, b) for a, b in contrast.items()}
+        why.append(_contrast_note(renamed))
     return [rename.get(x, x) for x in labels]
 
 
