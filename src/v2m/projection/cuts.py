@@ -90,6 +90,7 @@ def cut_hits(b_arr, bar_t, anchors, cut_w, vb, dur, *, caught, user_hits_s) -> l
             else:
                 strength = 0.35
             hits.append(Hit(time_s=round(t, 6), strength=round(strength, 3), kind="cut"))
+    impacts: list[Hit] = []
     for b in vb:
         if b.strength >= 0.7:
             i = int(np.argmin(np.abs(b_arr - b.time_s)))
@@ -97,23 +98,22 @@ def cut_hits(b_arr, bar_t, anchors, cut_w, vb, dur, *, caught, user_hits_s) -> l
             if abs(b_arr[i] - b.time_s) <= 0.06 and bi not in used_bars and b_arr[i] < dur - 0.5:
                 used_bars.add(bi)
                 strength = round(0.7 * float(b.strength), 3)
-                near = [k for k, h in enumerate(hits) if abs(h.time_s - b_arr[i]) < 0.35]
-                for k in near:  # a cut's light accent there already: the impact makes it full
-                    hits[k] = replace(hits[k], strength=max(hits[k].strength, strength))
-                if not near:
-                    hits.append(Hit(time_s=float(b_arr[i]), strength=strength, kind="impact"))
-    return with_user_hits(hits, user_hits_s, dur)
+                impacts.append(Hit(time_s=float(b_arr[i]), strength=strength, kind="impact"))
+    # an impact on a cut's light accent makes that accent full
+    return with_user_hits(with_cut_hits(impacts, hits), user_hits_s, dur)
 
 
 def with_cut_hits(hits: list[Hit], cut_hits_: list[Hit]) -> list[Hit]:
-    """``hits`` (a dancer's accents) with the cuts' hits: a cut replaces an accent within
-    0.35 s of it (the stronger of the two), sorted by time."""
-    out = list(hits)
-    for c in cut_hits_:
-        near = [h for h in out if abs(h.time_s - c.time_s) < 0.35]
-        strength = max([c.strength, *(h.strength for h in near)])
-        out = [h for h in out if h not in near] + [replace(c, strength=strength)]
-    return sorted(out, key=lambda h: h.time_s)
+    """``hits`` (a dancer's accents, strong visual beats) with the cuts' hits: each cut
+    takes the strength of the strongest of them within 0.35 s, which it replaces; sorted
+    by time."""
+    near = [[h for h in hits if abs(h.time_s - c.time_s) < 0.35] for c in cut_hits_]
+    gone = {id(h) for hs in near for h in hs}
+    cuts = [
+        replace(c, strength=max([c.strength, *(h.strength for h in hs)]))
+        for c, hs in zip(cut_hits_, near, strict=True)
+    ]
+    return sorted([h for h in hits if id(h) not in gone] + cuts, key=lambda h: h.time_s)
 
 
 def with_user_hits(hits: list[Hit], user_hits_s, dur: float) -> list[Hit]:
